@@ -1,1 +1,59 @@
-console.log("netlab");
+#!/usr/bin/env node
+// The `netlab` command. Each subcommand lives in cli/commands/<name>.ts and exports
+// `run(argv): Promise<number>` (the exit code); this file only dispatches.
+
+interface CommandEntry {
+  module: string;
+  summary: string;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+  up: { module: "up", summary: "build a lab from manifests and keep it running" },
+  down: { module: "down", summary: "remove a lab and everything it made" },
+  status: { module: "status", summary: "show a running lab" },
+  exec: { module: "exec", summary: "run a command inside a Pod, node, external or lan" },
+  config: { module: "config", summary: "change a running lab's settings (proxy-mode)" },
+  doctor: { module: "doctor", summary: "check this machine (and install what is missing with --fix)" },
+  apiserver: { module: "apiserver", summary: "run the API server with the controllers alone" },
+  validate: { module: "validate", summary: "validate manifests offline" },
+  render: { module: "render", summary: "compute what a cluster would do: cluster|iptables|nftables|dns|env|resolv|nginx" },
+  trace: { module: "trace", summary: "follow a packet through a node's service rules" },
+  dns: { module: "dns", summary: "serve cluster DNS for a set of manifests (dns serve)" },
+  apply: { module: "apply", summary: "create or update objects from files" },
+  get: { module: "get", summary: "list or show objects" },
+  delete: { module: "delete", summary: "delete objects" },
+  scale: { module: "scale", summary: "set a workload's replicas" },
+};
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(w)}  ${c.summary}`);
+  return `Usage: netlab COMMAND [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'netlab COMMAND --help' for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "-h" || name === "--help" || name === "help") {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`netlab: unknown command "${name}"\n\n${usage()}`);
+    return 1;
+  }
+  const mod = (await import(`./commands/${entry.module}.js`)) as { run(argv: string[]): Promise<number> };
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${msg}\n`);
+    if (process.env.NETLAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  },
+);
