@@ -1,0 +1,100 @@
+// ClusterIP allocation from --service-cluster-ip-range (IPv4), with upstream's ipallocator
+// semantics and messages. The network address is never handed out; the broadcast address is
+// excluded too (as upstream does for IPv4). State lives in memory and is rebuilt from the
+// stored Services at start (see rebuild in registry).
+import { AllocationError, OffsetPool, type PickOptions } from "./allocation-error.js";
+
+export function parseIPv4(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const p = m.slice(1).map(Number);
+  if (p.some((x) => x > 255)) return undefined;
+  return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
+}
+
+export function formatIPv4(n: number): string {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+export function parseCIDR(cidr: string): { base: number; bits: number } {
+  const [ip, len] = cidr.split("/");
+  const base = parseIPv4(ip ?? "");
+  const bits = Number(len);
+  if (base === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32 || len === undefined) {
+    throw new Error(`invalid CIDR "${cidr}" (want an IPv4 network such as 10.96.0.0/12)`);
+  }
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return { base: (base & mask) >>> 0, bits };
+}
+
+export class ClusterIPAllocator {
+  /** The address at offset 0. */
+  private readonly first: number;
+  private readonly pool: OffsetPool;
+
+  constructor(
+    readonly range: string,
+    opts: PickOptions = {},
+  ) {
+    const { base, bits } = parseCIDR(range);
+    const total = 2 ** (32 - bits);
+    // Usable: base+1 .. broadcast-1 (a /31 or /32 keeps what it has).
+    const size = total > 2 ? total - 2 : total;
+    this.first = total > 2 ? base + 1 : base;
+    // Upstream's static band: size/16 clamped to [16, 256].
+    const reserved = Math.min(Math.max(16, Math.floor(size / 16)), 256, size);
+    this.pool = new OffsetPool(size, reserved, opts);
+    this.range = `${formatIPv4(base)}/${bits}`;
+  }
+
+  private offset(ip: string): number | undefined {
+    const n = parseIPv4(ip);
+    if (n === undefined) return undefined;
+    const i = n - this.first;
+    return i >= 0 && i < this.pool.size ? i : undefined;
+  }
+
+  private ipAt(i: number): string {
+    return formatIPv4((this.first + i) >>> 0);
+  }
+
+  /** The first address of the range (the `kubernetes` Service's). */
+  firstAddress(): string {
+    return this.ipAt(0);
+  }
+
+  contains(ip: string): boolean {
+    return this.offset(ip) !== undefined;
+  }
+
+  isAllocated(ip: string): boolean {
+    const i = this.offset(ip);
+    return i !== undefined && this.pool.has(i);
+  }
+
+  /** Takes a specific address; throws AllocationError with upstream's text. */
+  allocate(ip: string): void {
+    const i = this.offset(ip);
+    if (i === undefined) {
+      throw new AllocationError(`the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${this.range}`, "range");
+    }
+    if (this.pool.has(i)) throw new AllocationError("provided IP is already allocated", "allocated");
+    this.pool.take(i);
+  }
+
+  allocateNext(): string {
+    const i = this.pool.pick();
+    if (i === undefined) throw new AllocationError("range is full", "full");
+    this.pool.take(i);
+    return this.ipAt(i);
+  }
+
+  release(ip: string): void {
+    const i = this.offset(ip);
+    if (i !== undefined) this.pool.release(i);
+  }
+
+  get used(): number {
+    return this.pool.count;
+  }
+}

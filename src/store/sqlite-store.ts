@@ -1,0 +1,284 @@
+// The embedded store: one SQLite file per cluster (better-sqlite3, WAL, synchronous=FULL so a
+// write that returned is on disk and survives kill -9). Objects are kept as JSON text; the
+// global resourceVersion is a counter row bumped in the same transaction as each write.
+// Watch history is an in-memory ring of recent events (like the API server's watch cache):
+// after a restart, resuming from an older resourceVersion gets 410 Expired and relists.
+import Database from "better-sqlite3";
+import { randomUUID } from "node:crypto";
+import type { KubeObject, WatchEvent, WatchEventType } from "../api/types.js";
+import { resourceForKind } from "../api/resources.js";
+import { alreadyExists, conflict, notFound, statusError, type Status } from "../api/status.js";
+import type { DeletePreconditions, ObjectFilter, Store, StoreList, StoreListOptions, StoreUpdateOptions, StoreWatch, StoreWatchOptions } from "./store.js";
+
+/** How many recent events a watch can replay from. */
+const HISTORY = 20000;
+
+interface HistoryEvent {
+  rv: number;
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  kind: string;
+  namespace: string;
+  object: KubeObject;
+  /** The object before a MODIFIED, so a filtered watch can see it enter or leave its selection. */
+  prev?: KubeObject;
+}
+
+interface Watcher {
+  kind: string;
+  namespace?: string;
+  filter?: ObjectFilter;
+  handler: (ev: WatchEvent) => void;
+  stopped: boolean;
+}
+
+function resourceWords(kind: string): { plural: string; group: string } {
+  const t = resourceForKind(kind);
+  return t ? { plural: t.plural, group: t.group } : { plural: kind.toLowerCase() + "s", group: "" };
+}
+
+/** Everything that makes up "spec" for generation purposes: all but metadata and status. */
+function specPart(o: KubeObject): string {
+  const { metadata: _m, status: _s, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+function deepCopy<T>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}
+
+function expiredStatus(message: string): Status {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason: "Expired", code: 410 };
+}
+
+export function openSqliteStore(path: string | ":memory:"): Store {
+  const db = new Database(path);
+  if (path !== ":memory:") db.pragma("journal_mode = WAL");
+  // FULL: in WAL mode, NORMAL may lose the last commits on power loss; FULL syncs the WAL on
+  // every commit. (kill -9 alone would be survived by NORMAL too; FULL also covers the OS.)
+  db.pragma("synchronous = FULL");
+  db.pragma("busy_timeout = 5000");
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS objects (
+      kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+      rv INTEGER NOT NULL, data TEXT NOT NULL,
+      PRIMARY KEY (kind, namespace, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('resourceVersion', 0);
+  `);
+
+  const q = {
+    get: db.prepare<[string, string, string], { data: string }>("SELECT data FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+    listAll: db.prepare<[string], { data: string }>("SELECT data FROM objects WHERE kind = ? ORDER BY namespace, name"),
+    listNs: db.prepare<[string, string], { data: string }>("SELECT data FROM objects WHERE kind = ? AND namespace = ? ORDER BY name"),
+    insert: db.prepare<[string, string, string, number, string]>("INSERT INTO objects (kind, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?)"),
+    update: db.prepare<[number, string, string, string, string]>("UPDATE objects SET rv = ?, data = ? WHERE kind = ? AND namespace = ? AND name = ?"),
+    del: db.prepare<[string, string, string]>("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+    bump: db.prepare<[number]>("UPDATE meta SET value = ? WHERE key = 'resourceVersion'"),
+  };
+  let rv = (db.prepare("SELECT value FROM meta WHERE key = 'resourceVersion'").get() as { value: number }).value;
+
+  const history: HistoryEvent[] = [];
+  /** The oldest resourceVersion a watch may resume from (events after it are all in history). */
+  let floor = rv;
+  const watchers = new Set<Watcher>();
+  let closed = false;
+
+  const writeTx = (fn: (next: number) => void): number => {
+    const next = rv + 1;
+    db.transaction(() => {
+      fn(next);
+      q.bump.run(next);
+    })();
+    rv = next;
+    return next;
+  };
+
+  function record(ev: HistoryEvent): void {
+    history.push(ev);
+    if (history.length > HISTORY) {
+      const drop = history.splice(0, history.length - HISTORY);
+      floor = drop[drop.length - 1].rv;
+    }
+    for (const w of watchers) deliver(w, ev);
+  }
+
+  function inNs(w: { namespace?: string }, ns: string): boolean {
+    return w.namespace === undefined || w.namespace === ns;
+  }
+
+  /** Upstream cacher semantics: a MODIFIED that enters the selection is ADDED, one that leaves it is DELETED. */
+  function translate(w: { kind: string; namespace?: string; filter?: ObjectFilter }, ev: HistoryEvent): WatchEvent | undefined {
+    if (ev.kind !== w.kind || !inNs(w, ev.namespace)) return undefined;
+    const f = w.filter;
+    if (!f) return { type: ev.type, object: ev.object };
+    const now = f(ev.object);
+    if (ev.type !== "MODIFIED") return now ? { type: ev.type, object: ev.object } : undefined;
+    const before = ev.prev ? f(ev.prev) : false;
+    if (now && before) return { type: "MODIFIED", object: ev.object };
+    if (now) return { type: "ADDED", object: ev.object };
+    if (before) return { type: "DELETED", object: ev.object };
+    return undefined;
+  }
+
+  function deliver(w: Watcher, ev: HistoryEvent): void {
+    if (w.stopped) return;
+    const out = translate(w, ev);
+    if (!out) return;
+    try {
+      w.handler({ type: out.type, object: deepCopy(out.object) });
+    } catch {
+      // A failing handler must not break the writer or the other watchers.
+    }
+  }
+
+  function parseAll(rows: { data: string }[], filter?: ObjectFilter): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const r of rows) {
+      const o = JSON.parse(r.data) as KubeObject;
+      if (!filter || filter(o)) out.push(o);
+    }
+    return out;
+  }
+
+  function check(): void {
+    if (closed) throw statusError(503, "ServiceUnavailable", "store is closed");
+  }
+
+  const store: Store = {
+    create(obj) {
+      check();
+      const o = deepCopy(obj);
+      const ns = o.metadata.namespace ?? "";
+      const name = o.metadata.name;
+      if (!name) throw statusError(400, "BadRequest", "name is required");
+      if (q.get.get(o.kind, ns, name)) {
+        const w = resourceWords(o.kind);
+        throw alreadyExists(w.plural, name, w.group);
+      }
+      const m = o.metadata;
+      m.uid = randomUUID();
+      m.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      m.generation = 1;
+      delete m.deletionTimestamp;
+      const next = rv + 1;
+      m.resourceVersion = String(next);
+      writeTx((n) => q.insert.run(o.kind, ns, name, n, JSON.stringify(o)));
+      record({ rv: next, type: "ADDED", kind: o.kind, namespace: ns, object: o });
+      return deepCopy(o);
+    },
+
+    get(kind, namespace, name) {
+      check();
+      const row = q.get.get(kind, namespace, name);
+      return row ? (JSON.parse(row.data) as KubeObject) : undefined;
+    },
+
+    list(kind, opts: StoreListOptions = {}): StoreList {
+      check();
+      const rows = opts.namespace === undefined ? q.listAll.all(kind) : q.listNs.all(kind, opts.namespace);
+      return { items: parseAll(rows, opts.filter), resourceVersion: String(rv) };
+    },
+
+    listRaw(kind, opts = {}) {
+      check();
+      const rows = opts.namespace === undefined ? q.listAll.all(kind) : q.listNs.all(kind, opts.namespace);
+      return { items: rows.map((r) => r.data), resourceVersion: String(rv) };
+    },
+
+    update(obj, opts: StoreUpdateOptions = {}) {
+      check();
+      const o = deepCopy(obj);
+      const ns = o.metadata.namespace ?? "";
+      const name = o.metadata.name ?? "";
+      const row = q.get.get(o.kind, ns, name);
+      const w = resourceWords(o.kind);
+      if (!row) throw notFound(w.plural, name, w.group);
+      const old = JSON.parse(row.data) as KubeObject;
+      const want = o.metadata.resourceVersion;
+      if (want !== undefined && want !== "" && want !== old.metadata.resourceVersion) throw conflict(w.plural, name, w.group);
+      const m = o.metadata;
+      m.uid = old.metadata.uid;
+      m.creationTimestamp = old.metadata.creationTimestamp;
+      m.generation = old.metadata.generation ?? 1;
+      if (!opts.keepGeneration && specPart(o) !== specPart(old)) m.generation += 1;
+      const next = rv + 1;
+      m.resourceVersion = String(next);
+      writeTx((n) => q.update.run(n, JSON.stringify(o), o.kind, ns, name));
+      record({ rv: next, type: "MODIFIED", kind: o.kind, namespace: ns, object: o, prev: old });
+      return deepCopy(o);
+    },
+
+    delete(kind, namespace, name, pre: DeletePreconditions = {}) {
+      check();
+      const row = q.get.get(kind, namespace, name);
+      const w = resourceWords(kind);
+      if (!row) throw notFound(w.plural, name, w.group);
+      const old = JSON.parse(row.data) as KubeObject;
+      if (pre.uid && pre.uid !== old.metadata.uid) {
+        throw statusError(409, "Conflict", `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`, { name, group: w.group || undefined, kind: w.plural });
+      }
+      if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
+        throw statusError(409, "Conflict", `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`, { name, group: w.group || undefined, kind: w.plural });
+      }
+      const next = writeTx(() => q.del.run(kind, namespace, name));
+      // The DELETED event carries the object's last state at the deletion's resourceVersion, as upstream.
+      old.metadata.resourceVersion = String(next);
+      record({ rv: next, type: "DELETED", kind, namespace, object: old });
+      return deepCopy(old);
+    },
+
+    watch(kind, opts: StoreWatchOptions, handler): StoreWatch {
+      check();
+      const w: Watcher = { kind, namespace: opts.namespace, filter: opts.filter, handler, stopped: false };
+      const from = opts.resourceVersion;
+      const safe = (ev: WatchEvent) => {
+        try {
+          handler(ev);
+        } catch {
+          // ignore, as in deliver()
+        }
+      };
+      if (from === undefined || from === "" || from === "0") {
+        const { items } = store.list(kind, { namespace: opts.namespace, filter: opts.filter });
+        for (const o of items) safe({ type: "ADDED", object: o });
+      } else {
+        const n = Number(from);
+        if (!Number.isInteger(n) || n < 0) {
+          safe({ type: "ERROR", object: statusError(400, "BadRequest", `invalid resource version: ${JSON.stringify(from)}`).status as unknown as KubeObject });
+          w.stopped = true;
+          return { stop() {} };
+        }
+        if (n < floor) {
+          safe({ type: "ERROR", object: expiredStatus(`too old resource version: ${n} (${floor})`) as unknown as KubeObject });
+          w.stopped = true;
+          return { stop() {} };
+        }
+        for (const ev of history) {
+          if (ev.rv <= n) continue;
+          const out = translate(w, ev);
+          if (out) safe({ type: out.type, object: deepCopy(out.object) });
+        }
+      }
+      watchers.add(w);
+      return {
+        stop() {
+          w.stopped = true;
+          watchers.delete(w);
+        },
+      };
+    },
+
+    currentResourceVersion() {
+      return String(rv);
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      watchers.clear();
+      db.close();
+    },
+  };
+  return store;
+}
