@@ -38,37 +38,78 @@ export const invalid = (field: string, value: unknown, detail?: string): FieldEr
 export const notSupported = (field: string, value: unknown, supported: string[]): FieldError => ({ type: "FieldValueNotSupported", field, value, supported });
 export const duplicate = (field: string, value: unknown): FieldError => ({ type: "FieldValueDuplicate", field, value });
 export const forbidden = (field: string, detail: string): FieldError => ({ type: "FieldValueForbidden", field, detail });
-export const tooLong = (field: string, value: unknown, max: number): FieldError => ({ type: "FieldValueTooLong", field, value, detail: `may not be more than ${max} bytes` });
+export const tooLong = (field: string, value: unknown, max: number): FieldError => ({ type: "FieldValueTooLong", field, value, detail: `must have at most ${max} bytes` });
+/** Marks a TooMany error whose count is not shown. */
+export const OMIT_VALUE: unique symbol = Symbol("omitValue");
+export const tooMany = (field: string, actual: number, max: number): FieldError => ({
+  type: "FieldValueTooMany",
+  field,
+  value: actual >= 0 ? actual : OMIT_VALUE,
+  detail: max >= 0 ? `must have at most ${max} items` : "has too many items",
+});
 
-/** Go's %#v-ish rendering that upstream messages use for values. */
+/** Go's strconv.Quote: printable characters kept, the rest escaped the way Go escapes them. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\x07") out += "\\a";
+    else if (ch === "\b") out += "\\b";
+    else if (ch === "\f") out += "\\f";
+    else if (ch === "\v") out += "\\v";
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, "0")}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** Go's %#v-ish rendering that upstream messages use for values: strings quoted, numbers bare, `[]string{"a", "b"}`. */
 export function formatValue(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return goQuote(v);
   if (v === null || v === undefined) return "null";
   if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) {
+    if (v.every((x) => typeof x === "string")) return `[]string{${v.map((x) => goQuote(x as string)).join(", ")}}`;
+    if (v.every((x) => typeof x === "number" && Number.isInteger(x))) return `[]int{${v.join(", ")}}`;
+  }
   return JSON.stringify(v);
 }
 
-export function formatFieldError(e: FieldError): string {
-  let s = `${e.field}: ${TYPE_TEXT[e.type]}`;
-  if (e.type === "FieldValueInvalid" || e.type === "FieldValueNotSupported" || e.type === "FieldValueDuplicate" || (e.type === "FieldValueTooLong" && e.value !== undefined)) {
-    s += `: ${formatValue(e.value)}`;
+/** Error types whose message shows the offending value (upstream ErrorBody). */
+const SHOWS_VALUE = new Set<FieldErrorType>(["FieldValueInvalid", "FieldValueNotSupported", "FieldValueDuplicate", "FieldValueTooMany"]);
+
+/** The message without the field (upstream ErrorBody), as Status causes carry it. */
+export function formatErrorBody(e: FieldError): string {
+  let s = TYPE_TEXT[e.type];
+  if (SHOWS_VALUE.has(e.type) && e.value !== OMIT_VALUE) s += `: ${formatValue(e.value)}`;
+  let detail = e.detail;
+  if (e.type === "FieldValueNotSupported" && e.supported && e.supported.length) {
+    detail = `supported values: ${e.supported.map((x) => goQuote(x)).join(", ")}`;
   }
-  if (e.type === "FieldValueNotSupported" && e.supported) {
-    s += `: supported values: ${e.supported.map((x) => JSON.stringify(x)).join(", ")}`;
-  } else if (e.detail) {
-    s += `: ${e.detail}`;
-  }
+  if (detail) s += `: ${detail}`;
   return s;
+}
+
+export function formatFieldError(e: FieldError): string {
+  return `${e.field}: ${formatErrorBody(e)}`;
 }
 
 /** `The Service "x" is invalid: a, b` (several errors are listed as `[a, b]`, as upstream does). */
 export function invalidError(kind: string, name: string, errs: FieldError[], group = ""): StatusError {
-  const parts = errs.map(formatFieldError);
+  // Identical messages are reported once, as upstream's aggregate does.
+  const parts = [...new Set(errs.map(formatFieldError))];
   const body = parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`;
-  return statusError(422, "Invalid", `${kind} "${name}" is invalid: ${body}`.replace(/^/, "The "), {
+  // Upstream qualifies the kind with its group: `Deployment.apps "x" is invalid`.
+  const qualified = group ? `${kind}.${group}` : kind;
+  return statusError(422, "Invalid", `The ${qualified} ${goQuote(name)} is invalid: ${body}`, {
     name,
     group: group || undefined,
     kind,
-    causes: errs.map((e) => ({ reason: e.type, message: formatFieldError(e).slice(e.field.length + 2), field: e.field })),
+    causes: errs.map((e) => ({ reason: e.type, message: formatErrorBody(e), field: e.field })),
   });
 }
