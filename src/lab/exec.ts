@@ -1,0 +1,108 @@
+// The one edge through which the lab runs kernel tools (ip, nft, iptables-restore, sysctl,
+// conntrack, CNI plugins). Everything else builds argument lists and batch texts as data, so
+// unit tests swap in the recording fake below and assert on exactly what would run.
+import { spawn } from "node:child_process";
+
+export interface RunOptions {
+  /** Written to the command's stdin (batch input, CNI config). */
+  input?: string;
+  env?: Record<string, string>;
+  /** Kill the command after this long (default 10 s): every kernel step is time-bounded. */
+  timeoutMs?: number;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Runner {
+  /** Runs cmd; resolves with its result whatever the exit code (callers decide what failure means). */
+  run(cmd: string, args: string[], opts?: RunOptions): Promise<CommandResult>;
+}
+
+export class CommandError extends Error {
+  override name = "CommandError";
+  constructor(
+    readonly cmd: string,
+    readonly args: string[],
+    readonly result: CommandResult,
+  ) {
+    const detail = (result.stderr || result.stdout).trim().split("\n").slice(0, 6).join("\n");
+    super(`${cmd} ${args.join(" ")} failed (exit ${result.code}): ${detail}`);
+  }
+}
+
+export const systemRunner: Runner = {
+  run(cmd, args, opts = {}) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd, args, {
+        env: opts.env ?? process.env,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 10_000);
+      child.stdout.on("data", (b: Buffer) => out.push(b));
+      child.stderr.on("data", (b: Buffer) => err.push(b));
+      child.on("error", (e) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot run ${cmd}: ${e.message}`, { cause: e }));
+      });
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        const stderr = Buffer.concat(err).toString() + (signal ? `\nkilled by ${signal} (timeout ${opts.timeoutMs ?? 10_000} ms)` : "");
+        resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr });
+      });
+      child.stdin.on("error", () => {}); // the command may exit before reading all input
+      child.stdin.end(opts.input ?? "");
+    });
+  },
+};
+
+/** Runs and throws CommandError on a non-zero exit. */
+export async function mustRun(r: Runner, cmd: string, args: string[], opts?: RunOptions): Promise<string> {
+  const res = await r.run(cmd, args, opts);
+  if (res.code !== 0) throw new CommandError(cmd, args, res);
+  return res.stdout;
+}
+
+/** `ip [-n NS] -batch -`: many ip commands in one process. */
+export async function ipBatch(r: Runner, lines: string[], netns?: string): Promise<void> {
+  if (lines.length === 0) return;
+  const args = netns ? ["-n", netns, "-batch", "-"] : ["-batch", "-"];
+  await mustRun(r, "ip", args, { input: lines.join("\n") + "\n" });
+}
+
+/** `ip netns exec NS cmd args...` */
+export function nsExec(r: Runner, netns: string, cmd: string, args: string[], opts?: RunOptions): Promise<CommandResult> {
+  return r.run("ip", ["netns", "exec", netns, cmd, ...args], opts);
+}
+
+export async function mustNsExec(r: Runner, netns: string, cmd: string, args: string[], opts?: RunOptions): Promise<string> {
+  return mustRun(r, "ip", ["netns", "exec", netns, cmd, ...args], opts);
+}
+
+export interface RecordedCall {
+  cmd: string;
+  args: string[];
+  input?: string;
+  env?: Record<string, string>;
+}
+
+/** A fake Runner that records every call and answers from `respond` (default: success, empty output). */
+export class RecordingRunner implements Runner {
+  readonly calls: RecordedCall[] = [];
+  constructor(private readonly respond: (call: RecordedCall) => Partial<CommandResult> | undefined = () => undefined) {}
+  async run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
+    const call: RecordedCall = { cmd, args, input: opts.input, env: opts.env };
+    this.calls.push(call);
+    const r = this.respond(call) ?? {};
+    return { code: r.code ?? 0, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+  /** Each call as one line: `cmd arg arg` (input not included). */
+  lines(): string[] {
+    return this.calls.map((c) => [c.cmd, ...c.args].join(" "));
+  }
+}
