@@ -1,0 +1,51 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { base32, svcChain, sepChain, nftServiceBase, nftEndpointBase } from "./hash.js";
+import { formatFixed10, probability } from "./probability.js";
+import { servicePortNameString, joinHostPort } from "./service-port-name.js";
+
+test("base32 matches RFC 4648 test vectors (unpadded)", () => {
+  const enc = (s: string) => base32(new TextEncoder().encode(s));
+  assert.equal(enc("f"), "MY");
+  assert.equal(enc("fo"), "MZXQ");
+  assert.equal(enc("foo"), "MZXW6");
+  assert.equal(enc("foobar"), "MZXW6YTBOI");
+});
+
+test("chain names match UPSTREAM.md check values", () => {
+  for (const [spn, proto, want] of [
+    ["default/kubernetes:https", "tcp", "KUBE-SVC-NPX46M4PTMTKRN6Y"],
+    ["kube-system/kube-dns:dns", "udp", "KUBE-SVC-TCOU7JCQXEZGVUNU"],
+    ["kube-system/kube-dns:dns-tcp", "tcp", "KUBE-SVC-ERIFXISQEP7F7OF4"],
+    ["ns1/svc1:p80", "tcp", "KUBE-SVC-XPGD46QRK7WJZT7O"],
+  ]) assert.equal(svcChain(spn, proto), want);
+  assert.equal(sepChain("ns1/svc1:p80", "tcp", "10.180.0.1:80"), "KUBE-SEP-SXIVWICOYRO3J4NJ");
+});
+
+test("nftables chain bases as upstream's examples", () => {
+  assert.equal(nftServiceBase("ns1", "svc1", "tcp", "p80"), "ULMVA6XW-ns1/svc1/tcp/p80");
+  assert.equal(nftEndpointBase("ns1", "svc1", "tcp", "p80", "10.180.0.1", 80), "5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80");
+});
+
+test("servicePortName and endpoint strings", () => {
+  assert.equal(servicePortNameString({ namespace: "ns", name: "a", port: "" }), "ns/a");
+  assert.equal(servicePortNameString({ namespace: "ns", name: "a", port: "http" }), "ns/a:http");
+  assert.equal(joinHostPort("fd00::1", 80), "[fd00::1]:80");
+});
+
+test("probabilities print like Go's %0.10f (ties to even)", () => {
+  const cases: [number, string][] = [
+    [1, "1.0000000000"],
+    [2, "0.5000000000"],
+    [3, "0.3333333333"],
+    [4, "0.2500000000"],
+    [6, "0.1666666667"],
+    [7, "0.1428571429"],
+    [2048, "0.0004882812"],
+    [1024, "0.0009765625"],
+    [4096, "0.0002441406"],
+  ];
+  for (const [n, want] of cases) assert.equal(probability(n), want, `1/${n}`);
+  assert.equal((1 / 2048).toFixed(10), "0.0004882813"); // why we do not use toFixed
+  assert.equal(formatFixed10(0.5), "0.5000000000");
+});

@@ -1,0 +1,70 @@
+// Chain-name hashing exactly as kube-proxy does it: base32 (RFC 4648, upper case, padded
+// alphabet A-Z2-7) of sha256, truncated. iptables keeps 16 characters (chain names must
+// fit in 28), nftables 8 as a prefix that keeps similar names visually apart.
+import { createHash } from "node:crypto";
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** RFC 4648 base32 without padding (callers only ever keep a prefix). */
+export function base32(bytes: Uint8Array): string {
+  let out = "";
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
+  return out;
+}
+
+export function sha256Base32(s: string): string {
+  return base32(createHash("sha256").update(s).digest());
+}
+
+/** First 16 base32 characters of sha256(s): the suffix of KUBE-SVC-/SEP-/... chains. */
+export function iptablesHash(s: string): string {
+  return sha256Base32(s).slice(0, 16);
+}
+
+export function svcChain(spn: string, protocol: string): string {
+  return "KUBE-SVC-" + iptablesHash(spn + protocol);
+}
+export function svlChain(spn: string, protocol: string): string {
+  return "KUBE-SVL-" + iptablesHash(spn + protocol);
+}
+export function extChain(spn: string, protocol: string): string {
+  return "KUBE-EXT-" + iptablesHash(spn + protocol);
+}
+export function fwChain(spn: string, protocol: string): string {
+  return "KUBE-FW-" + iptablesHash(spn + protocol);
+}
+/** endpoint = "ip:port" (IPv6 in brackets). */
+export function sepChain(spn: string, protocol: string, endpoint: string): string {
+  return "KUBE-SEP-" + iptablesHash(spn + protocol + endpoint);
+}
+
+// nftables: chain names may be up to 256 bytes; kube-proxy keeps prefixes <= 16 and
+// truncates the base to 240 with "..." (never reached with valid names).
+const NFT_BASE_MAX = 256 - 16;
+
+export function nftHashAndTruncate(name: string): string {
+  let n = sha256Base32(name).slice(0, 8) + "-" + name;
+  if (n.length > NFT_BASE_MAX) n = n.slice(0, NFT_BASE_MAX - 3) + "...";
+  return n;
+}
+
+/** "ns/svc/proto/portName" with the hash prefix, e.g. "ULMVA6XW-ns1/svc1/tcp/p80". */
+export function nftServiceBase(namespace: string, name: string, protocol: string, portName: string): string {
+  return nftHashAndTruncate(`${namespace}/${name}/${protocol}/${portName}`);
+}
+
+/** "ns/svc/proto/portName__ip/port", IPv6 colons as dots. */
+export function nftEndpointBase(namespace: string, name: string, protocol: string, portName: string, ip: string, port: number): string {
+  return nftHashAndTruncate(`${namespace}/${name}/${protocol}/${portName}__${ip.replaceAll(":", ".")}/${port}`);
+}

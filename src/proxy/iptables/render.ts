@@ -1,0 +1,309 @@
+// kube-proxy's iptables-restore input for one node, rule for rule as kube-proxy 1.3x writes
+// it (pkg/proxy/iptables/proxier.go syncProxyRules). Services are written in namespace/name
+// order and chains in the canonical order of upstream's tests (KUBE-NODEPORTS, KUBE-SERVICES,
+// then alphabetical), so the output is deterministic and compares with upstream's expected
+// text exactly. Pure.
+import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
+import { extChain, fwChain, sepChain, svcChain, svlChain } from "../hash.js";
+import { inCIDR, parseCIDR, cidrContains, parseIPv4 } from "../ip.js";
+import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
+import { probability } from "../probability.js";
+
+/** Above this many endpoints kube-proxy drops per-endpoint comments to save space. */
+export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
+
+export interface IptablesRenderOptions {
+  host?: Partial<HostFeatures>;
+  /**
+   * Partial restore (kube-proxy's partial sync): only these services ("ns/name") get their
+   * per-service nat chains written; the top-level chains and the filter table are always
+   * complete. Undefined = everything.
+   */
+  onlyServices?: ReadonlySet<string>;
+  /** Stale per-service nat chains to flush and delete (`-X`). */
+  deleteChains?: readonly string[];
+  /** Overrides the mark computed from masqueradeBit (upstream's unit tests hard-code "0x4000"). */
+  masqueradeMark?: string;
+}
+
+class Table {
+  readonly chains = new Map<string, string[]>();
+  declare(name: string): string[] {
+    let r = this.chains.get(name);
+    if (!r) this.chains.set(name, (r = []));
+    return r;
+  }
+  add(chain: string, rule: string): void {
+    let r = this.chains.get(chain);
+    if (!r) this.chains.set(chain, (r = []));
+    r.push(`-A ${chain} ${rule}`);
+  }
+}
+
+/** A sink that swallows the rules of services skipped in a partial restore. */
+class Discard extends Table {
+  override declare(): string[] {
+    return [];
+  }
+  override add(): void {}
+}
+
+function chainOrder(a: string, b: string): number {
+  const rank = (c: string) => (c === "KUBE-NODEPORTS" ? 0 : c === "KUBE-SERVICES" ? 1 : c.startsWith("KUBE-") ? 2 : 3);
+  const d = rank(a) - rank(b);
+  if (d !== 0) return d;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function writeTable(name: string, t: Table, extra: string[] = []): string {
+  const names = [...t.chains.keys()].sort(chainOrder);
+  const out: string[] = [`*${name}`];
+  for (const c of names) out.push(`:${c} - [0:0]`);
+  for (const c of names) for (const r of t.chains.get(c)!) out.push(r);
+  out.push(...extra, "COMMIT");
+  return out.join("\n") + "\n";
+}
+
+/** Whether localhost NodePorts apply (kube-proxy turns them off when nodePortAddresses exclude 127.0.0.1). */
+export function effectiveLocalhostNodePorts(plan: ProxyPlan): boolean {
+  const cfg = plan.config;
+  if (plan.ipFamily !== "IPv4" || !cfg.iptables.localhostNodePorts) return false;
+  const cidrs = cfg.nodePortAddresses.filter((c) => c !== "primary");
+  if (cfg.nodePortAddresses.length === 0) return true;
+  return cidrs.some((c) => inCIDR(c, "127.0.0.1"));
+}
+
+/** The node addresses NodePorts listen on when nodePortAddresses is set (null = every local address). */
+export function nodePortIPs(plan: ProxyPlan): string[] | null {
+  const cfg = plan.config;
+  if (cfg.nodePortAddresses.length === 0) return null;
+  const cidrs = cfg.nodePortAddresses.filter((c) => c !== "primary").map((c) => parseCIDR(c)).filter((c) => c !== undefined);
+  if (cidrs.some((c) => c!.bits === 0)) return null;
+  const candidates = ["127.0.0.1", ...plan.nodeIPs];
+  const out: string[] = [];
+  for (const ip of candidates) {
+    const a = parseIPv4(ip);
+    if (a === undefined) continue;
+    const primary = cfg.nodePortAddresses.includes("primary") && ip === plan.nodeIPs[0];
+    if ((primary || cidrs.some((c) => cidrContains(c!, a))) && !out.includes(ip)) out.push(ip);
+  }
+  return out;
+}
+
+export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}): string {
+  const host: HostFeatures = { ...DEFAULT_HOST_FEATURES, ...opts.host };
+  const cfg = plan.config;
+  const mark = opts.masqueradeMark ?? masqueradeMark(cfg);
+  const filter = new Table();
+  const nat = new Table();
+  const skipped = new Discard();
+  const localhostNodePorts = effectiveLocalhostNodePorts(plan);
+  const largeCluster = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  const cc = (c: string) => (largeCluster ? "" : `-m comment --comment ${c} `);
+  const localCIDR = cfg.clusterCIDR;
+
+  for (const c of ["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD", "KUBE-NODEPORTS", "KUBE-PROXY-FIREWALL"]) filter.declare(c);
+  for (const c of ["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"]) nat.declare(c);
+
+  nat.add("KUBE-POSTROUTING", `-m mark ! --mark ${mark}/${mark} -j RETURN`);
+  nat.add("KUBE-POSTROUTING", `-j MARK --xor-mark ${mark}`);
+  nat.add("KUBE-POSTROUTING", `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${host.randomFully ? " --random-fully" : ""}`);
+  nat.add("KUBE-MARK-MASQ", `-j MARK --or-mark ${mark}`);
+
+  if (plan.ipFamily === "IPv4" && localhostNodePorts) {
+    filter.declare("KUBE-FIREWALL");
+    filter.add(
+      "KUBE-FIREWALL",
+      `-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
+    );
+  }
+
+  for (const sp of plan.services) {
+    const svcNat = opts.onlyServices && !opts.onlyServices.has(`${sp.namespace}/${sp.name}`) ? skipped : nat;
+    renderServicePort(sp, plan, { filter, nat, svcNat, cc, mark, localCIDR, localhostNodePorts, host });
+  }
+
+  for (const c of opts.deleteChains ?? []) nat.declare(c);
+
+  const npComment = `-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"`;
+  const npIPs = nodePortIPs(plan);
+  if (npIPs === null) {
+    let dst = "-m addrtype --dst-type LOCAL";
+    if (plan.ipFamily === "IPv6") dst += " ! -d ::1/128";
+    else if (!localhostNodePorts) dst += " ! -d 127.0.0.0/8";
+    nat.add("KUBE-SERVICES", `${npComment} ${dst} -j KUBE-NODEPORTS`);
+  } else {
+    for (const ip of npIPs) {
+      if (ip.startsWith("127.") && !localhostNodePorts) continue;
+      nat.add("KUBE-SERVICES", `${npComment} -d ${ip} -j KUBE-NODEPORTS`);
+    }
+  }
+
+  if (!host.conntrackTCPLiberal) {
+    filter.add("KUBE-FORWARD", `-m conntrack --ctstate INVALID${host.nfacct ? " -m nfacct --nfacct-name ct_state_invalid_dropped_pkts" : ""} -j DROP`);
+  }
+  filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
+  filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+
+  const deletes = (opts.deleteChains ?? []).map((c) => `-X ${c}`);
+  return writeTable("filter", filter) + writeTable("nat", nat, deletes);
+}
+
+interface Ctx {
+  filter: Table;
+  nat: Table;
+  svcNat: Table;
+  cc: (comment: string) => string;
+  mark: string;
+  localCIDR: string;
+  localhostNodePorts: boolean;
+  host: HostFeatures;
+}
+
+function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
+  const { filter, nat, svcNat } = x;
+  const p = sp.proto;
+  const spn = sp.spn;
+  const svc = svcChain(spn, p);
+  const svl = svlChain(spn, p);
+  const ext = extChain(spn, p);
+  const fw = fwChain(spn, p);
+  const hasEndpoints = sp.hasEndpoints;
+  const usesClusterPolicyChain = sp.clusterEndpoints.length > 0 && sp.usesClusterEndpoints;
+  const usesLocalPolicyChain = sp.localEndpoints.length > 0 && sp.usesLocalEndpoints;
+  const internalChain = sp.internalPolicyLocal ? svl : svc;
+  const hasInternal = hasEndpoints && !(sp.internalPolicyLocal && sp.localEndpoints.length === 0);
+  const externalPolicyChain = sp.externalPolicyLocal ? svl : svc;
+  const hasExternal = hasEndpoints && !(sp.externalPolicyLocal && sp.localEndpoints.length === 0);
+  const usesExt = hasEndpoints && sp.externallyAccessible;
+  const usesFW = hasEndpoints && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  const lbChain = usesFW ? fw : ext;
+  const m = `-m ${p} -p ${p}`;
+
+  let intTarget = "";
+  let intComment = "";
+  let extTarget = "";
+  let extComment = "";
+  if (!hasEndpoints) {
+    intTarget = extTarget = "REJECT";
+    intComment = extComment = `"${spn} has no endpoints"`;
+  } else {
+    if (!hasInternal) {
+      intTarget = "DROP";
+      intComment = `"${spn} has no local endpoints"`;
+    }
+    if (!hasExternal) {
+      extTarget = "DROP";
+      extComment = `"${spn} has no local endpoints"`;
+    }
+  }
+
+  const clusterIPMatch = `-m comment --comment "${spn} cluster IP" ${m} -d ${sp.clusterIP} --dport ${sp.port}`;
+  if (hasInternal) nat.add("KUBE-SERVICES", `${clusterIPMatch} -j ${internalChain}`);
+  else filter.add("KUBE-SERVICES", `-m comment --comment ${intComment} ${m} -d ${sp.clusterIP} --dport ${sp.port} -j ${intTarget}`);
+
+  for (const eip of sp.externalIPs) {
+    if (hasEndpoints) nat.add("KUBE-SERVICES", `-m comment --comment "${spn} external IP" ${m} -d ${eip} --dport ${sp.port} -j ${ext}`);
+    if (!hasExternal) filter.add("KUBE-EXTERNAL-SERVICES", `-m comment --comment ${extComment} ${m} -d ${eip} --dport ${sp.port} -j ${extTarget}`);
+  }
+  for (const lb of sp.loadBalancerIPs) {
+    if (hasEndpoints) nat.add("KUBE-SERVICES", `-m comment --comment "${spn} loadbalancer IP" ${m} -d ${lb} --dport ${sp.port} -j ${lbChain}`);
+    if (usesFW) filter.add("KUBE-PROXY-FIREWALL", `-m comment --comment "${spn} traffic not accepted by ${fw}" ${m} -d ${lb} --dport ${sp.port} -j DROP`);
+  }
+  if (!hasExternal) {
+    for (const lb of sp.loadBalancerIPs) filter.add("KUBE-EXTERNAL-SERVICES", `-m comment --comment ${extComment} ${m} -d ${lb} --dport ${sp.port} -j ${extTarget}`);
+  }
+  if (sp.nodePort !== 0) {
+    if (hasEndpoints) {
+      if (x.localhostNodePorts && plan.ipFamily === "IPv4" && x.host.nfacct) {
+        nat.add("KUBE-NODEPORTS", `-m comment --comment ${spn} ${m} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${ext}`);
+      }
+      nat.add("KUBE-NODEPORTS", `-m comment --comment ${spn} ${m} --dport ${sp.nodePort} -j ${ext}`);
+    }
+    if (!hasExternal) {
+      filter.add("KUBE-EXTERNAL-SERVICES", `-m comment --comment ${extComment} -m addrtype --dst-type LOCAL ${m} --dport ${sp.nodePort} -j ${extTarget}`);
+    }
+  }
+  if (sp.healthCheckNodePort !== 0) {
+    filter.add("KUBE-NODEPORTS", `-m comment --comment "${spn} health check node port" -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+  }
+
+  // Per-service chains (left out of a partial restore when the service did not change).
+  if (hasInternal) {
+    if (plan.config.iptables.masqueradeAll) svcNat.add(internalChain, `${clusterIPMatch} -j KUBE-MARK-MASQ`);
+    else if (x.localCIDR) svcNat.add(internalChain, `${clusterIPMatch} ! -s ${x.localCIDR} -j KUBE-MARK-MASQ`);
+  }
+  if (usesExt) {
+    svcNat.declare(ext);
+    if (!sp.externalPolicyLocal) {
+      svcNat.add(ext, `-m comment --comment "masquerade traffic for ${spn} external destinations" -j KUBE-MARK-MASQ`);
+    } else {
+      if (x.localCIDR) svcNat.add(ext, `-m comment --comment "pod traffic for ${spn} external destinations" -s ${x.localCIDR} -j ${svc}`);
+      svcNat.add(ext, `-m comment --comment "masquerade LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+      svcNat.add(ext, `-m comment --comment "route LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${svc}`);
+    }
+    if (hasExternal) svcNat.add(ext, `-j ${externalPolicyChain}`);
+  }
+  if (usesFW) {
+    svcNat.declare(fw);
+    const head = `-m comment --comment "${spn} loadbalancer IP"`;
+    const nodeIP = plan.nodeIPs[0];
+    let allowFromNode = false;
+    for (const cidr of sp.loadBalancerSourceRanges) {
+      svcNat.add(fw, `${head} -s ${cidr} -j ${ext}`);
+      if (nodeIP && inCIDR(cidr, nodeIP)) allowFromNode = true;
+    }
+    if (allowFromNode) for (const lb of sp.loadBalancerIPs) svcNat.add(fw, `${head} -s ${lb} -j ${ext}`);
+    svcNat.add(fw, `-m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
+  }
+  if (usesClusterPolicyChain) {
+    svcNat.declare(svc);
+    writeServiceToEndpointRules(svcNat, sp, svc, sp.clusterEndpoints, x.cc);
+  }
+  if (usesLocalPolicyChain) {
+    svcNat.declare(svl);
+    writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, x.cc);
+  }
+  for (const ep of sp.reachableEndpoints) {
+    const sep = sepChain(spn, p, ep.endpoint);
+    svcNat.declare(sep);
+    const c = x.cc(spn);
+    svcNat.add(sep, `${c}-s ${ep.ip} -j KUBE-MARK-MASQ`);
+    const recent = sp.sessionAffinity === "ClientIP" ? `-m recent --name ${sep} --set ` : "";
+    svcNat.add(sep, `${c}${recent}${m} -j DNAT --to-destination ${ep.endpoint}`);
+  }
+}
+
+function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], cc: (c: string) => string): void {
+  const p = sp.proto;
+  if (sp.sessionAffinity === "ClientIP") {
+    for (const ep of eps) {
+      const sep = sepChain(sp.spn, p, ep.endpoint);
+      t.add(chain, `${cc(`"${sp.spn} -> ${ep.endpoint}"`)}-m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
+    }
+  }
+  const n = eps.length;
+  eps.forEach((ep, i) => {
+    const sep = sepChain(sp.spn, p, ep.endpoint);
+    const stat = i < n - 1 ? `-m statistic --mode random --probability ${probability(n - i)} ` : "";
+    t.add(chain, `${cc(`"${sp.spn} -> ${ep.endpoint}"`)}${stat}-j ${sep}`);
+  });
+}
+
+/** The per-service nat chains a plan renders, by "ns/name" (for partial restores and deletes). */
+export function iptablesServiceChains(plan: ProxyPlan): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const sp of plan.services) {
+    const key = `${sp.namespace}/${sp.name}`;
+    let s = out.get(key);
+    if (!s) out.set(key, (s = new Set()));
+    const p = sp.proto;
+    if (!sp.hasEndpoints) continue;
+    if (sp.clusterEndpoints.length > 0 && sp.usesClusterEndpoints) s.add(svcChain(sp.spn, p));
+    if (sp.localEndpoints.length > 0 && sp.usesLocalEndpoints) s.add(svlChain(sp.spn, p));
+    if (sp.externallyAccessible) s.add(extChain(sp.spn, p));
+    if (sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0) s.add(fwChain(sp.spn, p));
+    for (const ep of sp.reachableEndpoints) s.add(sepChain(sp.spn, p, ep.endpoint));
+  }
+  return out;
+}

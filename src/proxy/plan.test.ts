@@ -1,0 +1,123 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { planProxy } from "./plan.js";
+import { makeService, makeSlice, testInput, TEST_NODE } from "./test-fixtures.js";
+import { parseKubeProxyConfiguration, masqueradeMark, defaultKubeProxyConfiguration } from "./config.js";
+
+const tcp80 = [{ name: "p80", port: 80, protocol: "TCP" as const }];
+const svc = (mut: (s: ReturnType<typeof makeService>) => void = () => {}) =>
+  makeService("ns1", "svc1", (s) => {
+    s.spec.clusterIP = "172.30.0.41";
+    s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3001 }];
+    s.spec.type = "NodePort";
+    mut(s);
+  });
+
+test("categorize: endpoint sets per traffic policy", () => {
+  const cases: {
+    name: string;
+    etp?: "Local";
+    itp?: "Local";
+    eps: { ip: string; local?: boolean; ready?: boolean; serving?: boolean; terminating?: boolean }[];
+    cluster: string[];
+    local: string[];
+    reachable: string[];
+    has: boolean;
+  }[] = [
+    { name: "ready endpoints, sorted as strings", eps: [{ ip: "10.180.0.2" }, { ip: "10.180.0.10" }], cluster: ["10.180.0.10:80", "10.180.0.2:80"], local: [], reachable: ["10.180.0.10:80", "10.180.0.2:80"], has: true },
+    { name: "unready endpoints are not used", eps: [{ ip: "10.180.0.1", ready: false, serving: false }], cluster: [], local: [], reachable: [], has: false },
+    {
+      name: "no ready: fall back to serving terminating",
+      eps: [{ ip: "10.180.0.1", ready: false, serving: true, terminating: true }, { ip: "10.180.0.2", ready: false, serving: false, terminating: true }],
+      cluster: ["10.180.0.1:80"], local: [], reachable: ["10.180.0.1:80"], has: true,
+    },
+    {
+      name: "ready wins over terminating",
+      eps: [{ ip: "10.180.0.1", ready: false, serving: true, terminating: true }, { ip: "10.180.0.2" }],
+      cluster: ["10.180.0.2:80"], local: [], reachable: ["10.180.0.2:80"], has: true,
+    },
+    {
+      name: "externalTrafficPolicy Local: local endpoints",
+      etp: "Local", eps: [{ ip: "10.180.0.1", local: true }, { ip: "10.180.0.2" }],
+      cluster: ["10.180.0.1:80", "10.180.0.2:80"], local: ["10.180.0.1:80"], reachable: ["10.180.0.1:80", "10.180.0.2:80"], has: true,
+    },
+    {
+      name: "internalTrafficPolicy Local without local endpoints",
+      itp: "Local", eps: [{ ip: "10.180.0.2" }],
+      cluster: ["10.180.0.2:80"], local: [], reachable: ["10.180.0.2:80"], has: true,
+    },
+    {
+      name: "Local: local terminating used when no local ready, merged with cluster",
+      etp: "Local", eps: [{ ip: "10.180.0.1", local: true, ready: false, serving: true, terminating: true }, { ip: "10.180.0.2" }],
+      cluster: ["10.180.0.2:80"], local: ["10.180.0.1:80"], reachable: ["10.180.0.1:80", "10.180.0.2:80"], has: true,
+    },
+  ];
+  for (const c of cases) {
+    const s = svc((s) => {
+      if (c.etp) s.spec.externalTrafficPolicy = c.etp;
+      if (c.itp) s.spec.internalTrafficPolicy = c.itp;
+    });
+    const slice = makeSlice("ns1", "svc1", 1, c.eps.map((e) => ({
+      addresses: [e.ip],
+      nodeName: e.local ? TEST_NODE : "other",
+      conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false },
+    })), tcp80);
+    const [sp] = planProxy(testInput([s], [slice])).services;
+    assert.deepEqual(sp.clusterEndpoints.map((e) => e.endpoint), c.cluster, c.name);
+    assert.deepEqual(sp.localEndpoints.map((e) => e.endpoint), c.local, c.name);
+    assert.deepEqual(sp.reachableEndpoints.map((e) => e.endpoint), c.reachable, c.name);
+    assert.equal(sp.hasEndpoints, c.has, c.name);
+  }
+});
+
+test("headless and ExternalName services get no plan entries", () => {
+  const headless = makeService("ns1", "h", (s) => { s.spec.clusterIP = "None"; s.spec.ports = [{ port: 80 }]; });
+  const ext = makeService("ns1", "e", (s) => { s.spec.type = "ExternalName"; s.spec.externalName = "example.com"; s.spec.ports = [{ port: 80 }]; });
+  assert.equal(planProxy(testInput([headless, ext], [])).services.length, 0);
+});
+
+test("servicePortName: unnamed port has no suffix; UDP and SCTP ports separate", () => {
+  const s = makeService("ns1", "svc1", (s) => {
+    s.spec.clusterIP = "172.30.0.41";
+    s.spec.ports = [{ port: 53, protocol: "UDP", name: "dns" }, { port: 53, protocol: "SCTP", name: "dns-sctp" }];
+  });
+  const u = makeService("ns1", "u", (s) => { s.spec.clusterIP = "172.30.0.42"; s.spec.ports = [{ port: 80 }]; });
+  assert.deepEqual(planProxy(testInput([s, u], [])).services.map((p) => `${p.spn} ${p.proto}`), ["ns1/svc1:dns udp", "ns1/svc1:dns-sctp sctp", "ns1/u tcp"]);
+});
+
+test("KubeProxyConfiguration: defaults, fields, errors", () => {
+  const d = defaultKubeProxyConfiguration();
+  assert.equal(d.clusterCIDR, "10.244.0.0/16");
+  assert.equal(masqueradeMark(d), "0x00004000");
+  const ok = parseKubeProxyConfiguration(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: nftables
+clusterCIDR: 10.0.0.0/8
+iptables:
+  masqueradeBit: 15
+  masqueradeAll: true
+  localhostNodePorts: false
+nodePortAddresses: ["192.168.0.0/24"]
+`);
+  assert.deepEqual(ok.errors, []);
+  assert.equal(ok.config!.mode, "nftables");
+  assert.equal(ok.config!.clusterCIDR, "10.0.0.0/8");
+  assert.equal(masqueradeMark(ok.config!), "0x00008000");
+  assert.equal(ok.config!.iptables.masqueradeAll, true);
+  assert.equal(ok.config!.iptables.localhostNodePorts, false);
+  assert.deepEqual(ok.config!.nodePortAddresses, ["192.168.0.0/24"]);
+  const bad = parseKubeProxyConfiguration(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: ipvs
+clusterCIDR: 10.0.0/8
+iptables: { masqueradeBit: 40 }
+bogus: 1
+`);
+  assert.deepEqual(bad.errors, [
+    'unknown field "bogus"',
+    'clusterCIDR: Invalid value: "10.0.0/8": must be a valid CIDR block (e.g. 10.100.0.0/16)',
+    'mode: Unsupported value: "ipvs": supported values: "iptables", "nftables"',
+    "iptables.masqueradeBit: Invalid value: 40: must be within the range [0, 31]",
+  ]);
+  assert.match(parseKubeProxyConfiguration("kind: Pod\n").errors[0], /no document of kind/);
+});

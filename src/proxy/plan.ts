@@ -1,0 +1,272 @@
+// The mode-independent proxy plan: from Services and EndpointSlices (as kube-proxy sees them
+// on one node) to one entry per service port with its addresses, policies and the endpoints
+// that Cluster and Local traffic use (upstream's CategorizeEndpoints). Pure.
+import type { EndpointSlice, Service, Protocol } from "../api/types.js";
+import type { KubeProxyConfiguration } from "./config.js";
+import { isIPv4, parseCIDR, formatCIDR } from "./ip.js";
+import { joinHostPort, servicePortNameString } from "./service-port-name.js";
+
+export type IPFamily = "IPv4" | "IPv6";
+
+export interface ProxyInput {
+  services: Service[];
+  endpointSlices: EndpointSlice[];
+  nodeName: string;
+  /** The node's own addresses (NodePorts, LoadBalancerSourceRanges "allow from node"). */
+  nodeIPs: string[];
+  config: KubeProxyConfiguration;
+  /** The node's labels (topology.kubernetes.io/zone for topology hints). */
+  nodeLabels?: Record<string, string>;
+  ipFamily?: IPFamily;
+}
+
+export interface PlanEndpoint {
+  ip: string;
+  port: number;
+  /** "ip:port" (IPv6 in brackets): kube-proxy's endpoint string. */
+  endpoint: string;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  nodeName?: string;
+  isLocal: boolean;
+  zoneHints: string[];
+}
+
+export interface PlanServicePort {
+  namespace: string;
+  name: string;
+  portName: string;
+  /** servicePortName: "ns/name" or "ns/name:port". */
+  spn: string;
+  protocol: Protocol;
+  /** lower-case protocol, as rules spell it. */
+  proto: "tcp" | "udp" | "sctp";
+  clusterIP: string;
+  port: number;
+  nodePort: number;
+  externalIPs: string[];
+  loadBalancerIPs: string[];
+  loadBalancerSourceRanges: string[];
+  healthCheckNodePort: number;
+  sessionAffinity: "None" | "ClientIP";
+  stickyMaxAgeSeconds: number;
+  externalTrafficPolicy: "Cluster" | "Local";
+  internalTrafficPolicy: "Cluster" | "Local";
+  externallyAccessible: boolean;
+  internalPolicyLocal: boolean;
+  externalPolicyLocal: boolean;
+  usesClusterEndpoints: boolean;
+  usesLocalEndpoints: boolean;
+  /** Every endpoint kube-proxy knows for this port, sorted by "ip:port". */
+  endpoints: PlanEndpoint[];
+  clusterEndpoints: PlanEndpoint[];
+  localEndpoints: PlanEndpoint[];
+  /** Union of the two above, sorted: the endpoints that get a SEP/endpoint chain here. */
+  reachableEndpoints: PlanEndpoint[];
+  /** Usable endpoints exist somewhere in the cluster. */
+  hasEndpoints: boolean;
+}
+
+export interface ProxyPlan {
+  nodeName: string;
+  nodeIPs: string[];
+  ipFamily: IPFamily;
+  config: KubeProxyConfiguration;
+  /** Sorted by namespace/name, then the service's port order. */
+  services: PlanServicePort[];
+  totalEndpoints: number;
+  /** Objects or fields skipped, with why (never fatal). */
+  warnings: string[];
+}
+
+const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+const ZONE_LABEL = "topology.kubernetes.io/zone";
+
+function familyOf(ip: string): IPFamily | undefined {
+  if (isIPv4(ip)) return "IPv4";
+  if (ip.includes(":")) return "IPv6";
+  return undefined;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface EndpointKey {
+  portName: string;
+  protocol: Protocol;
+}
+
+/** Endpoints per "ns/name" -> "portName/PROTO" -> "ip:port" -> endpoint. */
+function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: string, warnings: string[]): Map<string, Map<string, Map<string, PlanEndpoint>>> {
+  const out = new Map<string, Map<string, Map<string, PlanEndpoint>>>();
+  for (const s of slices) {
+    if (s.addressType !== family) continue;
+    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!svc) continue;
+    const ns = s.metadata.namespace ?? "default";
+    const key = `${ns}/${svc}`;
+    let byPort = out.get(key);
+    if (!byPort) out.set(key, (byPort = new Map()));
+    for (const p of s.ports ?? []) {
+      if (typeof p.port !== "number" || p.port <= 0) {
+        warnings.push(`EndpointSlice ${ns}/${s.metadata.name}: port ${JSON.stringify(p.name ?? "")} has no number; skipped`);
+        continue;
+      }
+      const k: EndpointKey = { portName: p.name ?? "", protocol: p.protocol ?? "TCP" };
+      const pk = `${k.portName}/${k.protocol}`;
+      let eps = byPort.get(pk);
+      if (!eps) byPort.set(pk, (eps = new Map()));
+      for (const e of s.endpoints ?? []) {
+        const ip = e.addresses?.[0];
+        if (!ip || familyOf(ip) !== family) continue;
+        const ready = e.conditions?.ready ?? true;
+        const serving = e.conditions?.serving ?? true;
+        const terminating = e.conditions?.terminating ?? false;
+        const ep: PlanEndpoint = {
+          ip,
+          port: p.port,
+          endpoint: joinHostPort(ip, p.port),
+          ready,
+          serving,
+          terminating,
+          nodeName: e.nodeName,
+          isLocal: !!e.nodeName && e.nodeName === nodeName,
+          zoneHints: (e.hints?.forZones ?? []).map((z) => z.name),
+        };
+        // The same endpoint in two slices (during a slice move): prefer the ready copy.
+        const prev = eps.get(ep.endpoint);
+        if (!prev || (!prev.ready && ep.ready)) eps.set(ep.endpoint, ep);
+      }
+    }
+  }
+  return out;
+}
+
+function categorize(sp: PlanServicePort, zone: string | undefined): void {
+  const eps = sp.endpoints;
+  let useTopology = false;
+  let useServingTerminating = false;
+  let hasAny = false;
+  let cluster: PlanEndpoint[] = [];
+  let local: PlanEndpoint[] = [];
+  if (sp.usesClusterEndpoints) {
+    // Zone hints apply only when every ready endpoint has one and one is for our zone.
+    const ready = eps.filter((e) => e.ready);
+    useTopology = !!zone && ready.length > 0 && ready.every((e) => e.zoneHints.length > 0) && ready.some((e) => e.zoneHints.includes(zone));
+    cluster = eps.filter((e) => e.ready && (!useTopology || e.zoneHints.includes(zone!)));
+    if (cluster.length === 0) cluster = eps.filter((e) => e.serving && e.terminating);
+    if (cluster.length > 0) hasAny = true;
+  }
+  if (sp.usesLocalEndpoints) {
+    let localReady = false;
+    let localServingTerminating = false;
+    for (const e of eps) {
+      if (e.ready) {
+        hasAny = true;
+        if (e.isLocal) localReady = true;
+      } else if (e.serving && e.terminating) {
+        hasAny = true;
+        if (e.isLocal) localServingTerminating = true;
+      }
+    }
+    if (localReady) local = eps.filter((e) => e.isLocal && e.ready);
+    else if (localServingTerminating) {
+      useServingTerminating = true;
+      local = eps.filter((e) => e.isLocal && e.serving && e.terminating);
+    }
+  }
+  sp.clusterEndpoints = cluster;
+  sp.localEndpoints = local;
+  sp.hasEndpoints = hasAny;
+  if (!sp.usesLocalEndpoints) sp.reachableEndpoints = cluster;
+  else if (!sp.usesClusterEndpoints) sp.reachableEndpoints = local;
+  else if (!useTopology && !useServingTerminating) sp.reachableEndpoints = cluster;
+  else {
+    const m = new Map<string, PlanEndpoint>();
+    for (const e of [...cluster, ...local]) m.set(e.endpoint, e);
+    sp.reachableEndpoints = [...m.values()].sort((a, b) => compareStrings(a.endpoint, b.endpoint));
+  }
+}
+
+export function planProxy(input: ProxyInput): ProxyPlan {
+  const family = input.ipFamily ?? "IPv4";
+  const warnings: string[] = [];
+  const endpointsBySvc = collectEndpoints(input.endpointSlices, family, input.nodeName, warnings);
+  const zone = input.nodeLabels?.[ZONE_LABEL];
+  const services: PlanServicePort[] = [];
+  const sorted = [...input.services].sort((a, b) =>
+    compareStrings(`${a.metadata.namespace ?? "default"}/${a.metadata.name}`, `${b.metadata.namespace ?? "default"}/${b.metadata.name}`),
+  );
+  for (const svc of sorted) {
+    const spec = svc.spec ?? {};
+    const ns = svc.metadata.namespace ?? "default";
+    const name = svc.metadata.name ?? "";
+    if (spec.type === "ExternalName") continue;
+    const ips = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+    if (ips.length === 0 || ips[0] === "None") continue; // headless or not yet allocated
+    const clusterIP = ips.find((ip) => familyOf(ip) === family);
+    if (!clusterIP) continue;
+    const externalIPs = (spec.externalIPs ?? []).filter((ip) => familyOf(ip) === family);
+    const lbIPs = (svc.status?.loadBalancer?.ingress ?? [])
+      .filter((i) => i.ip && i.ipMode !== "Proxy" && familyOf(i.ip) === family)
+      .map((i) => i.ip as string);
+    const sourceRanges: string[] = [];
+    for (const r of spec.loadBalancerSourceRanges ?? []) {
+      const t = r.trim();
+      const c = family === "IPv4" ? parseCIDR(t) : undefined;
+      if (c) sourceRanges.push(formatCIDR(c));
+      else if (family === "IPv4" && !t.includes(":")) warnings.push(`Service ${ns}/${name}: loadBalancerSourceRanges: ignoring invalid CIDR ${JSON.stringify(r)}`);
+    }
+    const etp = spec.externalTrafficPolicy === "Local" ? "Local" : "Cluster";
+    const itp = spec.internalTrafficPolicy === "Local" ? "Local" : "Cluster";
+    const affinity = spec.sessionAffinity === "ClientIP" ? "ClientIP" : "None";
+    const sticky = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800;
+    const hcnp = spec.type === "LoadBalancer" && etp === "Local" ? spec.healthCheckNodePort ?? 0 : 0;
+    for (const p of spec.ports ?? []) {
+      const protocol: Protocol = p.protocol ?? "TCP";
+      const portName = p.name ?? "";
+      const nodePort = p.nodePort ?? 0;
+      const externallyAccessible = nodePort !== 0 || lbIPs.length > 0 || externalIPs.length > 0;
+      const externalPolicyLocal = externallyAccessible && etp === "Local";
+      const internalPolicyLocal = itp === "Local";
+      const eps = [...(endpointsBySvc.get(`${ns}/${name}`)?.get(`${portName}/${protocol}`)?.values() ?? [])].sort((a, b) =>
+        compareStrings(a.endpoint, b.endpoint),
+      );
+      const sp: PlanServicePort = {
+        namespace: ns,
+        name,
+        portName,
+        spn: servicePortNameString({ namespace: ns, name, port: portName }),
+        protocol,
+        proto: protocol.toLowerCase() as PlanServicePort["proto"],
+        clusterIP,
+        port: p.port,
+        nodePort,
+        externalIPs,
+        loadBalancerIPs: lbIPs,
+        loadBalancerSourceRanges: sourceRanges,
+        healthCheckNodePort: hcnp,
+        sessionAffinity: affinity,
+        stickyMaxAgeSeconds: sticky,
+        externalTrafficPolicy: etp,
+        internalTrafficPolicy: itp,
+        externallyAccessible,
+        internalPolicyLocal,
+        externalPolicyLocal,
+        usesClusterEndpoints: !internalPolicyLocal || (externallyAccessible && !externalPolicyLocal),
+        usesLocalEndpoints: internalPolicyLocal || (externallyAccessible && externalPolicyLocal),
+        endpoints: eps,
+        clusterEndpoints: [],
+        localEndpoints: [],
+        reachableEndpoints: [],
+        hasEndpoints: false,
+      };
+      categorize(sp, zone);
+      services.push(sp);
+    }
+  }
+  const totalEndpoints = services.reduce((n, s) => n + s.endpoints.length, 0);
+  return { nodeName: input.nodeName, nodeIPs: input.nodeIPs, ipFamily: family, config: input.config, services, totalEndpoints, warnings };
+}

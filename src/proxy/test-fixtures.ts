@@ -1,0 +1,45 @@
+// Builders for Services and EndpointSlices in tests, shaped like upstream's makeTestService /
+// makeTestEndpointSlice helpers (so ported cases read the same).
+import type { EndpointSlice, Service, Endpoint, EndpointPort } from "../api/types.js";
+import { defaultKubeProxyConfiguration, type KubeProxyConfiguration } from "./config.js";
+import type { ProxyInput } from "./plan.js";
+
+export function makeService(namespace: string, name: string, mutate: (s: Service) => void): Service {
+  const s: Service = { apiVersion: "v1", kind: "Service", metadata: { namespace, name }, spec: { type: "ClusterIP", sessionAffinity: "None" }, status: {} };
+  mutate(s);
+  return s;
+}
+
+export function makeSlice(namespace: string, service: string, n: number, endpoints: Endpoint[], ports: EndpointPort[]): EndpointSlice {
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { namespace, name: `${service}-${n}`, labels: { "kubernetes.io/service-name": service } },
+    addressType: "IPv4",
+    endpoints,
+    ports,
+  };
+}
+
+/** Upstream's test conventions: pods 10.0.0.0/8, node test-node at 192.168.0.2. */
+export const TEST_NODE = "test-node";
+export const TEST_NODE_IPS = ["192.168.0.2", "192.168.1.2", "192.168.99.11"];
+
+export function upstreamTestConfig(): KubeProxyConfiguration {
+  return defaultKubeProxyConfiguration("10.0.0.0/8");
+}
+
+export function testInput(services: Service[], endpointSlices: EndpointSlice[], config = upstreamTestConfig()): ProxyInput {
+  return { services, endpointSlices, nodeName: TEST_NODE, nodeIPs: TEST_NODE_IPS, config };
+}
+
+/** Upstream's fake proxier: no --random-fully, nfacct counters present. */
+export const UPSTREAM_TEST_HOST = { randomFully: false, nfacct: true, conntrackTCPLiberal: false };
+/** Render options reproducing upstream's NewFakeProxier (its masqueradeMark is the literal "0x4000"). */
+export const UPSTREAM_TEST_RENDER = { host: UPSTREAM_TEST_HOST, masqueradeMark: "0x4000" };
+
+export function dedent(s: string): string {
+  const lines = s.replace(/^\n/, "").split("\n");
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^\s*/.exec(l)![0].length));
+  return lines.map((l) => l.slice(indent)).join("\n").replace(/[ \t]+$/, "");
+}
