@@ -29,6 +29,8 @@ interface Watcher {
   filter?: ObjectFilter;
   handler: (ev: WatchEvent) => void;
   stopped: boolean;
+  /** Events up to this resourceVersion were already covered by the initial list or replay. */
+  seen: number;
 }
 
 function resourceWords(kind: string): { plural: string; group: string } {
@@ -94,13 +96,27 @@ export function openSqliteStore(path: string | ":memory:"): Store {
     return next;
   };
 
+  // Dispatch is not re-entrant: a handler that writes (a controller reacting to an event)
+  // queues its own event behind the current one, so every watcher sees resourceVersion order.
+  const pending: HistoryEvent[] = [];
+  let dispatching = false;
+
   function record(ev: HistoryEvent): void {
     history.push(ev);
-    if (history.length > HISTORY) {
+    if (history.length > HISTORY + HISTORY / 10) {
       const drop = history.splice(0, history.length - HISTORY);
       floor = drop[drop.length - 1].rv;
     }
-    for (const w of watchers) deliver(w, ev);
+    pending.push(ev);
+    if (dispatching) return;
+    dispatching = true;
+    try {
+      for (let e = pending.shift(); e; e = pending.shift()) {
+        for (const w of watchers) deliver(w, e);
+      }
+    } finally {
+      dispatching = false;
+    }
   }
 
   function inNs(w: { namespace?: string }, ns: string): boolean {
@@ -122,7 +138,7 @@ export function openSqliteStore(path: string | ":memory:"): Store {
   }
 
   function deliver(w: Watcher, ev: HistoryEvent): void {
-    if (w.stopped) return;
+    if (w.stopped || ev.rv <= w.seen) return;
     const out = translate(w, ev);
     if (!out) return;
     try {
@@ -230,7 +246,7 @@ export function openSqliteStore(path: string | ":memory:"): Store {
 
     watch(kind, opts: StoreWatchOptions, handler): StoreWatch {
       check();
-      const w: Watcher = { kind, namespace: opts.namespace, filter: opts.filter, handler, stopped: false };
+      const w: Watcher = { kind, namespace: opts.namespace, filter: opts.filter, handler, stopped: false, seen: rv };
       const from = opts.resourceVersion;
       const safe = (ev: WatchEvent) => {
         try {
