@@ -11,6 +11,7 @@
 // Backends are the Service's ClusterIP:port: endpoints can change without a reload.
 import { createHash } from "node:crypto";
 import type { LocationOptions } from "./annotations.js";
+import { routeMatches } from "./match.js";
 import { normalizePrefix, type Backend, type Route, type RouteTable, type Server } from "./routes.js";
 
 export interface NginxRenderOptions {
@@ -82,11 +83,11 @@ function locationBody(lines: string[], ind: string, backend: Backend, opts: Loca
   lines.push(`${ind}proxy_pass ${scheme}://${target};`);
 }
 
-function rewriteFor(r: Route, locationRegex: string | undefined): string | undefined {
+function rewriteFor(r: Route): string | undefined {
   const t = r.options.rewriteTarget;
   if (t === undefined) return undefined;
-  // The whole URI becomes the target; $N come from the route's own regex.
-  return `${quote(locationRegex ?? "^")} ${quote(t)}`;
+  // The whole URI becomes the target; $N come from the regex path (only regex routes may use them).
+  return `${quote(r.kind === "Regex" ? `^${r.path}` : "^")} ${quote(t)}`;
 }
 
 function renderServer(s: Server, o: Required<Pick<NginxRenderOptions, "httpPort" | "httpsPort">> & NginxRenderOptions, certDir: string): string[] {
@@ -107,37 +108,51 @@ function renderServer(s: Server, o: Required<Pick<NginxRenderOptions, "httpPort"
   const regexMode = s.routes.some((r) => r.kind === "Regex");
   const exactPaths = new Set(s.routes.filter((r) => r.kind === "Exact").map((r) => r.path));
   let hasRoot = false;
-  const loc = (comment: string, head: string, r: Route | undefined, backend: Backend, opts: LocationOptions, rewrite: string | undefined) => {
-    lines.push("", `    # ${comment}`, `    location ${head} {`);
-    locationBody(lines, "      ", backend, opts, rewrite, ctx);
-    lines.push("    }");
-    void r;
+  // Location heads in output order, each with the route (or fallback) it serves.
+  const locs: { comment: string; head: string; route?: Route }[] = [];
+  const exactNames = new Set<string>();
+  const slashNames: string[] = [];
+  const add = (comment: string, head: string, name: string | undefined, exact: boolean, route?: Route) => {
+    locs.push({ comment, head, route });
+    if (name === undefined) return;
+    if (exact) exactNames.add(name);
+    if (name.length > 1 && name.endsWith("/")) slashNames.push(name);
   };
-
   for (const r of s.routes) {
     const what = `${r.ingress}: ${r.declaredPathType} ${r.path}${r.kind === "Regex" ? " (regex)" : ""}`;
     if (r.kind === "Exact") {
-      loc(what, `= ${quote(r.path)}`, r, r.backend, r.options, rewriteFor(r, undefined));
+      add(what, `= ${quote(r.path)}`, r.path, true, r);
     } else if (r.kind === "Regex") {
-      const re = `^${r.path}`;
-      loc(what, `~ ${quote(re)}`, r, r.backend, r.options, rewriteFor(r, re));
+      add(what, `~ ${quote(`^${r.path}`)}`, undefined, false, r);
     } else {
       const p = normalizePrefix(r.path);
       if (p === "/") {
         hasRoot = true;
-        loc(what, "/", r, r.backend, r.options, rewriteFor(r, undefined));
+        add(what, "/", "/", false, r);
       } else if (regexMode) {
-        const re = `^${escapeRegex(p)}(/|$)`;
-        loc(what, `~ ${quote(re)}`, r, r.backend, r.options, rewriteFor(r, re));
+        add(what, `~ ${quote(`^${escapeRegex(p)}(/|$)`)}`, undefined, false, r);
       } else {
-        if (!exactPaths.has(p)) loc(what, `= ${quote(p)}`, r, r.backend, r.options, rewriteFor(r, undefined));
-        loc(what, quote(`${p}/`), r, r.backend, r.options, rewriteFor(r, undefined));
+        if (!exactPaths.has(p)) add(what, `= ${quote(p)}`, p, true, r);
+        add(what, quote(`${p}/`), `${p}/`, false, r);
       }
     }
   }
-  if (!hasRoot) {
-    const f = s.fallback;
-    loc(f.ingress ? `default backend of ${f.ingress}` : "no rule matched: 404", "/", undefined, f.backend, f.options, undefined);
+  // nginx answers "/foo" with a 301 to "/foo/" when a proxying location is named "/foo/" and
+  // nothing else claims "/foo" exactly; pin "/foo" to what the specification picks for it.
+  for (const name of slashNames) {
+    const bare = name.slice(0, -1);
+    if (exactNames.has(bare)) continue;
+    exactNames.add(bare);
+    const r = s.routes.find((x) => routeMatches(x, bare) !== false);
+    add(`${bare} as the specification matches it (not nginx's redirect to ${name})`, `= ${quote(bare)}`, undefined, true, r);
+  }
+  if (!hasRoot) add(s.fallback.ingress ? `default backend of ${s.fallback.ingress}` : "no rule matched: 404", "/", undefined, false);
+
+  for (const l of locs) {
+    lines.push("", `    # ${l.comment}`, `    location ${l.head} {`);
+    if (l.route) locationBody(lines, "      ", l.route.backend, l.route.options, rewriteFor(l.route), ctx);
+    else locationBody(lines, "      ", s.fallback.backend, s.fallback.options, undefined, ctx);
+    lines.push("    }");
   }
   lines.push("  }");
   return lines;
