@@ -49,3 +49,12 @@ test("probabilities print like Go's %0.10f (ties to even)", () => {
   assert.equal((1 / 2048).toFixed(10), "0.0004882813"); // why we do not use toFixed
   assert.equal(formatFixed10(0.5), "0.5000000000");
 });
+
+test("fast prefix equals the full base32 digest", async () => {
+  const { sha256Base32Prefix, sha256Base32 } = await import("./hash.js");
+  for (let n = 0; n < 300; n++) {
+    const s = "x".repeat(n) + "ns1/svc1:p80tcp10.180.0.1:80".slice(0, n % 29);
+    assert.equal(sha256Base32Prefix(s, 16), sha256Base32(s).slice(0, 16));
+    assert.equal(sha256Base32Prefix(s, 8), sha256Base32(s).slice(0, 8));
+  }
+});

@@ -1,7 +1,7 @@
-// Chain-name hashing exactly as kube-proxy does it: base32 (RFC 4648, upper case, padded
-// alphabet A-Z2-7) of sha256, truncated. iptables keeps 16 characters (chain names must
-// fit in 28), nftables 8 as a prefix that keeps similar names visually apart.
-import { createHash } from "node:crypto";
+// Chain-name hashing exactly as kube-proxy does it: base32 (RFC 4648, upper case, alphabet
+// A-Z2-7) of sha256, truncated. iptables keeps 16 characters (chain names must fit in 28),
+// nftables 8 as a prefix that keeps similar names visually apart.
+import * as crypto from "node:crypto";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -24,14 +24,32 @@ export function base32(bytes: Uint8Array): string {
 }
 
 export function sha256Base32(s: string): string {
-  return base32(createHash("sha256").update(s).digest());
+  return base32(crypto.createHash("sha256").update(s).digest());
+}
+
+// crypto.hash (one-shot, Node >= 20.12) costs ~0.5 us where createHash costs ~2 us; at
+// 100,000s of chain names per render that is most of the render time.
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: string) => string }).hash;
+
+/** The first n (<= 16) base32 characters of sha256(s). */
+export function sha256Base32Prefix(s: string, n: number): string {
+  if (!oneShot) return sha256Base32(s).slice(0, n);
+  const hex = oneShot("sha256", s, "hex");
+  // 16 characters = 80 bits: two 32-bit words and 16 more bits.
+  const x = parseInt(hex.slice(0, 8), 16);
+  const y = parseInt(hex.slice(8, 16), 16);
+  const z = parseInt(hex.slice(16, 20), 16);
+  const A = ALPHABET;
+  const first8 = A[x >>> 27] + A[(x >>> 22) & 31] + A[(x >>> 17) & 31] + A[(x >>> 12) & 31] + A[(x >>> 7) & 31] + A[(x >>> 2) & 31] + A[((x & 3) << 3) | (y >>> 29)] + A[(y >>> 24) & 31];
+  if (n <= 8) return first8.slice(0, n);
+  const rest = A[(y >>> 19) & 31] + A[(y >>> 14) & 31] + A[(y >>> 9) & 31] + A[(y >>> 4) & 31] + A[((y & 15) << 1) | (z >>> 15)] + A[(z >>> 10) & 31] + A[(z >>> 5) & 31] + A[z & 31];
+  return (first8 + rest).slice(0, n);
 }
 
 /** First 16 base32 characters of sha256(s): the suffix of KUBE-SVC-/SEP-/... chains. */
 export function iptablesHash(s: string): string {
-  return sha256Base32(s).slice(0, 16);
+  return sha256Base32Prefix(s, 16);
 }
-
 export function svcChain(spn: string, protocol: string): string {
   return "KUBE-SVC-" + iptablesHash(spn + protocol);
 }
@@ -54,7 +72,7 @@ export function sepChain(spn: string, protocol: string, endpoint: string): strin
 const NFT_BASE_MAX = 256 - 16;
 
 export function nftHashAndTruncate(name: string): string {
-  let n = sha256Base32(name).slice(0, 8) + "-" + name;
+  let n = sha256Base32Prefix(name, 8) + "-" + name;
   if (n.length > NFT_BASE_MAX) n = n.slice(0, NFT_BASE_MAX - 3) + "...";
   return n;
 }

@@ -84,9 +84,14 @@ const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 const ZONE_LABEL = "topology.kubernetes.io/zone";
 
 function familyOf(ip: string): IPFamily | undefined {
-  if (isIPv4(ip)) return "IPv4";
   if (ip.includes(":")) return "IPv6";
+  if (isIPv4(ip)) return "IPv4";
   return undefined;
+}
+
+/** Endpoint addresses come from EndpointSlices of one addressType; a cheap check suffices. */
+function endpointFamily(ip: string): IPFamily {
+  return ip.includes(":") ? "IPv6" : "IPv4";
 }
 
 function compareStrings(a: string, b: string): number {
@@ -120,7 +125,7 @@ function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: s
       if (!eps) byPort.set(pk, (eps = new Map()));
       for (const e of s.endpoints ?? []) {
         const ip = e.addresses?.[0];
-        if (!ip || familyOf(ip) !== family) continue;
+        if (!ip || endpointFamily(ip) !== family) continue;
         const ready = e.conditions?.ready ?? true;
         const serving = e.conditions?.serving ?? true;
         const terminating = e.conditions?.terminating ?? false;

@@ -48,15 +48,12 @@ class Discard extends Table {
   override add(): void {}
 }
 
-function chainOrder(a: string, b: string): number {
-  const rank = (c: string) => (c === "KUBE-NODEPORTS" ? 0 : c === "KUBE-SERVICES" ? 1 : c.startsWith("KUBE-") ? 2 : 3);
-  const d = rank(a) - rank(b);
-  if (d !== 0) return d;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function writeTable(name: string, t: Table, extra: string[] = []): string {
-  const names = [...t.chains.keys()].sort(chainOrder);
+  // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first).
+  const rest = [...t.chains.keys()].filter((c) => c !== "KUBE-NODEPORTS" && c !== "KUBE-SERVICES").sort();
+  const kube = rest.filter((c) => c.startsWith("KUBE-"));
+  const other = rest.filter((c) => !c.startsWith("KUBE-"));
+  const names = [...["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)), ...kube, ...other];
   const out: string[] = [`*${name}`];
   for (const c of names) out.push(`:${c} - [0:0]`);
   for (const c of names) for (const r of t.chains.get(c)!) out.push(r);
@@ -120,7 +117,7 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
 
   for (const sp of plan.services) {
     const svcNat = opts.onlyServices && !opts.onlyServices.has(`${sp.namespace}/${sp.name}`) ? skipped : nat;
-    renderServicePort(sp, plan, { filter, nat, svcNat, cc, mark, localCIDR, localhostNodePorts, host });
+    renderServicePort(sp, plan, { skipped, filter, nat, svcNat, cc, mark, localCIDR, localhostNodePorts, host });
   }
 
   for (const c of opts.deleteChains ?? []) nat.declare(c);
@@ -150,6 +147,7 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
 }
 
 interface Ctx {
+  skipped: Table;
   filter: Table;
   nat: Table;
   svcNat: Table;
@@ -256,16 +254,20 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
     if (allowFromNode) for (const lb of sp.loadBalancerIPs) svcNat.add(fw, `${head} -s ${lb} -j ${ext}`);
     svcNat.add(fw, `-m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
   }
+  // One hash per endpoint: SEP names are used by the SVC/SVL rules and the SEP chains.
+  const sepNames = new Map<PlanEndpoint, string>();
+  if (svcNat !== x.skipped) for (const ep of sp.reachableEndpoints) sepNames.set(ep, sepChain(spn, p, ep.endpoint));
   if (usesClusterPolicyChain) {
     svcNat.declare(svc);
-    writeServiceToEndpointRules(svcNat, sp, svc, sp.clusterEndpoints, x.cc);
+    writeServiceToEndpointRules(svcNat, sp, svc, sp.clusterEndpoints, x.cc, sepNames);
   }
   if (usesLocalPolicyChain) {
     svcNat.declare(svl);
-    writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, x.cc);
+    writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, x.cc, sepNames);
   }
+  if (svcNat === x.skipped) return;
   for (const ep of sp.reachableEndpoints) {
-    const sep = sepChain(spn, p, ep.endpoint);
+    const sep = sepNames.get(ep)!;
     svcNat.declare(sep);
     const c = x.cc(spn);
     svcNat.add(sep, `${c}-s ${ep.ip} -j KUBE-MARK-MASQ`);
@@ -274,17 +276,17 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
   }
 }
 
-function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], cc: (c: string) => string): void {
-  const p = sp.proto;
+function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], cc: (c: string) => string, names: Map<PlanEndpoint, string>): void {
+  if (t instanceof Discard) return;
   if (sp.sessionAffinity === "ClientIP") {
     for (const ep of eps) {
-      const sep = sepChain(sp.spn, p, ep.endpoint);
+      const sep = names.get(ep)!;
       t.add(chain, `${cc(`"${sp.spn} -> ${ep.endpoint}"`)}-m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
     }
   }
   const n = eps.length;
   eps.forEach((ep, i) => {
-    const sep = sepChain(sp.spn, p, ep.endpoint);
+    const sep = names.get(ep)!;
     const stat = i < n - 1 ? `-m statistic --mode random --probability ${probability(n - i)} ` : "";
     t.add(chain, `${cc(`"${sp.spn} -> ${ep.endpoint}"`)}${stat}-j ${sep}`);
   });

@@ -1,0 +1,77 @@
+// The `nft -f` input for one node: kube-proxy's nftables table, written as one transaction
+// that replaces the table (add + delete + rebuild), so a load is atomic and repeatable.
+// Chains are declared before the map elements and rules that reference them. Pure.
+import type { ProxyPlan } from "../plan.js";
+import { buildNftModel, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl } from "./model.js";
+
+export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): string {
+  return serializeModel(buildNftModel(plan, opts));
+}
+
+export function tableRef(m: Pick<NftModel, "family">): string {
+  return `${m.family} ${TABLE}`;
+}
+
+export function setDeclLine(t: string, s: NftSetDecl): string {
+  return `add ${s.kind} ${t} ${s.name} { type ${s.type} ; comment "${s.comment}" ; }`;
+}
+
+export function affinitySetLine(t: string, a: NftAffinitySet): string {
+  return `add set ${t} ${a.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${a.timeoutSeconds}s ; }`;
+}
+
+export function elementText(e: NftElement): string {
+  let s = e.value === undefined ? e.key : `${e.key} : ${e.value}`;
+  if (e.comment) s = e.value === undefined ? `${e.key} comment "${e.comment}"` : `${e.key} comment "${e.comment}" : ${e.value}`;
+  return s;
+}
+
+/** `add element` / `delete element` lines, grouped by set, a few hundred elements per line. */
+export function elementLines(verb: "add" | "delete", t: string, elements: NftElement[]): string[] {
+  const bySet = new Map<string, NftElement[]>();
+  for (const e of elements) {
+    let l = bySet.get(e.set);
+    if (!l) bySet.set(e.set, (l = []));
+    l.push(e);
+  }
+  const out: string[] = [];
+  for (const [set, els] of bySet) {
+    for (let i = 0; i < els.length; i += 500) {
+      // delete takes keys only
+      const part = els.slice(i, i + 500).map((e) => (verb === "delete" ? e.key : elementText(e)));
+      out.push(`${verb} element ${t} ${set} { ${part.join(", ")} }`);
+    }
+  }
+  return out;
+}
+
+export function serializeModel(m: NftModel): string {
+  const t = tableRef(m);
+  const out: string[] = [];
+  out.push(`add table ${t}`, `delete table ${t}`, `add table ${t} { comment "rules for kube-proxy" ; }`);
+  for (const b of m.baseChains) out.push(`add chain ${t} ${b.name} { type ${b.type} hook ${b.hook} priority ${b.priority} ; }`);
+  for (const c of m.chains) out.push(`add chain ${t} ${c.name}`);
+  for (const s of m.services) for (const c of s.chains) out.push(`add chain ${t} ${c.name}`);
+  for (const s of m.sets) out.push(setDeclLine(t, s));
+  for (const s of m.services) for (const a of s.affinitySets) out.push(affinitySetLine(t, a));
+  for (const b of m.baseChains) for (const r of b.rules) out.push(`add rule ${t} ${b.name} ${r}`);
+  for (const c of m.chains) for (const r of c.rules) out.push(`add rule ${t} ${c.name} ${r}`);
+  for (const s of m.services) for (const c of s.chains) for (const r of c.rules) out.push(`add rule ${t} ${c.name} ${r}`);
+  const elements: NftElement[] = [...m.elements];
+  for (const s of m.services) elements.push(...s.elements);
+  out.push(...elementLines("add", t, dedupeElements(elements)));
+  return out.join("\n") + "\n";
+}
+
+/** cluster-ips holds one entry per ClusterIP even when several ports share it. */
+export function dedupeElements(els: NftElement[]): NftElement[] {
+  const seen = new Set<string>();
+  const out: NftElement[] = [];
+  for (const e of els) {
+    const k = `${e.set}\u0000${e.key}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(e);
+  }
+  return out;
+}
