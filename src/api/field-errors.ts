@@ -68,8 +68,27 @@ export function goQuote(s: string): string {
   return out + '"';
 }
 
+/** A value already rendered the way Go's %#v prints it (e.g. a struct), shown verbatim. */
+export class GoValue {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** `map[string]string{"a":"b", "c":"d"}` (sorted keys), or `map[string]string(nil)` for none. */
+export function goStringMap(m: Record<string, string> | undefined | null): GoValue {
+  if (m === undefined || m === null) return new GoValue("map[string]string(nil)");
+  const body = Object.keys(m)
+    .sort()
+    .map((k) => `${goQuote(k)}:${goQuote(String(m[k]))}`)
+    .join(", ");
+  return new GoValue(`map[string]string{${body}}`);
+}
+
 /** Go's %#v-ish rendering that upstream messages use for values: strings quoted, numbers bare, `[]string{"a", "b"}`. */
 export function formatValue(v: unknown): string {
+  if (v instanceof GoValue) return v.text;
   if (typeof v === "string") return goQuote(v);
   if (v === null || v === undefined) return "null";
   if (typeof v === "number" || typeof v === "boolean") return String(v);

@@ -1,0 +1,186 @@
+// apps/v1 workloads (pkg/apis/apps/validation): selector required and matching the template
+// labels, replicas non-negative, the template validated as a Pod spec under spec.template.
+import type { DaemonSet, Deployment, IntOrString, LabelSelector, PodTemplateSpec, ReplicaSet, StatefulSet } from "../types.js";
+import { GoValue, goStringMap, invalid, notSupported, required, forbidden, type FieldError } from "../field-errors.js";
+import { labelSelectorAsSelector, matchesSelector, validateLabelSelector } from "../labels.js";
+import { isValidPercent } from "./percent.js";
+import { nameIsDNSSubdomain, validateNonnegative, validateObjectMeta, validateObjectMetaUpdate } from "./meta.js";
+import { validatePodTemplateSpec } from "./pod.js";
+
+function goLabelSelector(sel: LabelSelector): GoValue {
+  const ml = sel.matchLabels ? goStringMap(sel.matchLabels).text : "map[string]string(nil)";
+  const me = sel.matchExpressions
+    ? `[]v1.LabelSelectorRequirement{${sel.matchExpressions
+        .map((e) => `v1.LabelSelectorRequirement{Key:${JSON.stringify(e.key)}, Operator:${JSON.stringify(e.operator)}, Values:${e.values ? `[]string{${e.values.map((v) => JSON.stringify(v)).join(", ")}}` : "[]string(nil)"}}`)
+        .join(", ")}}`
+    : "[]v1.LabelSelectorRequirement(nil)";
+  return new GoValue(`v1.LabelSelector{MatchLabels:${ml}, MatchExpressions:${me}}`);
+}
+
+/** Selector + template checks shared by Deployment, ReplicaSet, StatefulSet and DaemonSet. */
+function validateSelectorAndTemplate(selector: LabelSelector | undefined, template: PodTemplateSpec | undefined, kindWord: string, restartAlwaysOnly: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!selector || typeof selector !== "object") {
+    errs.push(required("spec.selector", ""));
+  } else {
+    errs.push(...validateLabelSelector(selector, "spec.selector"));
+    if (Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0) {
+      errs.push(invalid("spec.selector", goLabelSelector(selector), `empty selector is invalid for ${kindWord}`));
+    }
+  }
+  let sel;
+  try {
+    sel = labelSelectorAsSelector(selector);
+  } catch {
+    errs.push(invalid("spec.selector", goLabelSelector(selector ?? {}), "invalid label selector"));
+    return errs;
+  }
+  if (!template || typeof template !== "object") {
+    errs.push(required("spec.template", ""));
+    return errs;
+  }
+  if (sel && sel.length > 0 && !matchesSelector(sel, template.metadata?.labels)) {
+    errs.push(invalid("spec.template.metadata.labels", goStringMap(template.metadata?.labels), "`selector` does not match template `labels`"));
+  }
+  errs.push(...validatePodTemplateSpec(template, "spec.template"));
+  const rp = template.spec?.restartPolicy;
+  if (restartAlwaysOnly && rp && rp !== "Always") errs.push(notSupported("spec.template.spec.restartPolicy", rp, ["Always"]));
+  return errs;
+}
+
+function intOrPercent(v: IntOrString | undefined, path: string): FieldError[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v === "string") {
+    // IntOrString prints through its String() method: unquoted.
+    return isValidPercent(v).map((m) => invalid(path, new GoValue(v), m));
+  }
+  return validateNonnegative(v, path);
+}
+
+function percentOrInt(v: IntOrString | undefined): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "number") return v;
+  const m = /^(\d+)%$/.exec(v);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function validateDeployment(d: Deployment): FieldError[] {
+  const errs = validateObjectMeta(d.metadata, true, nameIsDNSSubdomain);
+  const s = d.spec;
+  if (!s || typeof s !== "object") return [...errs, required("spec.selector", ""), required("spec.template", "")];
+  errs.push(...validateNonnegative(s.replicas, "spec.replicas"));
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "deployment", true));
+  const st = s.strategy;
+  if (st) {
+    if (st.type === "Recreate") {
+      if (st.rollingUpdate) errs.push(forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"));
+    } else if (st.type === "RollingUpdate") {
+      const ru = st.rollingUpdate;
+      if (!ru) errs.push(required("spec.strategy.rollingUpdate", "this should be defaulted and never be nil"));
+      else {
+        errs.push(...intOrPercent(ru.maxUnavailable, "spec.strategy.rollingUpdate.maxUnavailable"));
+        errs.push(...intOrPercent(ru.maxSurge, "spec.strategy.rollingUpdate.maxSurge"));
+        const mu = percentOrInt(ru.maxUnavailable);
+        const ms = percentOrInt(ru.maxSurge);
+        if (mu === 0 && ms === 0) errs.push(invalid("spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "may not be 0 when `maxSurge` is 0"));
+        if (typeof ru.maxUnavailable === "string" && mu !== undefined && mu > 100) {
+          errs.push(invalid("spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "must not be greater than 100%"));
+        }
+      }
+    } else if (st.type) {
+      errs.push(notSupported("spec.strategy.type", st.type, ["Recreate", "RollingUpdate"]));
+    }
+  }
+  errs.push(...validateNonnegative(s.minReadySeconds, "spec.minReadySeconds"));
+  errs.push(...validateNonnegative(s.revisionHistoryLimit, "spec.revisionHistoryLimit"));
+  if (s.progressDeadlineSeconds !== undefined) {
+    errs.push(...validateNonnegative(s.progressDeadlineSeconds, "spec.progressDeadlineSeconds"));
+    if (s.progressDeadlineSeconds <= (s.minReadySeconds ?? 0)) {
+      errs.push(invalid("spec.progressDeadlineSeconds", s.progressDeadlineSeconds, "must be greater than minReadySeconds"));
+    }
+  }
+  return errs;
+}
+
+export function validateReplicaSet(rs: ReplicaSet): FieldError[] {
+  const errs = validateObjectMeta(rs.metadata, true, nameIsDNSSubdomain);
+  const s = rs.spec;
+  if (!s || typeof s !== "object") return [...errs, required("spec.selector", ""), required("spec.template", "")];
+  errs.push(...validateNonnegative(s.replicas, "spec.replicas"));
+  errs.push(...validateNonnegative(s.minReadySeconds, "spec.minReadySeconds"));
+  // Upstream reuses the Deployment wording here.
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "deployment", true));
+  return errs;
+}
+
+export function validateStatefulSet(ss: StatefulSet): FieldError[] {
+  const errs = validateObjectMeta(ss.metadata, true, nameIsDNSSubdomain);
+  const s = ss.spec;
+  if (!s || typeof s !== "object") return [...errs, required("spec.selector", ""), required("spec.template", "")];
+  if (s.podManagementPolicy && s.podManagementPolicy !== "OrderedReady" && s.podManagementPolicy !== "Parallel") {
+    errs.push(invalid("spec.podManagementPolicy", s.podManagementPolicy, "must be 'OrderedReady' or 'Parallel'"));
+  } else if (!s.podManagementPolicy) {
+    errs.push(required("spec.podManagementPolicy", ""));
+  }
+  const us = s.updateStrategy;
+  if (us?.type === "OnDelete") {
+    if (us.rollingUpdate) errs.push(invalid("spec.updateStrategy.rollingUpdate", "OnDelete", "only allowed for updateStrategy 'RollingUpdate'"));
+  } else if (us?.type === "RollingUpdate") {
+    if (us.rollingUpdate) errs.push(...validateNonnegative(us.rollingUpdate.partition, "spec.updateStrategy.rollingUpdate.partition"));
+  } else if (us?.type) {
+    errs.push(invalid("spec.updateStrategy", us.type, "must be 'RollingUpdate' or 'OnDelete'"));
+  } else {
+    errs.push(required("spec.updateStrategy", ""));
+  }
+  errs.push(...validateNonnegative(s.replicas, "spec.replicas"));
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "statefulset", true));
+  if (s.serviceName) {
+    // Pods are named `<name>-<ordinal>` under the governing service's domain.
+    for (const m of nameIsDNSSubdomain(s.serviceName, false)) errs.push(invalid("spec.serviceName", s.serviceName, m));
+  }
+  return errs;
+}
+
+export function validateDaemonSet(ds: DaemonSet): FieldError[] {
+  const errs = validateObjectMeta(ds.metadata, true, nameIsDNSSubdomain);
+  const s = ds.spec;
+  if (!s || typeof s !== "object") return [...errs, required("spec.selector", ""), required("spec.template", "")];
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "daemonset", true));
+  const us = s.updateStrategy;
+  if (us?.type === "RollingUpdate" && us.rollingUpdate) {
+    errs.push(...intOrPercent(us.rollingUpdate.maxUnavailable, "spec.updateStrategy.rollingUpdate.maxUnavailable"));
+    errs.push(...intOrPercent(us.rollingUpdate.maxSurge, "spec.updateStrategy.rollingUpdate.maxSurge"));
+  } else if (us?.type && us.type !== "OnDelete" && us.type !== "RollingUpdate") {
+    errs.push(notSupported("spec.updateStrategy.type", us.type, ["OnDelete", "RollingUpdate"]));
+  }
+  return errs;
+}
+
+/** On update the selector of every workload is immutable (apps/v1). */
+export function validateWorkloadUpdate<T extends Deployment | ReplicaSet | StatefulSet | DaemonSet>(obj: T, old: T, validate: (o: T) => FieldError[]): FieldError[] {
+  const errs = validateObjectMetaUpdate(obj.metadata, old.metadata);
+  if (JSON.stringify(labelSelectorAsSelectorSafe(obj.spec?.selector)) !== JSON.stringify(labelSelectorAsSelectorSafe(old.spec?.selector))) {
+    errs.push(invalid("spec.selector", goLabelSelector(obj.spec?.selector ?? {}), "field is immutable"));
+  }
+  if (obj.kind === "StatefulSet") {
+    const a = obj as StatefulSet;
+    const b = old as StatefulSet;
+    if ((a.spec?.serviceName ?? "") !== (b.spec?.serviceName ?? "") || (a.spec?.podManagementPolicy ?? "") !== (b.spec?.podManagementPolicy ?? "")) {
+      errs.push({
+        type: "FieldValueForbidden",
+        field: "spec",
+        detail:
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+      });
+    }
+  }
+  return [...errs, ...validate(obj)];
+}
+
+function labelSelectorAsSelectorSafe(sel: LabelSelector | undefined) {
+  try {
+    return labelSelectorAsSelector(sel);
+  } catch {
+    return "invalid";
+  }
+}
