@@ -1,0 +1,204 @@
+// Forwarding of names outside the cluster zone to one upstream resolver (UDP, TCP when the
+// client came over TCP or upstream truncated), with a cache that keeps answers for their TTL.
+import dgram from "node:dgram";
+import net from "node:net";
+import dnsPacket, { type Answer as RR, type DecodedPacket } from "dns-packet";
+
+export interface UpstreamAnswer {
+  rcode: string;
+  flags: number;
+  answers: RR[];
+  authorities: RR[];
+  truncated: boolean;
+}
+
+export interface ForwarderOptions {
+  /** "IP:PORT", "[v6]:PORT" or "IP" (port 53). */
+  upstream: string;
+  timeoutMs?: number;
+  /** Upper bound of any cached TTL, seconds. */
+  maxTtl?: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export function parseHostPort(s: string, defaultPort: number): { host: string; port: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (m) return { host: m[1], port: m[2] ? Number(m[2]) : defaultPort };
+  const i = s.lastIndexOf(":");
+  if (i > 0 && s.indexOf(":") === i) return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  return { host: s, port: defaultPort };
+}
+
+interface CacheEntry {
+  at: number;
+  expires: number;
+  answer: UpstreamAnswer;
+}
+
+export class Forwarder {
+  private host: string;
+  private port: number;
+  private sock: dgram.Socket | null = null;
+  private pending = new Map<number, { resolve: (p: DecodedPacket) => void; timer: NodeJS.Timeout }>();
+  private nextId = Math.floor(Math.random() * 65536);
+  private cache = new Map<string, CacheEntry>();
+  private timeoutMs: number;
+  private maxTtl: number;
+  private maxEntries: number;
+  private now: () => number;
+  private closed = false;
+
+  constructor(opts: ForwarderOptions) {
+    const hp = parseHostPort(opts.upstream, 53);
+    if (!net.isIP(hp.host) || !(hp.port > 0 && hp.port < 65536)) throw new Error(`invalid upstream "${opts.upstream}": want IP:PORT`);
+    this.host = hp.host;
+    this.port = hp.port;
+    this.timeoutMs = opts.timeoutMs ?? 2000;
+    this.maxTtl = opts.maxTtl ?? 3600;
+    this.maxEntries = opts.maxEntries ?? 10000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get address(): string {
+    return net.isIP(this.host) === 6 ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
+  }
+
+  /** Resolve (name, type) upstream, from the cache while the TTL lasts. null: no answer in time. */
+  async resolve(name: string, type: string, klass = "IN", overTcp = false): Promise<UpstreamAnswer | null> {
+    const key = `${name.toLowerCase()}|${type}|${klass}`;
+    const t = this.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.expires > t) return aged(hit, t);
+    if (hit) this.cache.delete(key);
+    let p = overTcp ? await this.queryTcp(name, type, klass) : await this.queryUdp(name, type, klass);
+    if (p && p.flag_tc && !overTcp) p = (await this.queryTcp(name, type, klass)) ?? p;
+    if (!p) return null;
+    const answer: UpstreamAnswer = {
+      rcode: (p as { rcode?: string }).rcode ?? "NOERROR",
+      flags: p.flags ?? 0,
+      answers: p.answers ?? [],
+      authorities: p.authorities ?? [],
+      truncated: !!p.flag_tc,
+    };
+    const ttl = cacheTtl(answer);
+    if (ttl > 0 && !answer.truncated && (answer.rcode === "NOERROR" || answer.rcode === "NXDOMAIN")) {
+      if (this.cache.size >= this.maxEntries) this.cache.clear();
+      this.cache.set(key, { at: t, expires: t + Math.min(ttl, this.maxTtl) * 1000, answer });
+    }
+    return answer;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    this.sock?.close();
+    this.sock = null;
+  }
+
+  private udp(): dgram.Socket {
+    if (this.sock) return this.sock;
+    const s = dgram.createSocket(net.isIP(this.host) === 6 ? "udp6" : "udp4");
+    s.on("message", (msg) => {
+      let p: DecodedPacket;
+      try {
+        p = dnsPacket.decode(msg);
+      } catch {
+        return;
+      }
+      const w = this.pending.get(p.id ?? -1);
+      if (!w) return;
+      this.pending.delete(p.id!);
+      clearTimeout(w.timer);
+      w.resolve(p);
+    });
+    s.on("error", () => {});
+    s.unref();
+    this.sock = s;
+    return s;
+  }
+
+  private newId(): number {
+    for (let i = 0; i < 65536; i++) {
+      this.nextId = (this.nextId + 1) & 0xffff;
+      if (!this.pending.has(this.nextId)) return this.nextId;
+    }
+    return this.nextId;
+  }
+
+  private queryUdp(name: string, type: string, klass: string): Promise<DecodedPacket | null> {
+    if (this.closed) return Promise.resolve(null);
+    const id = this.newId();
+    const buf = dnsPacket.encode({
+      type: "query",
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name, type: type as RR["type"], class: klass as "IN" }],
+      additionals: [{ type: "OPT", name: ".", udpPayloadSize: 4096, flags: 0, options: [] } as unknown as RR],
+    });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(null);
+      }, this.timeoutMs);
+      timer.unref?.();
+      this.pending.set(id, { resolve, timer });
+      this.udp().send(buf, this.port, this.host, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(null);
+      });
+    });
+  }
+
+  private queryTcp(name: string, type: string, klass: string): Promise<DecodedPacket | null> {
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const body = dnsPacket.encode({ type: "query", id: this.newId(), flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: type as RR["type"], class: klass as "IN" }] });
+      const framed = Buffer.alloc(body.length + 2);
+      framed.writeUInt16BE(body.length, 0);
+      body.copy(framed, 2);
+      let acc = Buffer.alloc(0);
+      let done = false;
+      const finish = (p: DecodedPacket | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        c.destroy();
+        resolve(p);
+      };
+      const c = net.connect({ host: this.host, port: this.port }, () => c.write(framed));
+      const timer = setTimeout(() => finish(null), this.timeoutMs);
+      c.on("data", (d) => {
+        acc = Buffer.concat([acc, d]);
+        if (acc.length >= 2 && acc.length >= 2 + acc.readUInt16BE(0)) {
+          try {
+            finish(dnsPacket.decode(acc.subarray(2, 2 + acc.readUInt16BE(0))));
+          } catch {
+            finish(null);
+          }
+        }
+      });
+      c.on("error", () => finish(null));
+      c.on("close", () => finish(null));
+    });
+  }
+}
+
+/** The TTL to cache for: the smallest answer TTL, or the SOA minimum for negative answers. */
+function cacheTtl(a: UpstreamAnswer): number {
+  const ttls = a.answers.map((r) => (r as { ttl?: number }).ttl ?? 0);
+  if (ttls.length) return Math.min(...ttls);
+  const soa = a.authorities.find((r) => r.type === "SOA") as { ttl?: number; data?: { minimum?: number } } | undefined;
+  if (soa) return Math.min(soa.ttl ?? 0, soa.data?.minimum ?? soa.ttl ?? 0);
+  return 0;
+}
+
+/** A cached answer with its TTLs counted down by the time it spent in the cache. */
+function aged(e: CacheEntry, now: number): UpstreamAnswer {
+  const spent = Math.floor((now - e.at) / 1000);
+  const age = (rs: RR[]) => rs.map((r) => ({ ...r, ttl: Math.max(0, ((r as { ttl?: number }).ttl ?? 0) - spent) }) as RR);
+  return { ...e.answer, answers: age(e.answer.answers), authorities: age(e.answer.authorities) };
+}

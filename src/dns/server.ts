@@ -1,0 +1,386 @@
+// The cluster DNS server (edge): UDP + TCP on given or pre-made sockets, wire format by
+// dns-packet, answers from answer.ts over a DnsRecords index fed from a static object list or a
+// Client (list + watch). Out-of-zone names go to the upstream (forward.ts).
+//
+// Hot path: responses are cached encoded, keyed by the query bytes after the ID (flags, question
+// with its case, EDNS OPT), and served by copying and patching the ID. Any index change clears
+// the cache, so a watch event is visible to the next query.
+import dgram from "node:dgram";
+import net, { type AddressInfo } from "node:net";
+import dnsPacket, { type Answer as RR, type DecodedPacket, type Question } from "dns-packet";
+import type { KubeObject } from "../api/types.js";
+import type { Client } from "../client/client.js";
+import { answerQuestion, completeChase, inZone, normalizeZone, notSyncedAnswer, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
+import { Forwarder, parseHostPort, type UpstreamAnswer } from "./forward.js";
+import { DnsRecords } from "./records.js";
+import { listWatch, type ListWatch } from "./watch.js";
+import { zoneRecords } from "./zone-file.js";
+
+export interface DnsServerOptions {
+  /** Feed from the API (list + watch). */
+  client?: Client;
+  /** Or feed from a fixed set of objects. */
+  objects?: KubeObject[];
+  zone?: string;
+  podsMode?: PodsMode;
+  /** "IP:PORT" of the resolver for names outside the zone. */
+  upstream?: string;
+  /** Pre-made sockets (e.g. created inside a network namespace and handed over). */
+  udpSocket?: dgram.Socket;
+  tcpServer?: net.Server;
+  /** Or listen here: "127.0.0.1:5353" (port 0: any free port, the same for UDP and TCP). */
+  listen?: string;
+  /** Addresses of ns.dns.<zone>; default: the ClusterIPs of kube-system/kube-dns, else the listen address. */
+  dnsServiceIPs?: string[];
+  log?: (line: string) => void;
+}
+
+export interface DnsServerStats {
+  queries: number;
+  cacheHits: number;
+  formErr: number;
+  dropped: number;
+  forwarded: number;
+  truncated: number;
+}
+
+export interface DnsServer {
+  udpAddress?: AddressInfo;
+  tcpAddress?: AddressInfo;
+  records: DnsRecords;
+  /** Resolves after the first full list of every kind (at once for static objects). */
+  synced: Promise<void>;
+  isSynced(): boolean;
+  /** Apply a watch-style event directly. */
+  apply(type: "ADDED" | "MODIFIED" | "DELETED", obj: KubeObject): void;
+  /** How many records the zone holds now (as `render dns` lists them). */
+  recordCount(): number;
+  stats: DnsServerStats;
+  /** Answer one wire-format query (what the sockets do); null: dropped. */
+  handle(msg: Buffer, tcp: boolean): Promise<Buffer | null>;
+  close(): Promise<void>;
+}
+
+const RCODES: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
+const MAX_CACHE = 100_000;
+
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const zone = normalizeZone(opts.zone ?? "cluster.local");
+  const podsMode = opts.podsMode ?? "insecure";
+  if (!["insecure", "verified", "disabled"].includes(podsMode)) throw new Error(`invalid pods mode "${podsMode}": want insecure, verified or disabled`);
+  const log = opts.log ?? (() => {});
+  const records = opts.objects
+    ? DnsRecords.fromObjects(opts.objects, { trackPods: podsMode === "verified" })
+    : new DnsRecords({ trackPods: podsMode === "verified" });
+  const forwarder = opts.upstream ? new Forwarder({ upstream: opts.upstream }) : null;
+  const stats: DnsServerStats = { queries: 0, cacheHits: 0, formErr: 0, dropped: 0, forwarded: 0, truncated: 0 };
+
+  let synced = !!opts.objects || !opts.client;
+  let lw: ListWatch | null = null;
+  let syncedPromise: Promise<void> = Promise.resolve();
+  if (opts.client && !opts.objects) {
+    const kinds = ["Namespace", "Service", "EndpointSlice", "Endpoints", ...(podsMode === "verified" ? ["Pod"] : [])];
+    lw = listWatch({
+      client: opts.client,
+      kinds,
+      onEvent: (t, o) => records.apply(t, o),
+      onSynced: () => {
+        synced = true;
+        log(`dns: synced (${records.counts.services} services)`);
+      },
+      onError: (e) => log(`dns: list/watch: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    syncedPromise = lw.synced;
+  }
+
+  // ---------------------------------------------------------------- sockets
+  let udp = opts.udpSocket;
+  let tcp = opts.tcpServer;
+  if (opts.listen) {
+    const { host, port } = parseHostPort(opts.listen, 53);
+    if (!net.isIP(host)) throw new Error(`invalid listen address "${opts.listen}": want IP:PORT`);
+    const bound = await bindPair(host, port, !udp, !tcp);
+    udp ??= bound.udp;
+    tcp ??= bound.tcp;
+  }
+  if (!udp && !tcp) throw new Error("startDnsServer: give listen, udpSocket or tcpServer");
+  const listenHost = (udp?.address() as AddressInfo | undefined)?.address ?? (tcp?.address() as AddressInfo | null)?.address;
+
+  // ---------------------------------------------------------------- answering
+  const cache = new Map<string, Buffer>();
+  let cacheGen = -1;
+  let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [] };
+  const refresh = () => {
+    if (cacheGen === records.generation) return;
+    cache.clear();
+    cacheGen = records.generation;
+    const dnsSvc = records.service("kube-dns", "kube-system");
+    const nsIPs =
+      opts.dnsServiceIPs ??
+      (dnsSvc?.ips.length ? dnsSvc.ips : listenHost && listenHost !== "0.0.0.0" && listenHost !== "::" ? [listenHost] : []);
+    zoneOpts = { zone, podsMode, nsIPs };
+  };
+
+  async function handle(msg: Buffer, overTcp: boolean): Promise<Buffer | null> {
+    const fast = handleSync(msg, overTcp);
+    if (fast !== undefined) return fast;
+    return handleSlow(msg, overTcp);
+  }
+
+  /** The cached answer, a drop (null), or undefined when the slow path must run. */
+  function handleSync(msg: Buffer, overTcp: boolean): Buffer | null | undefined {
+    stats.queries++;
+    if (msg.length < 12 || msg[2] & 0x80) {
+      stats.dropped++;
+      return null;
+    }
+    refresh();
+    const hit = cache.get((overTcp ? "T" : "U") + msg.toString("latin1", 2));
+    if (!hit) return undefined;
+    stats.cacheHits++;
+    const out = Buffer.allocUnsafe(hit.length);
+    hit.copy(out);
+    out[0] = msg[0];
+    out[1] = msg[1];
+    return out;
+  }
+
+  async function handleSlow(msg: Buffer, overTcp: boolean): Promise<Buffer | null> {
+    const opcode = (msg[2] >> 3) & 0xf;
+    let q: DecodedPacket;
+    try {
+      q = dnsPacket.decode(msg);
+    } catch {
+      // A query header we can read gets FORMERR; anything else is garbage and dropped.
+      if (opcode === 0 && msg.readUInt16BE(4) === 1) {
+        stats.formErr++;
+        return headerOnly(msg, RCODES.FORMERR);
+      }
+      stats.dropped++;
+      return null;
+    }
+    if (opcode !== 0) return headerOnly(msg, RCODES.NOTIMP);
+    const questions = q.questions ?? [];
+    if (questions.length !== 1) {
+      stats.formErr++;
+      return headerOnly(msg, RCODES.FORMERR);
+    }
+    const question = questions[0];
+    const opt = (q.additionals ?? []).find((a) => a.type === "OPT") as { udpPayloadSize?: number; ednsVersion?: number; flags?: number } | undefined;
+    const maxSize = overTcp ? 65535 : opt ? Math.max(512, opt.udpPayloadSize ?? 512) : 512;
+    const reply = { msg, question, opt, maxSize };
+    if (opt && (opt.ednsVersion ?? 0) > 0) return encodeReply(reply, { rcode: "NOERROR", authoritative: false, answers: [], authority: [], additionals: [] }, { badVers: true });
+
+    const name = question.name === "." ? "" : question.name;
+    const type = question.type;
+    let ans: DnsAnswer | null;
+    let cacheable = true;
+    if (!synced && inZone(name, zone)) {
+      ans = notSyncedAnswer(zoneOpts, records.serial);
+      cacheable = false;
+    } else {
+      try {
+        ans = answerQuestion(records, name, type, zoneOpts);
+      } catch (e) {
+        log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
+        return headerOnly(msg, RCODES.SERVFAIL);
+      }
+    }
+    if (ans === null) {
+      if (!forwarder) return encodeReply(reply, { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] });
+      stats.forwarded++;
+      const up = await forwarder.resolve(name || ".", type, question.class ?? "IN", overTcp);
+      if (!up) return encodeReply(reply, { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] });
+      return encodeReply(reply, upstreamToAnswer(up));
+    }
+    if (ans.chase) {
+      cacheable = false;
+      const gen = records.generation;
+      const up = forwarder ? await forwarder.resolve(ans.chase.target, ans.chase.type, "IN", overTcp) : null;
+      ans = completeChase(ans, up, zoneOpts, records.serial);
+      if (gen !== records.generation) cacheable = false;
+    }
+    const out = encodeReply(reply, ans);
+    if (cacheable && out) {
+      if (cache.size >= MAX_CACHE) cache.clear();
+      cache.set((overTcp ? "T" : "U") + msg.toString("latin1", 2), out);
+    }
+    return out;
+  }
+
+  function encodeReply(
+    r: { msg: Buffer; question: Question; opt?: { udpPayloadSize?: number; flags?: number }; maxSize: number },
+    a: DnsAnswer,
+    extra: { badVers?: boolean } = {},
+  ): Buffer {
+    const rd = r.msg[2] & 0x01;
+    const cd = r.msg[3] & 0x10;
+    const opcode = (r.msg[2] >> 3) & 0xf;
+    let flags = (opcode << 11) | (rd << 8) | 0x80 | cd | (RCODES[a.rcode] ?? 2);
+    if (a.authoritative) flags |= 0x400;
+    if (a.truncated && !(r.maxSize === 65535)) flags |= 0x200;
+    // EDNS: answer with our OPT, DO bit copied (RFC 3225), BADVERS for versions above 0.
+    const optOut = r.opt
+      ? [{ type: "OPT", name: ".", udpPayloadSize: 1232, extendedRcode: extra.badVers ? 1 : 0, ednsVersion: 0, flags: (r.opt.flags ?? 0) & 0x8000, options: [] } as unknown as RR]
+      : [];
+    const packet = {
+      type: "response" as const,
+      id: r.msg.readUInt16BE(0),
+      flags,
+      questions: [r.question],
+      answers: a.answers,
+      authorities: a.authority,
+      additionals: [...a.additionals, ...optOut],
+    };
+    let buf: Buffer;
+    try {
+      buf = dnsPacket.encode(packet);
+    } catch (e) {
+      log(`dns: encoding ${r.question.name}: ${e instanceof Error ? e.message : String(e)}`);
+      return headerOnly(r.msg, RCODES.SERVFAIL);
+    }
+    if (buf.length <= r.maxSize) return buf;
+    // Does not fit: TC with the question (and OPT) only; the client retries over TCP.
+    stats.truncated++;
+    return dnsPacket.encode({ ...packet, flags: flags | 0x200, answers: [], authorities: [], additionals: optOut });
+  }
+
+  // ---------------------------------------------------------------- transports
+  const onUdp = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+    let r: Buffer | null | undefined;
+    try {
+      r = handleSync(msg, false);
+    } catch (e) {
+      log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    const send = (b: Buffer | null) => {
+      if (b) udp!.send(b, rinfo.port, rinfo.address, () => {});
+    };
+    if (r !== undefined) send(r);
+    else handleSlow(msg, false).then(send, (e) => log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`));
+  };
+  udp?.on("message", onUdp);
+  udp?.on("error", (e) => log(`dns: udp socket: ${e.message}`));
+
+  const conns = new Set<net.Socket>();
+  const onConn = (c: net.Socket) => {
+    conns.add(c);
+    c.setTimeout(10_000, () => c.destroy());
+    let acc: Buffer = Buffer.alloc(0);
+    c.on("data", (d: Buffer) => {
+      acc = acc.length ? Buffer.concat([acc, d]) : d;
+      while (acc.length >= 2) {
+        const len = acc.readUInt16BE(0);
+        if (len < 12) {
+          // Too short to be a query: nothing sensible follows on this stream.
+          stats.dropped++;
+          c.destroy();
+          return;
+        }
+        if (acc.length < 2 + len) break;
+        const m = Buffer.from(acc.subarray(2, 2 + len));
+        acc = acc.subarray(2 + len);
+        handle(m, true).then(
+          (b) => {
+            if (!b || c.destroyed) return;
+            const f = Buffer.allocUnsafe(b.length + 2);
+            f.writeUInt16BE(b.length, 0);
+            b.copy(f, 2);
+            c.write(f);
+          },
+          (e) => log(`dns: tcp: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      }
+    });
+    c.on("error", () => c.destroy());
+    c.on("close", () => conns.delete(c));
+  };
+  tcp?.on("connection", onConn);
+  tcp?.on("error", (e) => log(`dns: tcp server: ${e.message}`));
+  if (tcp) tcp.maxConnections = 1000;
+
+  return {
+    udpAddress: udp ? (udp.address() as AddressInfo) : undefined,
+    tcpAddress: tcp ? (tcp.address() as AddressInfo) : undefined,
+    records,
+    synced: syncedPromise,
+    isSynced: () => synced,
+    apply: (t, o) => {
+      records.apply(t, o);
+    },
+    recordCount: () => {
+      refresh();
+      return zoneRecords(records, zoneOpts).length;
+    },
+    stats,
+    handle,
+    async close() {
+      lw?.stop();
+      forwarder?.close();
+      udp?.off("message", onUdp);
+      for (const c of conns) c.destroy();
+      await Promise.all([
+        udp ? new Promise<void>((r) => udp!.close(() => r())) : Promise.resolve(),
+        tcp ? new Promise<void>((r) => tcp!.close(() => r())) : Promise.resolve(),
+      ]);
+    },
+  };
+}
+
+function upstreamToAnswer(u: UpstreamAnswer): DnsAnswer {
+  return {
+    rcode: (u.rcode in RCODES ? u.rcode : "SERVFAIL") as DnsAnswer["rcode"],
+    authoritative: false,
+    answers: u.answers,
+    authority: u.authorities,
+    additionals: [],
+    truncated: u.truncated,
+  };
+}
+
+/** A 12-byte reply: the query's ID, opcode and RD, with QR set and the given rcode. */
+function headerOnly(msg: Buffer, rcode: number): Buffer {
+  const b = Buffer.alloc(12);
+  b[0] = msg[0];
+  b[1] = msg[1];
+  b[2] = 0x80 | (msg[2] & 0x79);
+  b[3] = 0x80 | rcode;
+  return b;
+}
+
+/** UDP and TCP on the same port; port 0 picks one free for both (a few tries). */
+async function bindPair(host: string, port: number, wantUdp: boolean, wantTcp: boolean): Promise<{ udp?: dgram.Socket; tcp?: net.Server }> {
+  for (let attempt = 0; ; attempt++) {
+    let u: dgram.Socket | undefined;
+    try {
+      let p = port;
+      if (wantUdp) {
+        u = dgram.createSocket({ type: net.isIP(host) === 6 ? "udp6" : "udp4" });
+        await new Promise<void>((res, rej) => {
+          u!.once("error", rej);
+          u!.bind(port, host, () => {
+            u!.off("error", rej);
+            res();
+          });
+        });
+        p = (u.address() as AddressInfo).port;
+      }
+      let t: net.Server | undefined;
+      if (wantTcp) {
+        t = net.createServer();
+        await new Promise<void>((res, rej) => {
+          t!.once("error", rej);
+          t!.listen(p, host, () => {
+            t!.off("error", rej);
+            res();
+          });
+        });
+      }
+      return { udp: u, tcp: t };
+    } catch (e) {
+      u?.close();
+      if (port !== 0 || attempt >= 5) throw new Error(`cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
