@@ -1,0 +1,164 @@
+// Change planning: from the previous and the next plan, the smallest correct update for
+// each mode, and the UDP conntrack entries that must go (a UDP "connection" keeps its DNAT
+// to a deleted endpoint until it times out: the stale-UDP black hole). Pure.
+import type { PlanEndpoint, PlanServicePort, ProxyPlan, ProxyInput } from "./plan.js";
+import { planProxy } from "./plan.js";
+import { iptablesServiceChains, renderIptables, LARGE_CLUSTER_ENDPOINTS_THRESHOLD, type IptablesRenderOptions } from "./iptables/render.js";
+import { buildNftModel, serviceFragment, type NftRenderOptions } from "./nftables/model.js";
+import { serializeModel } from "./nftables/render.js";
+import { renderServiceUpdate, type NftUpdate } from "./nftables/update.js";
+
+const serviceKey = (sp: PlanServicePort) => `${sp.namespace}/${sp.name}`;
+
+function byService(plan: ProxyPlan): Map<string, PlanServicePort[]> {
+  const m = new Map<string, PlanServicePort[]>();
+  for (const sp of plan.services) {
+    const k = serviceKey(sp);
+    let l = m.get(k);
+    if (!l) m.set(k, (l = []));
+    l.push(sp);
+  }
+  return m;
+}
+
+/** Settings outside the services that every rule depends on: a change means a full sync. */
+function globalKey(plan: ProxyPlan): string {
+  return JSON.stringify([plan.config, plan.nodeIPs, plan.nodeName, plan.ipFamily, plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD]);
+}
+
+/** Services ("ns/name") whose plan entries differ, including added and removed ones. */
+export function changedServices(prev: ProxyPlan, next: ProxyPlan): string[] {
+  const a = byService(prev);
+  const b = byService(next);
+  const out: string[] = [];
+  for (const [k, ports] of b) {
+    const old = a.get(k);
+    if (!old || JSON.stringify(old) !== JSON.stringify(ports)) out.push(k);
+  }
+  for (const k of a.keys()) if (!b.has(k)) out.push(k);
+  return out.sort();
+}
+
+/**
+ * Re-plans only the given services ("ns/name") and splices them into prev: the input is the
+ * whole new state, but the work is proportional to the change (the proxy knows which
+ * Services and EndpointSlices its watch events touched).
+ */
+export function replanServices(prev: ProxyPlan, input: ProxyInput, changed: Iterable<string>): ProxyPlan {
+  const want = new Set(changed);
+  const pick = (ns: string | undefined, name: string | undefined) => want.has(`${ns ?? "default"}/${name}`);
+  const sub = planProxy({
+    ...input,
+    services: input.services.filter((s) => pick(s.metadata.namespace, s.metadata.name)),
+    endpointSlices: input.endpointSlices.filter((s) => pick(s.metadata.namespace, s.metadata.labels?.["kubernetes.io/service-name"])),
+  });
+  const kept = prev.services.filter((sp) => !want.has(serviceKey(sp)));
+  const services = [...kept, ...sub.services].sort((x, y) => {
+    const a = serviceKey(x);
+    const b = serviceKey(y);
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  // Stable within a service: keep the new ports in their spec order.
+  const totalEndpoints = services.reduce((n, s) => n + s.endpoints.length, 0);
+  return { ...prev, services, totalEndpoints, warnings: sub.warnings };
+}
+
+export interface IptablesUpdate {
+  kind: "full" | "partial";
+  /** iptables-restore --noflush input. */
+  restore: string;
+  changedServices: string[];
+  deletedChains: string[];
+}
+
+/** kube-proxy's sync: full the first time or when global settings change, else partial. */
+export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: IptablesRenderOptions & { changed?: string[] } = {}): IptablesUpdate {
+  if (!prev || globalKey(prev) !== globalKey(next)) {
+    // A full restore also deletes the chains of services that went away.
+    const deleted = prev ? staleChains(prev, next, undefined) : [];
+    return { kind: "full", restore: renderIptables(next, { ...opts, deleteChains: deleted }), changedServices: [], deletedChains: deleted };
+  }
+  const changed = opts.changed ?? changedServices(prev, next);
+  const deleted = staleChains(prev, next, new Set(changed));
+  return { kind: "partial", restore: renderIptables(next, { ...opts, onlyServices: new Set(changed), deleteChains: deleted }), changedServices: changed, deletedChains: deleted };
+}
+
+function staleChains(prev: ProxyPlan, next: ProxyPlan, only: Set<string> | undefined): string[] {
+  const a = iptablesServiceChains(prev);
+  const b = iptablesServiceChains(next);
+  const keep = new Set<string>();
+  for (const s of b.values()) for (const c of s) keep.add(c);
+  const out: string[] = [];
+  for (const [svc, chains] of a) {
+    if (only && !only.has(svc)) continue;
+    for (const c of chains) if (!keep.has(c)) out.push(c);
+  }
+  return out.sort();
+}
+
+export interface NftablesUpdate extends Partial<NftUpdate> {
+  kind: "full" | "partial";
+  script: string;
+  changedServices: string[];
+}
+
+export function planNftablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: NftRenderOptions & { changed?: string[]; deferChainDeletes?: boolean } = {}): NftablesUpdate {
+  if (!prev || globalKey(prev) !== globalKey(next)) {
+    return { kind: "full", script: serializeModel(buildNftModel(next, opts)), changedServices: [] };
+  }
+  const changed = opts.changed ?? changedServices(prev, next);
+  const set = new Set(changed);
+  const ipX = next.ipFamily === "IPv6" ? "ip6" : "ip";
+  const sel = opts.endpointSelection ?? "rules";
+  const frags = (p: ProxyPlan) => p.services.filter((sp) => set.has(serviceKey(sp))).map((sp) => serviceFragment(sp, p, ipX, sel));
+  const u = renderServiceUpdate(frags(prev), frags(next), { family: ipX, deferChainDeletes: opts.deferChainDeletes });
+  return { kind: "partial", changedServices: changed, ...u };
+}
+
+/** One `conntrack` invocation (arguments after the program name) and why. */
+export interface ConntrackFlush {
+  args: string[];
+  reason: string;
+}
+
+/**
+ * UDP conntrack entries to delete after moving from prev to next, as kube-proxy does:
+ * for each UDP service port, entries DNATed to an endpoint that is no longer used (per
+ * ClusterIP, external IP, LoadBalancer IP and NodePort), and, for service ports that had
+ * no endpoints and now have some, the entries to their addresses (a client kept retrying
+ * into the REJECT and would otherwise stay stuck on the cached verdict).
+ */
+export function staleUdpEndpoints(prev: ProxyPlan | undefined, next: ProxyPlan): ConntrackFlush[] {
+  const out: ConntrackFlush[] = [];
+  const prevPorts = new Map<string, PlanServicePort>();
+  for (const sp of prev?.services ?? []) if (sp.protocol === "UDP") prevPorts.set(`${sp.spn}/${sp.protocol}`, sp);
+  const nextPorts = new Map<string, PlanServicePort>();
+  for (const sp of next.services) if (sp.protocol === "UDP") nextPorts.set(`${sp.spn}/${sp.protocol}`, sp);
+  const seen = new Set<string>();
+  const add = (args: string[], reason: string) => {
+    const k = args.join(" ");
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push({ args, reason });
+  };
+  const addresses = (sp: PlanServicePort) => [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerIPs];
+  for (const [k, old] of prevPorts) {
+    const now = nextPorts.get(k);
+    const kept = new Set((now?.reachableEndpoints ?? []).map((e: PlanEndpoint) => e.endpoint));
+    for (const ep of old.reachableEndpoints) {
+      if (kept.has(ep.endpoint)) continue;
+      const why = `${old.spn}: endpoint ${ep.endpoint} removed`;
+      for (const ip of addresses(old)) add(["-D", "-p", "udp", "--orig-dst", ip, "--dst-nat", ep.ip], why);
+      if (old.nodePort) add(["-D", "-p", "udp", "--orig-port-dst", String(old.nodePort), "--dst-nat", ep.ip], why);
+    }
+  }
+  for (const [k, now] of nextPorts) {
+    const old = prevPorts.get(k);
+    const had = old ? old.reachableEndpoints.length > 0 : false;
+    if (had || now.reachableEndpoints.length === 0 || !prev) continue;
+    const why = `${now.spn}: first endpoint`;
+    for (const ip of addresses(now)) add(["-D", "-p", "udp", "--orig-dst", ip, "--orig-port-dst", String(now.port)], why);
+    if (now.nodePort) add(["-D", "-p", "udp", "--orig-port-dst", String(now.nodePort)], why);
+  }
+  return out;
+}
