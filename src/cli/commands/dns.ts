@@ -1,0 +1,75 @@
+// `netlab dns serve -f PATH... --listen IP:PORT [--zone Z] [--pods MODE] [--upstream IP:PORT]`:
+// serve the cluster DNS of a set of manifests (converged offline) until SIGINT/SIGTERM.
+import { parseArgs } from "node:util";
+import { startDnsServer } from "../../dns/server.js";
+import { loadOfflineCluster, offlineOptions } from "../../dns/offline-input.js";
+
+const USAGE = `Usage: netlab dns serve -f PATH... --listen IP:PORT [options]
+
+Serves the cluster DNS records of the manifests (UDP and TCP) until interrupted.
+
+Options:
+  -f, --filename PATH      manifests (files, directories, -); repeatable
+  --listen IP:PORT         where to listen (port 0: any free port)
+  --zone DOMAIN            the cluster domain (default: --cluster-domain, cluster.local)
+  --pods MODE              pod records: insecure (default), verified or disabled
+  --upstream IP:PORT       resolver for names outside the zone (default: none, REFUSED)
+  --nodes N                nodes of the offline cluster
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== "serve") {
+    process.stderr.write(sub && sub !== "--help" && sub !== "-h" ? `netlab dns: unknown subcommand "${sub}"\n\n${USAGE}` : USAGE);
+    return sub === "--help" || sub === "-h" ? 0 : 1;
+  }
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { ...offlineOptions(), listen: { type: "string" }, zone: { type: "string" }, pods: { type: "string" }, upstream: { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.listen) {
+    process.stderr.write(`error: --listen IP:PORT is required\n\n${USAGE}`);
+    return 1;
+  }
+  const pods = (values.pods as string | undefined) ?? "insecure";
+  if (!["insecure", "verified", "disabled"].includes(pods)) {
+    process.stderr.write(`error: --pods: invalid value "${pods}": want insecure, verified or disabled\n`);
+    return 1;
+  }
+  const cluster = await loadOfflineCluster(values);
+  const zone = (values.zone as string | undefined) ?? cluster.settings.clusterDomain;
+  const server = await startDnsServer({
+    objects: cluster.objects,
+    zone,
+    podsMode: pods as "insecure",
+    upstream: values.upstream as string | undefined,
+    listen: values.listen as string,
+    dnsServiceIPs: [cluster.dnsIP],
+    log: (l) => process.stderr.write(`${l}\n`),
+  });
+  const a = server.udpAddress!;
+  const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+  const c = server.records.counts;
+  process.stdout.write(
+    `serving ${zone} on ${host}:${a.port} (udp+tcp): ${server.recordCount()} records from ${c.services} services, ${c.endpointSlices} endpoint slices` +
+      (values.upstream ? `; forwarding other names to ${values.upstream as string}` : "") +
+      "\n",
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await server.close();
+  return 0;
+}

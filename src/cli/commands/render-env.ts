@@ -1,0 +1,53 @@
+// `netlab render env -f PATH... --pod NS/NAME [--container NAME] [-o json]`: the container's
+// environment as the kubelet builds it, NAME=value per line.
+import { parseArgs } from "node:util";
+import type { ConfigMap, Pod, Secret, Service } from "../../api/types.js";
+import { containerEnvResult } from "../../agent/env.js";
+import { loadOfflineCluster, offlineOptions, parseObjectRef } from "../../dns/offline-input.js";
+
+const USAGE = `Usage: netlab render env -f PATH... --pod NS/NAME [--container NAME] [-o json]
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...offlineOptions(), pod: { type: "string" }, container: { type: "string", short: "c" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.pod) {
+    process.stderr.write(`error: --pod NS/NAME is required\n\n${USAGE}`);
+    return 1;
+  }
+  const ref = parseObjectRef(values.pod as string);
+  const cluster = await loadOfflineCluster(values);
+  const pod = cluster.objects.find((o) => o.kind === "Pod" && (o.metadata.namespace ?? "default") === ref.namespace && o.metadata.name === ref.name) as Pod | undefined;
+  if (!pod) {
+    process.stderr.write(`Error from server (NotFound): pods "${ref.name}" not found\n`);
+    return 1;
+  }
+  const cname = (values.container as string | undefined) ?? pod.spec.containers[0]?.name;
+  const container = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === cname);
+  if (!container) {
+    process.stderr.write(`error: container ${cname} is not valid for pod ${ref.name}\n`);
+    return 1;
+  }
+  const byKind = <T>(k: string) => cluster.objects.filter((o) => o.kind === k) as T[];
+  const r = containerEnvResult(pod, container, byKind<Service>("Service"), byKind<ConfigMap>("ConfigMap"), byKind<Secret>("Secret"));
+  for (const w of r.warnings) process.stderr.write(`Warning: ${w}\n`);
+  if (r.error) {
+    process.stderr.write(`error: ${r.error}\n`);
+    return 1;
+  }
+  if (values.output === "json") process.stdout.write(JSON.stringify(r.env, null, 2) + "\n");
+  else process.stdout.write(r.env.map((e) => `${e.name}=${e.value}\n`).join(""));
+  return 0;
+}

@@ -1,0 +1,57 @@
+// `netlab render resolv -f PATH... --pod NS/NAME [--node-resolv-conf FILE]`: the Pod's
+// resolv.conf as the kubelet writes it, from its dnsPolicy and dnsConfig.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { Pod } from "../../api/types.js";
+import { formatResolvConf, podDNSConfig } from "../../agent/resolv-conf.js";
+import { loadOfflineCluster, offlineOptions, parseObjectRef } from "../../dns/offline-input.js";
+
+const USAGE = `Usage: netlab render resolv -f PATH... --pod NS/NAME [--node-resolv-conf FILE] [-o json]
+
+  --node-resolv-conf FILE   the node's resolv.conf, the base for dnsPolicy Default (default /etc/resolv.conf)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...offlineOptions(), pod: { type: "string" }, "node-resolv-conf": { type: "string" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.pod) {
+    process.stderr.write(`error: --pod NS/NAME is required\n\n${USAGE}`);
+    return 1;
+  }
+  const file = (values["node-resolv-conf"] as string | undefined) ?? "/etc/resolv.conf";
+  let nodeResolvConf: string;
+  try {
+    nodeResolvConf = readFileSync(file, "utf8");
+  } catch (e) {
+    process.stderr.write(`error: reading the node's resolv.conf ${file}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const ref = parseObjectRef(values.pod as string);
+  const cluster = await loadOfflineCluster(values);
+  const pod = cluster.objects.find((o) => o.kind === "Pod" && (o.metadata.namespace ?? "default") === ref.namespace && o.metadata.name === ref.name) as Pod | undefined;
+  if (!pod) {
+    process.stderr.write(`Error from server (NotFound): pods "${ref.name}" not found\n`);
+    return 1;
+  }
+  const r = podDNSConfig(pod, { clusterDNS: [cluster.dnsIP], clusterDomain: cluster.settings.clusterDomain, nodeResolvConf });
+  for (const w of r.warnings) process.stderr.write(`Warning: ${w}\n`);
+  if (r.error) {
+    process.stderr.write(`error: ${r.error}\n`);
+    return 1;
+  }
+  if (values.output === "json") process.stdout.write(JSON.stringify(r.config, null, 2) + "\n");
+  else process.stdout.write(formatResolvConf(r.config));
+  return 0;
+}
