@@ -7,14 +7,19 @@ import { isValidPercent } from "./percent.js";
 import { nameIsDNSSubdomain, validateNonnegative, validateObjectMeta, validateObjectMetaUpdate } from "./meta.js";
 import { validatePodTemplateSpec } from "./pod.js";
 
+/**
+ * A *metav1.LabelSelector as upstream's error text shows it: the pointer implements
+ * fmt.Stringer (generated protobuf String()), so apimachinery prints that form.
+ */
 function goLabelSelector(sel: LabelSelector): GoValue {
-  const ml = sel.matchLabels ? goStringMap(sel.matchLabels).text : "map[string]string(nil)";
-  const me = sel.matchExpressions
-    ? `[]v1.LabelSelectorRequirement{${sel.matchExpressions
-        .map((e) => `v1.LabelSelectorRequirement{Key:${JSON.stringify(e.key)}, Operator:${JSON.stringify(e.operator)}, Values:${e.values ? `[]string{${e.values.map((v) => JSON.stringify(v)).join(", ")}}` : "[]string(nil)"}}`)
-        .join(", ")}}`
-    : "[]v1.LabelSelectorRequirement(nil)";
-  return new GoValue(`v1.LabelSelector{MatchLabels:${ml}, MatchExpressions:${me}}`);
+  const ml = Object.keys(sel.matchLabels ?? {})
+    .sort()
+    .map((k) => `${k}: ${sel.matchLabels![k]},`)
+    .join("");
+  const me = (sel.matchExpressions ?? [])
+    .map((e) => `LabelSelectorRequirement{Key:${e.key},Operator:${e.operator},Values:[${(e.values ?? []).join(" ")}],},`)
+    .join("");
+  return new GoValue(`&LabelSelector{MatchLabels:map[string]string{${ml}},MatchExpressions:[]LabelSelectorRequirement{${me}},}`);
 }
 
 /** Selector + template checks shared by Deployment, ReplicaSet, StatefulSet and DaemonSet. */
