@@ -200,12 +200,23 @@ test("cascading delete by ownerReferences: Background deletes dependents, Orphan
   assert.equal(kept.metadata.ownerReferences, undefined);
 });
 
-test("deleting a namespace deletes what is in it", async () => {
-  const r = registry();
+test("deleting a namespace makes it Terminating, then deletes what is in it and itself", async () => {
+  const r = registry({ namespaceFinalizeDelayMs: 20 });
   await r.create<KubeObject>({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
   await r.create(svc("s", { type: "NodePort" }, "team"));
   await r.create<KubeObject>({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "team" } });
-  await r.delete({ kind: "Namespace", name: "team" });
+  const marked = await r.delete({ kind: "Namespace", name: "team" });
+  assert.ok(marked.metadata.deletionTimestamp);
+  assert.deepEqual(marked.status, { phase: "Terminating" });
+  await rejects(
+    r.create<KubeObject>({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "late", namespace: "team" } }),
+    403,
+    "Forbidden",
+    'configmaps "late" is forbidden: unable to create new content in namespace team because it is being terminated',
+  );
+  assert.equal((await r.list("ConfigMap", { namespace: "team" })).items.length, 1);
+  await new Promise((res) => setTimeout(res, 60));
+  await rejects(r.get({ kind: "Namespace", name: "team" }), 404, "NotFound", 'namespaces "team" not found');
   assert.equal((await r.list("ConfigMap", { namespace: "team" })).items.length, 0);
   assert.equal((await r.list("Service", { namespace: "team" })).items.length, 0);
   assert.equal(r.allocations.nodePorts.used, 0);

@@ -23,6 +23,12 @@ export interface RegistryOptions {
   apiServerAddress?: { ip: string; port: number };
   /** Create the default namespaces and the `kubernetes` Service (default true). */
   bootstrap?: boolean;
+  /**
+   * How long a deleted Namespace stays Terminating before its contents and itself are
+   * removed (the namespace controller's delay; default 1000 ms), so that `kubectl delete -f`
+   * of a file holding the namespace and its objects finds them still there.
+   */
+  namespaceFinalizeDelayMs?: number;
 }
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -60,10 +66,46 @@ function initialStatus(kind: string, given: unknown): unknown {
   }
 }
 
+const externallyAccessible = (s: Service["spec"]) =>
+  s?.type === "NodePort" || s?.type === "LoadBalancer" || ((s?.type ?? "ClusterIP") === "ClusterIP" && (s?.externalIPs ?? []).length > 0);
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Upstream's dropTypeDependentFields: when an update changes a Service's type, fields that
+ * only the old type needed are cleared, unless the user changed them in the same update.
+ */
+function dropTypeDependentFields(svc: Service, old: Service): void {
+  const s = svc.spec;
+  const o = old.spec;
+  if (!s || typeof s !== "object" || !o || s.type === o.type) return;
+  if (s.type === "ExternalName" && o.type !== "ExternalName") {
+    if (same(s.clusterIP, o.clusterIP)) delete s.clusterIP;
+    if (same(s.clusterIPs, o.clusterIPs)) delete s.clusterIPs;
+    if (same(s.ipFamilies, o.ipFamilies)) delete s.ipFamilies;
+    if (same(s.ipFamilyPolicy, o.ipFamilyPolicy)) delete s.ipFamilyPolicy;
+  }
+  if (externallyAccessible(o) && !externallyAccessible(s) && same(s.externalTrafficPolicy, o.externalTrafficPolicy)) delete s.externalTrafficPolicy;
+  if (o.type === "LoadBalancer" && s.type !== "LoadBalancer") {
+    if (same(s.allocateLoadBalancerNodePorts, o.allocateLoadBalancerNodePorts)) delete s.allocateLoadBalancerNodePorts;
+    if (same(s.loadBalancerClass, o.loadBalancerClass)) delete s.loadBalancerClass;
+    if (same(s.healthCheckNodePort, o.healthCheckNodePort)) delete s.healthCheckNodePort;
+  }
+  if ((o.type === "NodePort" || o.type === "LoadBalancer") && s.type !== "NodePort" && s.type !== "LoadBalancer" && Array.isArray(s.ports) && Array.isArray(o.ports)) {
+    for (const p of s.ports) {
+      if (p && typeof p === "object" && p.nodePort && o.ports.some((q) => q?.nodePort === p.nodePort)) delete p.nodePort;
+    }
+  }
+  if (s.type === "ExternalName" || o.type === "ExternalName") {
+    if (same(s.internalTrafficPolicy, o.internalTrafficPolicy) && s.type === "ExternalName") delete s.internalTrafficPolicy;
+  }
+}
+
 export class Registry implements Client {
   readonly allocations: ServiceAllocations;
   private readonly random: () => number;
   private apiServer: { ip: string; port: number };
+  private readonly nsDelay: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly store: Store,
@@ -73,8 +115,35 @@ export class Registry implements Client {
     this.allocations = new ServiceAllocations(settings, opts.allocation);
     this.random = opts.allocation?.seed !== undefined ? seededRandom(opts.allocation.seed ^ 0x5eed) : opts.allocation?.mode === "sequential" ? seededRandom(1) : Math.random;
     this.apiServer = opts.apiServerAddress ?? { ip: "127.0.0.1", port: 6443 };
+    this.nsDelay = opts.namespaceFinalizeDelayMs ?? 1000;
     this.allocations.rebuild(store.list("Service").items as Service[]);
     if (opts.bootstrap !== false) this.bootstrap();
+    // Namespaces left Terminating by a previous run finish now.
+    for (const ns of store.list("Namespace").items) if (ns.metadata.deletionTimestamp) this.scheduleNamespaceFinalize(ns.metadata.name!);
+  }
+
+  /** Cancels pending namespace finalizations (they resume when a Registry opens the store again). */
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private scheduleNamespaceFinalize(name: string): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      try {
+        this.deleteNamespaceContents(name);
+        const ns = this.store.get("Namespace", "", name);
+        if (ns?.metadata.deletionTimestamp) {
+          this.store.delete("Namespace", "", name, { uid: ns.metadata.uid });
+          this.deleteDependents(ns);
+        }
+      } catch {
+        // the store was closed meanwhile; the next start finishes the job
+      }
+    }, this.nsDelay);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   // ---------------------------------------------------------------- bootstrap
@@ -148,8 +217,14 @@ export class Registry implements Client {
     return t.namespaced ? ns || "default" : "";
   }
 
-  private requireNamespace(t: ResourceType, ns: string): void {
-    if (t.namespaced && !this.store.get("Namespace", "", ns)) throw notFound("namespaces", ns);
+  private requireNamespace(t: ResourceType, ns: string, name: string): void {
+    if (!t.namespaced) return;
+    const n = this.store.get("Namespace", "", ns);
+    if (!n) throw notFound("namespaces", ns);
+    if (n.metadata.deletionTimestamp) {
+      const q = t.group ? `${t.plural}.${t.group}` : t.plural;
+      throw statusError(403, "Forbidden", `${q} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, { name, group: t.group || undefined, kind: t.plural });
+    }
   }
 
   private mustGet(t: ResourceType, ns: string, name: string): KubeObject {
@@ -213,7 +288,7 @@ export class Registry implements Client {
       if (st === undefined) delete obj.status;
       else obj.status = st;
     }
-    this.requireNamespace(t, m.namespace ?? "");
+    this.requireNamespace(t, m.namespace ?? "", m.name);
     obj = applyDefaults(obj);
     return this.withAllocation(t, obj, undefined, !!opts.dryRun, () => {
       this.validate(t, obj);
@@ -266,6 +341,7 @@ export class Registry implements Client {
       if (old.status === undefined) delete obj.status;
       else obj.status = deepCopy(old.status);
     }
+    if (t.kind === "Service") dropTypeDependentFields(obj as Service, old as Service);
     obj = applyDefaults(obj);
     return this.withAllocation(t, obj, old, !!opts.dryRun, () => {
       this.validate(t, obj, old);
@@ -307,14 +383,14 @@ export class Registry implements Client {
     const t = typeFor(key.kind);
     const ns = this.nsFor(t, key.namespace);
     const old = this.mustGet(t, ns, key.name);
-    if (!isObject(patch)) throw statusError(400, "BadRequest", "the patch must be a JSON object");
+    if (patch === undefined || patch === null) throw statusError(400, "BadRequest", "the body of the request was empty");
     const merged = apply(old, patch);
     if (!isObject(merged) || !isObject(merged.metadata)) throw statusError(400, "BadRequest", "the patch removed the object's metadata");
     const m = merged.metadata as KubeObject["metadata"];
     // Identity comes from the URL; a resourceVersion in the patch is a precondition.
     m.name = key.name;
     if (t.namespaced) m.namespace = ns;
-    const pm = (patch as { metadata?: { resourceVersion?: unknown } }).metadata;
+    const pm = isObject(patch) ? (patch as { metadata?: { resourceVersion?: unknown } }).metadata : undefined;
     m.resourceVersion = typeof pm?.resourceVersion === "string" ? pm.resourceVersion : old.metadata.resourceVersion;
     (merged as KubeObject).kind = t.kind;
     return opts.subresource === "status" ? this.updateStatusSync(merged as KubeObject, opts) : this.updateSync(merged as KubeObject, opts);
@@ -335,9 +411,22 @@ export class Registry implements Client {
       }
       return old;
     }
+    if (t.kind === "Namespace") {
+      // Upstream: the namespace turns Terminating; the namespace controller empties it, then it goes.
+      if (old.metadata.deletionTimestamp) return old;
+      const marked = deepCopy(old);
+      marked.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      marked.status = { phase: "Terminating" };
+      if (pre.uid || pre.resourceVersion) {
+        const cur = this.store.get("Namespace", "", key.name)!;
+        if ((pre.uid && pre.uid !== cur.metadata.uid) || (pre.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion)) this.store.delete("Namespace", "", key.name, pre);
+      }
+      const out = this.store.update(marked, { keepGeneration: true });
+      this.scheduleNamespaceFinalize(key.name);
+      return out;
+    }
     const gone = this.store.delete(t.kind, ns, key.name, pre);
     if (t.kind === "Service") this.allocations.release(gone as Service);
-    if (t.kind === "Namespace") this.deleteNamespaceContents(key.name);
     const policy = opts.propagationPolicy ?? "Background";
     if (policy === "Orphan") this.orphanDependents(gone);
     else this.deleteDependents(gone);

@@ -5,6 +5,8 @@
 // after a restart, resuming from an older resourceVersion gets 410 Expired and relists.
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import type { KubeObject, WatchEvent, WatchEventType } from "../api/types.js";
 import { resourceForKind } from "../api/resources.js";
 import { alreadyExists, conflict, notFound, statusError, type Status } from "../api/status.js";
@@ -53,6 +55,7 @@ function expiredStatus(message: string): Status {
 }
 
 export function openSqliteStore(path: string | ":memory:"): Store {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
   if (path !== ":memory:") db.pragma("journal_mode = WAL");
   // FULL: in WAL mode, NORMAL may lose the last commits on power loss; FULL syncs the WAL on
