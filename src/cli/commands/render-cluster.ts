@@ -1,0 +1,52 @@
+// `netlab render cluster -f PATH... [--nodes N] [-o yaml|json]`: every object after the
+// control plane converged offline (allocated addresses and ports, workload Pods with IPs and
+// nodes, Endpoints, EndpointSlices, LoadBalancer status), as a v1 List.
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError } from "../../offline/cli-options.js";
+
+const USAGE = `Usage: netlab render cluster -f PATH... [--nodes N] [-o yaml|json]
+
+Applies the manifests to an in-memory cluster, runs the controllers until they settle, and
+prints every object (a v1 List). The same input always gives the same output.
+
+Options:
+${CLUSTER_OPTIONS_HELP}
+  -o, --output FORMAT             yaml (default) or json
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: CLUSTER_OPTIONS, allowPositionals: false }));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const output = values.output ?? "yaml";
+  if (output !== "yaml" && output !== "json") {
+    process.stderr.write(`error: unable to match a printer suitable for the output format "${output}", allowed formats are: json,yaml\n`);
+    return 1;
+  }
+  if (!values.filename?.length) {
+    process.stderr.write(`error: must specify -f\n\n${USAGE}`);
+    return 1;
+  }
+  let cluster;
+  try {
+    cluster = await loadConvergedCluster(values);
+  } catch (e) {
+    if (e instanceof OptionError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const list = { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items: cluster.objects };
+  process.stdout.write(output === "json" ? `${JSON.stringify(list, null, 4)}\n` : stringify(list, { lineWidth: 0 }));
+  return 0;
+}
