@@ -12,8 +12,13 @@ import { resourceForKind } from "../api/resources.js";
 import { alreadyExists, conflict, notFound, statusError, type Status } from "../api/status.js";
 import type { DeletePreconditions, ObjectFilter, Store, StoreList, StoreListOptions, StoreUpdateOptions, StoreWatch, StoreWatchOptions } from "./store.js";
 
-/** How many recent events a watch can replay from. */
+/** How many recent events a watch can replay from (default). */
 const HISTORY = 20000;
+
+export interface SqliteStoreOptions {
+  /** Events kept for watch replay (default 20000). */
+  watchHistory?: number;
+}
 
 interface HistoryEvent {
   rv: number;
@@ -54,7 +59,8 @@ function expiredStatus(message: string): Status {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason: "Expired", code: 410 };
 }
 
-export function openSqliteStore(path: string | ":memory:"): Store {
+export function openSqliteStore(path: string | ":memory:", opts: SqliteStoreOptions = {}): Store {
+  const historySize = Math.max(1, opts.watchHistory ?? HISTORY);
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
   if (path !== ":memory:") db.pragma("journal_mode = WAL");
@@ -106,8 +112,8 @@ export function openSqliteStore(path: string | ":memory:"): Store {
 
   function record(ev: HistoryEvent): void {
     history.push(ev);
-    if (history.length > HISTORY + HISTORY / 10) {
-      const drop = history.splice(0, history.length - HISTORY);
+    if (history.length > historySize + Math.ceil(historySize / 10)) {
+      const drop = history.splice(0, history.length - historySize);
       floor = drop[drop.length - 1].rv;
     }
     pending.push(ev);
