@@ -12,7 +12,8 @@ import type { ClusterSettings } from "../cluster/settings.js";
 import type { Store } from "../store/store.js";
 import { ServiceAllocations } from "../controllers/allocators/service-allocations.js";
 import { seededRandom, type PickOptions } from "../controllers/allocators/allocation-error.js";
-import { applyDefaults, validateObject } from "./api-hooks.js";
+import { applyDefaults } from "../api/defaults.js";
+import { validateObject } from "../api/validation.js";
 import { mergePatch } from "./merge-patch.js";
 import { selectorFilter } from "./selectors.js";
 
