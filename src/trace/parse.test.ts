@@ -1,0 +1,50 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseIptablesRestore, splitWords, compileIptablesRule } from "./iptables/parse.js";
+import { parseNft, tokenize } from "./nftables/parse.js";
+import { traceIptables, traceNftables } from "./evaluate.js";
+
+test("splitWords keeps quoted comments whole", () => {
+  assert.deepEqual(splitWords('-A X -m comment --comment "a b: c" -j Y'), ["-A", "X", "-m", "comment", "--comment", "a b: c", "-j", "Y"]);
+});
+
+test("iptables parse errors name the line", () => {
+  const r = parseIptablesRestore("*nat\n:A - [0:0]\nbogus line\nCOMMIT\n");
+  assert.deepEqual(r.errors, [{ line: 3, message: 'unsupported line: "bogus line"' }]);
+  assert.throws(() => compileIptablesRule(["--frobnicate", "1"], "x"), /unsupported option "--frobnicate"/);
+  assert.throws(() => traceIptables("*nat\n-A KUBE-SERVICES -j NOWHERE\nCOMMIT\n", { src: "1.1.1.1", dst: "2.2.2.2", dport: 1, origin: "pod" }), /missing chain nat\/NOWHERE/);
+});
+
+test("nft parse applies transactions and rejects what it does not know", () => {
+  const st = parseNft([
+    "add table ip kube-proxy\nadd chain ip kube-proxy a\nadd map ip kube-proxy m { type ipv4_addr . inet_proto . inet_service : verdict ; }\nadd element ip kube-proxy m { 10.0.0.1 . tcp . 80 comment \"x\" : goto a, 10.0.0.2 . udp . 53 : drop }\n",
+    "delete element ip kube-proxy m { 10.0.0.2 . udp . 53 }\n",
+  ]);
+  assert.deepEqual([...st.sets.get("m")!], [["10.0.0.1 . tcp . 80", "goto a"]]);
+  assert.throws(() => parseNft(["add table ip kube-proxy\nadd rule ip kube-proxy nope accept\n"]), /nft line 2: no chain nope/);
+  assert.throws(
+    () => traceNftables("add table ip kube-proxy\nadd chain ip kube-proxy c { type nat hook prerouting priority -100 ; }\nadd rule ip kube-proxy c frob 1\n", { src: "1.1.1.1", dst: "2.2.2.2", dport: 1, origin: "pod" }),
+    /unsupported expression at "frob 1"/,
+  );
+  assert.deepEqual(tokenize('ip saddr != { 1.2.3.0/24, 5.6.7.8 } drop comment "a b"'), ["ip", "saddr", "!=", "{", "1.2.3.0/24", ",", "5.6.7.8", "}", "drop", "comment", '"a b"']);
+});
+
+test("nft: numgen vmap (upstream's anonymous form) branches uniformly", () => {
+  const text = [
+    "add table ip kube-proxy",
+    "add chain ip kube-proxy pre { type nat hook prerouting priority -100 ; }",
+    "add chain ip kube-proxy e0",
+    "add chain ip kube-proxy e1",
+    "add chain ip kube-proxy e2",
+    "add rule ip kube-proxy pre ip daddr 10.96.0.1 tcp dport 443 numgen random mod 3 vmap { 0 : goto e0, 1 : goto e1, 2 : goto e2 }",
+    "add rule ip kube-proxy e0 meta l4proto tcp dnat to 10.0.0.1:6443",
+    "add rule ip kube-proxy e1 meta l4proto tcp dnat to 10.0.0.2:6443",
+    "add rule ip kube-proxy e2 meta l4proto tcp dnat to 10.0.0.3:6443",
+  ].join("\n");
+  const r = traceNftables(text, { src: "10.244.1.5", dst: "10.96.0.1", dport: 443, origin: "pod" });
+  assert.equal(r.verdict, "DNAT");
+  assert.deepEqual(r.destinations, ["10.0.0.1:6443", "10.0.0.2:6443", "10.0.0.3:6443"]);
+  for (const p of r.probabilities) assert.ok(Math.abs(p - 1 / 3) < 1e-9);
+  const miss = traceNftables(text, { src: "10.244.1.5", dst: "10.96.0.1", dport: 443, proto: "udp", origin: "pod" });
+  assert.equal(miss.verdict, "NONE");
+});
