@@ -31,7 +31,7 @@ export function applyDefaults(obj: KubeObject): KubeObject {
       defaultService(o as Service);
       break;
     case "Pod":
-      if (isObj(o.spec)) defaultPodSpec((o as Pod).spec);
+      if (isObj(o.spec)) defaultPodSpec((o as Pod).spec, true);
       if ((o as Pod).spec && (o as Pod).spec.enableServiceLinks === undefined) (o as Pod).spec.enableServiceLinks = true;
       break;
     case "Deployment":
@@ -117,13 +117,14 @@ function defaultProbe(p: Probe | undefined): void {
   }
 }
 
-function defaultContainer(c: Container, hostNetwork: boolean): void {
+function defaultContainer(c: Container, hostNetworkPod: boolean): void {
   if (!isObj(c)) return;
   for (const p of c.ports ?? []) {
     if (!isObj(p)) continue;
     if (!p.protocol) p.protocol = "TCP";
-    // With the host's network, the container port is the host port (SetDefaults_PodSpec).
-    if (hostNetwork && p.hostPort === undefined) p.hostPort = p.containerPort;
+    // A Pod on the host's network uses its container ports as host ports (SetDefaults_Pod;
+    // templates are left alone).
+    if (hostNetworkPod && !p.hostPort) p.hostPort = p.containerPort;
   }
   for (const e of c.env ?? []) {
     if (isObj(e) && isObj(e.valueFrom) && isObj(e.valueFrom.fieldRef) && !e.valueFrom.fieldRef.apiVersion) e.valueFrom.fieldRef.apiVersion = "v1";
@@ -142,7 +143,8 @@ function defaultContainer(c: Container, hostNetwork: boolean): void {
   defaultProbe((extra.startupProbe as Probe | undefined) ?? undefined);
 }
 
-export function defaultPodSpec(spec: PodSpec): void {
+/** `isPod`: defaults that upstream applies to Pods only, not to pod templates. */
+export function defaultPodSpec(spec: PodSpec, isPod = false): void {
   if (!isObj(spec)) return;
   if (!spec.dnsPolicy) spec.dnsPolicy = "ClusterFirst";
   if (!spec.restartPolicy) spec.restartPolicy = "Always";
@@ -150,7 +152,7 @@ export function defaultPodSpec(spec: PodSpec): void {
   if (!spec.schedulerName) spec.schedulerName = "default-scheduler";
   const extra = spec as unknown as Obj;
   extra.securityContext ??= {};
-  const hostNet = spec.hostNetwork === true;
+  const hostNet = isPod && spec.hostNetwork === true;
   for (const c of spec.containers ?? []) defaultContainer(c, hostNet);
   for (const c of spec.initContainers ?? []) defaultContainer(c, hostNet);
 }

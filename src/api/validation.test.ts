@@ -181,6 +181,12 @@ const CASES: [string, string, string[]][] = [
     pod("  restartPolicy: Sometimes\n  containers:\n  - name: a\n    image: x\n"),
     [`spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"`],
   ],
+  [
+    "hostNetwork Pod: hostPort must match containerPort",
+    pod("  hostNetwork: true\n  containers:\n  - name: a\n    image: x\n    ports:\n    - containerPort: 80\n      hostPort: 8080\n"),
+    ["spec.containers[0].ports[0].hostPort: Invalid value: 8080: must match `containerPort` when `hostNetwork` is true"],
+  ],
+  ["hostNetwork Pod: hostPort defaults to containerPort", pod("  hostNetwork: true\n  containers:\n  - name: a\n    image: x\n    ports:\n    - containerPort: 80\n"), []],
   // ---- workloads
   [
     "deployment selector required",

@@ -23,7 +23,7 @@ const MAX_DNS_SEARCH_LIST_CHARS = 2048;
 const DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"];
 const RESTART_POLICIES = ["Always", "OnFailure", "Never"];
 
-function validateContainerPorts(c: Container, hostNetwork: boolean, path: string): FieldError[] {
+function validateContainerPorts(c: Container, hostNetwork: boolean, isPod: boolean, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const names = new Set<string>();
   (c.ports ?? []).forEach((p, i) => {
@@ -39,8 +39,10 @@ function validateContainerPorts(c: Container, hostNetwork: boolean, path: string
     else for (const m of isValidPortNum(p.containerPort)) errs.push(invalid(`${ip}.containerPort`, p.containerPort, m));
     if (p.hostPort) for (const m of isValidPortNum(p.hostPort)) errs.push(invalid(`${ip}.hostPort`, p.hostPort, m));
     errs.push(...validateProtocol(p.protocol, `${ip}.protocol`));
-    if (hostNetwork && p.hostPort !== undefined && p.hostPort !== p.containerPort) {
-      errs.push(invalid(`${ip}.hostPort`, p.hostPort, "must match `containerPort` when `hostNetwork` is true"));
+    // In a Pod the (defaulted) hostPort must equal containerPort; a template may leave it 0.
+    const hp = p.hostPort ?? 0;
+    if (hostNetwork && (isPod || hp !== 0) && hp !== p.containerPort) {
+      errs.push(invalid(`${ip}.hostPort`, hp, "must match `containerPort` when `hostNetwork` is true"));
     }
   });
   return errs;
@@ -60,7 +62,7 @@ function validateProbe(p: Probe | undefined, path: string): FieldError[] {
   return errs;
 }
 
-function validateContainers(list: Container[] | undefined, names: Set<string>, hostNetwork: boolean, path: string, requireOne: boolean): FieldError[] {
+function validateContainers(list: Container[] | undefined, names: Set<string>, hostNetwork: boolean, isPod: boolean, path: string, requireOne: boolean): FieldError[] {
   const errs: FieldError[] = [];
   if (!list || list.length === 0) return requireOne ? [required(path, "")] : [];
   list.forEach((c, i) => {
@@ -73,8 +75,9 @@ function validateContainers(list: Container[] | undefined, names: Set<string>, h
       else names.add(c.name);
     }
     if (!c.image) errs.push(required(`${p}.image`, ""));
-    else if (c.image.trim() !== c.image) errs.push(invalid(`${p}.image`, c.image, "must not have leading or trailing whitespace"));
-    errs.push(...validateContainerPorts(c, hostNetwork, `${p}.ports`));
+    // Only Pods: a blank image is a special token in some pod templates.
+    else if (isPod && c.image.trim() !== c.image) errs.push(invalid(`${p}.image`, c.image, "must not have leading or trailing whitespace"));
+    errs.push(...validateContainerPorts(c, hostNetwork, isPod, `${p}.ports`));
     (c.env ?? []).forEach((e, j) => {
       const ep = `${p}.env[${j}]`;
       if (!e?.name) errs.push(required(`${ep}.name`, ""));
@@ -86,13 +89,14 @@ function validateContainers(list: Container[] | undefined, names: Set<string>, h
   return errs;
 }
 
-export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldError[] {
+/** `isPod`: the spec of a Pod (not a template), which some rules treat more strictly. */
+export function validatePodSpec(spec: PodSpec | undefined, path: string, isPod = false): FieldError[] {
   if (!spec || typeof spec !== "object") return [required(`${path}.containers`, "")];
   const errs: FieldError[] = [];
   const names = new Set<string>();
   const hostNet = spec.hostNetwork === true;
-  errs.push(...validateContainers(spec.containers, names, hostNet, `${path}.containers`, true));
-  errs.push(...validateContainers(spec.initContainers, names, hostNet, `${path}.initContainers`, false));
+  errs.push(...validateContainers(spec.containers, names, hostNet, isPod, `${path}.containers`, true));
+  errs.push(...validateContainers(spec.initContainers, names, hostNet, isPod, `${path}.initContainers`, false));
 
   if (!spec.restartPolicy) errs.push(required(`${path}.restartPolicy`, ""));
   else if (!RESTART_POLICIES.includes(spec.restartPolicy)) errs.push(notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
@@ -140,7 +144,7 @@ function validatePodDNSConfig(spec: PodSpec, path: string): FieldError[] {
 }
 
 export function validatePod(pod: Pod): FieldError[] {
-  return [...validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain), ...validatePodSpec(pod.spec, "spec")];
+  return [...validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain), ...validatePodSpec(pod.spec, "spec", true)];
 }
 
 /** Upstream forbids changing most of a Pod's spec after creation. */
