@@ -316,6 +316,36 @@ const CASES: [string, string, string[]][] = [
     [`spec.ingress[0].ports[0].protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"`],
   ],
   [
+    "NetworkPolicy ipBlock with another peer",
+    `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\nspec:\n  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n      podSelector: {}\n`,
+    ["spec.ingress[0].from[0]: Forbidden: may not specify both ipBlock and another peer"],
+  ],
+  [
+    "NetworkPolicy endPort with a named port",
+    `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\nspec:\n  podSelector: {}\n  egress:\n  - ports:\n    - port: dns\n      endPort: 60\n`,
+    ["spec.egress[0].ports[0].endPort: Invalid value: 60: may not be specified when `port` is non-numeric"],
+  ],
+  [
+    "NetworkPolicy policyTypes",
+    `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Sideways]\n`,
+    [`spec.policyTypes[1]: Unsupported value: "Sideways": supported values: "Ingress", "Egress"`],
+  ],
+  [
+    "IngressClass parameters need a scope",
+    `apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: nginx\nspec:\n  controller: k8s.io/ingress-nginx\n  parameters:\n    kind: Config\n    name: c\n`,
+    ["spec.parameters.scope: Required value"],
+  ],
+  [
+    "Ingress class annotation must agree with ingressClassName",
+    `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n  annotations:\n    kubernetes.io/ingress.class: nginx\nspec:\n  ingressClassName: traefik\n  defaultBackend:\n    service:\n      name: web\n      port:\n        number: 80\n`,
+    [`annotations.kubernetes.io/ingress.class: Invalid value: "nginx": must match \`ingressClassName\` when both are specified`],
+  ],
+  [
+    "Ingress TLS hosts",
+    ing("  tls:\n  - hosts: [\"*.ok.com\", \"bad_host\"]\n  defaultBackend:\n    service:\n      name: web\n      port:\n        number: 80\n"),
+    [`spec.tls[0].hosts[1]: Invalid value: "bad_host": ${DNS1123_SUBDOMAIN}`],
+  ],
+  [
     "ConfigMap keys",
     `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  "a b": x\n`,
     [`data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`],

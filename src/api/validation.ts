@@ -56,9 +56,9 @@ export function validateObject(obj: KubeObject, old?: KubeObject): FieldError[] 
   const errs = old ? validateObjectMetaUpdate(obj.metadata ?? {}, old.metadata ?? {}) : [];
   switch (obj.kind) {
     case "Ingress":
-      return [...errs, ...validateIngress(obj as Ingress)];
+      return [...errs, ...validateIngress(obj as Ingress, !old)];
     case "IngressClass":
-      return [...errs, ...validateIngressClass(obj as IngressClass)];
+      return [...errs, ...validateIngressClass(obj as IngressClass, old as IngressClass | undefined)];
     case "NetworkPolicy":
       return [...errs, ...validateNetworkPolicy(obj as NetworkPolicy)];
     case "Namespace":

@@ -3,18 +3,29 @@
 import type { Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from "../types.js";
 import { forbidden, GoValue, invalid, notSupported, required, tooLong, type FieldError } from "../field-errors.js";
 import { validateLabelSelector } from "../labels.js";
-import { isDNS1123Subdomain, isValidPortName, isValidPortNum, isWildcardDNS1123Subdomain, regexError } from "./strings.js";
+import { isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum, isWildcardDNS1123Subdomain, regexError } from "./strings.js";
 import { isIPSloppy, nameIsDNS1035Label, nameIsDNSSubdomain, validateCIDR, validateObjectMeta } from "./meta.js";
 
 const INVALID_PATH_SEQUENCES = ["//", "/./", "/../", "%2f", "%2F"];
 const INVALID_PATH_SUFFIXES = ["/..", "/."];
 const PATH_TYPES = ["Exact", "ImplementationSpecific", "Prefix"];
 
+/** Upstream IsPathSegmentName: names that must survive as one URL path segment. */
+function isPathSegmentName(name: string): string[] {
+  if (name === "." || name === "..") return [`may not be '${name}'`];
+  const errs: string[] = [];
+  if (name.includes("/")) errs.push("may not contain '/'");
+  if (name.includes("%")) errs.push("may not contain '%'");
+  return errs;
+}
+
 function validateTypedLocalObjectReference(r: { apiGroup?: string; kind?: string; name?: string }, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (r.apiGroup) for (const m of isDNS1123Subdomain(r.apiGroup)) errs.push(invalid(`${path}.apiGroup`, r.apiGroup, m));
+  if (r.apiGroup !== undefined) for (const m of isDNS1123Subdomain(r.apiGroup)) errs.push(invalid(`${path}.apiGroup`, r.apiGroup, m));
   if (!r.kind) errs.push(required(`${path}.kind`, ""));
+  else for (const m of isPathSegmentName(r.kind)) errs.push(invalid(`${path}.kind`, r.kind, m));
   if (!r.name) errs.push(required(`${path}.name`, ""));
+  else for (const m of isPathSegmentName(r.name)) errs.push(invalid(`${path}.name`, r.name, m));
   return errs;
 }
 
@@ -39,7 +50,8 @@ export function validateIngressBackend(b: IngressBackend | undefined, path: stri
   return errs;
 }
 
-export function validateIngress(ing: Ingress): FieldError[] {
+/** `isCreate`: the class annotation must agree with spec.ingressClassName (checked on create only). */
+export function validateIngress(ing: Ingress, isCreate = true): FieldError[] {
   const errs = validateObjectMeta(ing.metadata, true, nameIsDNSSubdomain);
   const s = ing.spec ?? {};
   const rules = s.rules ?? [];
@@ -83,28 +95,36 @@ export function validateIngress(ing: Ingress): FieldError[] {
   });
   (s.tls ?? []).forEach((t, i) => {
     (t?.hosts ?? []).forEach((h, j) => {
-      // A wildcard host is checked with its '*' replaced by a letter.
-      for (const m of isDNS1123Subdomain(String(h).replace("*", "x"))) errs.push(invalid(`spec.tls[${i}].hosts[${j}]`, h, m));
+      const host = String(h);
+      const msgs = host.includes("*") ? isWildcardDNS1123Subdomain(host) : isDNS1123Subdomain(host);
+      for (const m of msgs) errs.push(invalid(`spec.tls[${i}].hosts[${j}]`, host, m));
     });
     if (t?.secretName) for (const m of nameIsDNSSubdomain(t.secretName, false)) errs.push(invalid(`spec.tls[${i}].secretName`, t.secretName, m));
   });
   if (s.ingressClassName !== undefined) {
     for (const m of nameIsDNSSubdomain(s.ingressClassName, false)) errs.push(invalid("spec.ingressClassName", s.ingressClassName, m));
   }
+  const annotation = ing.metadata?.annotations?.["kubernetes.io/ingress.class"];
+  if (isCreate && annotation !== undefined && s.ingressClassName !== undefined && annotation !== s.ingressClassName) {
+    errs.push(invalid("annotations.kubernetes.io/ingress.class", annotation, "must match `ingressClassName` when both are specified"));
+  }
   return errs;
 }
 
 const HTTP_PATH_FMT = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";
 
-export function validateIngressClass(ic: IngressClass): FieldError[] {
+export function validateIngressClass(ic: IngressClass, old?: IngressClass): FieldError[] {
   const errs = validateObjectMeta(ic.metadata, false, nameIsDNSSubdomain);
   const c = ic.spec?.controller ?? "";
-  if (c.length > 250) errs.push(tooLong("spec.controller", c, 250));
+  if (old && (old.spec?.controller ?? "") !== c) errs.push(invalid("spec.controller", c, "field is immutable"));
   if (c.length === 0) {
     errs.push(required("spec.controller", ""));
   } else {
-    const [host, rest] = [c.slice(0, c.indexOf("/")), c.slice(c.indexOf("/") + 1)];
-    if (!c.includes("/") || host.length === 0 || rest.length === 0) {
+    if (c.length > 250) errs.push(tooLong("spec.controller", "", 250));
+    const slash = c.indexOf("/");
+    const host = slash < 0 ? c : c.slice(0, slash);
+    const rest = slash < 0 ? "" : c.slice(slash + 1);
+    if (slash < 0 || host.length === 0 || rest.length === 0) {
       errs.push(invalid("spec.controller", c, 'must be a domain-prefixed path (such as "acme.io/foo")'));
     } else {
       for (const m of isDNS1123Subdomain(host)) errs.push(invalid("spec.controller", host, m));
@@ -113,11 +133,19 @@ export function validateIngressClass(ic: IngressClass): FieldError[] {
   }
   const p = ic.spec?.parameters;
   if (p) {
-    if (!p.kind) errs.push(required("spec.parameters.kind", ""));
-    if (!p.name) errs.push(required("spec.parameters.name", ""));
-    if (p.scope !== undefined && p.scope !== "Cluster" && p.scope !== "Namespace") errs.push(notSupported("spec.parameters.scope", p.scope, ["Cluster", "Namespace"]));
-    if (p.scope === "Namespace" && !p.namespace) errs.push(required("spec.parameters.namespace", "`parameters.scope` is set to 'Namespace'"));
-    if (p.scope === "Cluster" && p.namespace) errs.push(forbidden("spec.parameters.namespace", "`parameters.scope` is set to 'Cluster'"));
+    const pp = "spec.parameters";
+    errs.push(...validateTypedLocalObjectReference(p, pp));
+    if (p.scope === undefined || p.scope === null) {
+      errs.push(required(`${pp}.scope`, ""));
+    } else if (p.scope !== "Cluster" && p.scope !== "Namespace") {
+      errs.push(notSupported(`${pp}.scope`, p.scope, ["Cluster", "Namespace"]));
+    } else {
+      if (p.scope === "Namespace") {
+        if (p.namespace === undefined) errs.push(required(`${pp}.namespace`, "`parameters.scope` is set to 'Namespace'"));
+        else for (const m of isDNS1123Label(p.namespace)) errs.push(invalid(`${pp}.namespace`, p.namespace, m));
+      }
+      if (p.scope === "Cluster" && p.namespace !== undefined) errs.push(forbidden(`${pp}.namespace`, "`parameters.scope` is set to 'Cluster'"));
+    }
   }
   return errs;
 }
@@ -133,11 +161,11 @@ function validateNetworkPolicyPort(p: NetworkPolicyPort, path: string): FieldErr
         for (const m of isValidPortNum(p.endPort)) errs.push(invalid(`${path}.endPort`, p.endPort, m));
       }
     } else {
-      if (p.endPort !== undefined) errs.push(forbidden(`${path}.endPort`, "may not be specified when `port` is non-numeric"));
+      if (p.endPort !== undefined) errs.push(invalid(`${path}.endPort`, p.endPort, "may not be specified when `port` is non-numeric"));
       for (const m of isValidPortName(p.port)) errs.push(invalid(`${path}.port`, p.port, m));
     }
   } else if (p.endPort !== undefined) {
-    errs.push(required(`${path}.port`, "must be specified when endPort is specified"));
+    errs.push(invalid(`${path}.endPort`, p.endPort, "may not be specified when `port` is not specified"));
   }
   return errs;
 }
@@ -171,7 +199,7 @@ function validateNetworkPolicyPeer(peer: NetworkPolicyPeer, path: string): Field
     }
   }
   if (n === 0) errs.push(required(path, "must specify a peer"));
-  else if (peer.ipBlock && n > 1) errs.push(forbidden(path, "may not specify more than 1 peer when ipBlock is specified"));
+  else if (peer.ipBlock && n > 1) errs.push(forbidden(path, "may not specify both ipBlock and another peer"));
   return errs;
 }
 
@@ -205,9 +233,13 @@ export function validateNetworkPolicy(np: NetworkPolicy): FieldError[] {
     (r?.to ?? []).forEach((p, j) => errs.push(...validateNetworkPolicyPeer(p, `spec.egress[${i}].to[${j}]`)));
   });
   const types = s.policyTypes ?? [];
+  if (types.length > 2) {
+    const shown = new GoValue(`[]networking.PolicyType{${types.map((t) => JSON.stringify(t)).join(", ")}}`);
+    errs.push(invalid("spec.policyTypes", shown, "may not specify more than two policyTypes"));
+    return errs;
+  }
   types.forEach((t, i) => {
-    if (t !== "Ingress" && t !== "Egress") errs.push(notSupported(`spec.policyTypes[${i}]`, t, ["Egress", "Ingress"]));
+    if (t !== "Ingress" && t !== "Egress") errs.push(notSupported(`spec.policyTypes[${i}]`, t, ["Ingress", "Egress"]));
   });
-  if (types.length > 2) errs.push(invalid("spec.policyTypes", types, "may not specify more than two policyTypes"));
   return errs;
 }
