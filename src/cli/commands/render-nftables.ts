@@ -1,0 +1,58 @@
+// `netlab render nftables -f PATH... [--config kube-proxy.yaml] [--node NAME]`: the nft -f
+// input for kube-proxy's nftables mode (table ip kube-proxy) on that node.
+import { parseArgs } from "node:util";
+import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError, settingsFromValues } from "../../offline/cli-options.js";
+import { loadProxyConfig, proxyInputFromCluster, ProxyInputError } from "../../proxy/offline-input.js";
+import { planProxy } from "../../proxy/plan.js";
+import { renderNftables } from "../../proxy/nftables/render.js";
+import { PROXY_OPTIONS } from "./render-iptables.js";
+
+const USAGE = `Usage: netlab render nftables -f PATH... [--config FILE] [--node NAME] [--endpoint-selection rules|vmap]
+
+Prints the nft -f transaction that (re)creates kube-proxy's table "ip kube-proxy" on NODE for
+the converged cluster.
+
+Options:
+${CLUSTER_OPTIONS_HELP}
+      --config FILE               kube-proxy's KubeProxyConfiguration (default: the lab's)
+      --node NAME                 the node (default: the first node)
+      --endpoint-selection MODE   rules (default; loads fast at scale) or vmap (upstream's
+                                  anonymous numgen vmap per service)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { ...PROXY_OPTIONS, "endpoint-selection": { type: "string" } }, allowPositionals: false }));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const sel = values["endpoint-selection"] ?? "rules";
+  if (sel !== "rules" && sel !== "vmap") {
+    process.stderr.write(`error: invalid --endpoint-selection ${JSON.stringify(sel)}: must be rules or vmap\n`);
+    return 1;
+  }
+  if (!values.filename?.length) {
+    process.stderr.write(`error: must specify -f\n\n${USAGE}`);
+    return 1;
+  }
+  try {
+    const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
+    const cluster = await loadConvergedCluster(values);
+    const plan = planProxy(proxyInputFromCluster(cluster, values.node, config));
+    for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(renderNftables(plan, { endpointSelection: sel }));
+    return 0;
+  } catch (e) {
+    if (e instanceof OptionError || e instanceof ProxyInputError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
