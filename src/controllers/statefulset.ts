@@ -25,8 +25,9 @@ export interface StatefulSetPlan {
   status: StatefulSetStatus;
 }
 
+/** upstream always hashes with a collision count, 0 until a collision happened. */
 export function statefulSetRevision(sts: StatefulSet): string {
-  return `${sts.metadata.name}-${computeHash(sts.spec.template, (sts.status as StatefulSetStatus | undefined)?.collisionCount)}`;
+  return `${sts.metadata.name}-${computeHash(sts.spec.template, (sts.status as StatefulSetStatus | undefined)?.collisionCount ?? 0)}`;
 }
 
 /** The ordinal of a Pod named `<set>-<n>`, or undefined for Pods that are not the set's. */

@@ -247,6 +247,13 @@ test("StatefulSet Parallel creates all; scale down removes the highest ordinals"
   assert.equal(st.currentRevision, st.updateRevision);
 });
 
+test("StatefulSet revision does not change when status first records collisionCount 0", () => {
+  const pods = planStatefulSet(statefulSet(2, "Parallel"), []).create.map((p) => runAll(p));
+  const withStatus = statefulSet(2, "Parallel");
+  withStatus.status = { replicas: 2, collisionCount: 0 } as StatefulSet["status"];
+  assert.deepEqual(planStatefulSet(withStatus, pods).delete, []);
+});
+
 test("StatefulSet rolling update replaces the highest outdated Pod first", () => {
   const pods = planStatefulSet(statefulSet(3, "Parallel"), []).create.map((p) => runAll(p));
   const changed = statefulSet(3);
