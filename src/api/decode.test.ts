@@ -83,6 +83,12 @@ test("garbage of every shape never throws", () => {
   for (const t of inputs) assert.doesNotThrow(() => decodeManifests(t, "g.yaml"), JSON.stringify(t));
 });
 
+test("YAML anchors and merge keys", () => {
+  const r = decodeManifests("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\n  labels: &l {app: web}\n  annotations:\n    <<: *l\n    note: x\n", "m.yaml");
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.objects[0].metadata.annotations, { app: "web", note: "x" });
+});
+
 test("JSON documents and List flattening", () => {
   const r = decodeManifests('{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}]}', "l.json");
   assert.deepEqual(r.errors, []);

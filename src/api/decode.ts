@@ -97,7 +97,8 @@ export function decodeManifests(text: string, source: string, opts: DecodeOption
   const out: DecodeResult = { objects: [], errors: [] };
   let docs;
   try {
-    docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+    // YAML 1.2 core schema plus merge keys (`<<: *anchor`), which kubectl's YAML reader also accepts.
+    docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, merge: true });
   } catch (e) {
     out.errors.push({ source, document: 1, message: `error parsing YAML: ${(e as Error).message}` });
     return out;
