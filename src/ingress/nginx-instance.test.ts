@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildRoutes } from "./routes.js";
@@ -25,6 +25,8 @@ test("NginxInstance: starts, skips identical configurations, reloads changed one
   const services = [svc("one"), svc("two")];
   const route = (name: string) => buildRoutes({ ingresses: [ingress("i", [{ paths: [{ path: "/", pathType: "Prefix", service: name, port: be.ports.get(name)! }] }])], services });
 
+  // What a killed nginx leaves behind must not stop the next one.
+  await writeFile(`${dir}/health.sock`, "");
   const first = await inst.sync(route("one"), new Map());
   assert.equal(first.action, "started");
   const pid = inst.pid;

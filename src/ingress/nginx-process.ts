@@ -3,7 +3,7 @@
 // PID, and asks its health server (a Unix socket, reachable from any network namespace) which
 // routes version it runs.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { versionOfConfig } from "./nginx-config.js";
 
@@ -127,8 +127,11 @@ export class NginxProcess {
    */
   static async start(p: NginxPaths, o: RunOptions & { healthSocket?: string; expectVersion?: string; timeoutMs?: number } = {}): Promise<NginxProcess> {
     const [cmd, args] = argv(p, [], o);
+    const healthSocket = o.healthSocket ?? `${p.prefix}/health.sock`;
+    // A killed nginx leaves its Unix socket behind, and nginx will not bind over it.
+    await rm(healthSocket, { force: true });
     const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
-    const proc = new NginxProcess(p, child, o.healthSocket ?? `${p.prefix}/health.sock`);
+    const proc = new NginxProcess(p, child, healthSocket);
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", () => resolve());
       child.once("error", (e) => reject(new NginxError(`cannot run ${cmd}: ${e.message}`)));
