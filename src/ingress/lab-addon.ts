@@ -4,8 +4,10 @@
 // them; then it runs the controller, and for every running controller Pod a real nginx inside
 // that Pod's network namespace (`ip netns exec <pod netns> nginx ...`, listening on 80/443).
 //
-// The agent must not run its built-in test server on these Pods' ports (nginx binds them):
-// their template carries the annotation TEST_SERVER_ANNOTATION = "false".
+// The agent must not run its built-in test server on these Pods' ports (nginx binds them): the
+// container declares no ports (the agent serves only declared containerPorts; the Service uses
+// numeric targetPorts), and the template also carries TEST_SERVER_ANNOTATION = "false". It has
+// no `command` either, so the agent runs no program for it: the add-on runs nginx itself.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { Deployment, KubeObject, Namespace, Pod, Service } from "../api/types.js";
@@ -55,11 +57,7 @@ export function ingressAddonObjects(replicas = 1): KubeObject[] {
             {
               name: "controller",
               image: "netlab/ingress-nginx",
-              args: ["/nginx-ingress-controller", `--ingress-class=${DEFAULT_CLASS_NAME}`, `--controller-class=${CONTROLLER_NAME}`, `--publish-service=${INGRESS_NAMESPACE}/${CONTROLLER_WORKLOAD}`],
-              ports: [
-                { name: "http", containerPort: 80, protocol: "TCP" },
-                { name: "https", containerPort: 443, protocol: "TCP" },
-              ],
+              args: [`--ingress-class=${DEFAULT_CLASS_NAME}`, `--controller-class=${CONTROLLER_NAME}`, `--publish-service=${INGRESS_NAMESPACE}/${CONTROLLER_WORKLOAD}`],
             },
           ],
         },
@@ -74,8 +72,8 @@ export function ingressAddonObjects(replicas = 1): KubeObject[] {
       type: "LoadBalancer",
       selector: { ...POD_LABELS },
       ports: [
-        { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
-        { name: "https", port: 443, targetPort: "https", protocol: "TCP" },
+        { name: "http", port: 80, targetPort: 80, protocol: "TCP" },
+        { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
       ],
     },
   };
