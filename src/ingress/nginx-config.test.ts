@@ -130,3 +130,37 @@ test("the routes version changes with the routes and is embedded in the text", (
   assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
   assert.equal(escapeRegex("/a.b(c)"), "/a\\.b\\(c\\)");
 });
+
+test("location options: backend-protocol HTTPS, timeouts, body size; default backend keeps options but never rewrites", async () => {
+  const t = buildRoutes({
+    ingresses: [
+      ingress("o", [{ host: "o.example", paths: [{ path: "/x", pathType: "Exact", service: "s1", port: 80 }] }], {
+        defaultBackend: { service: "s2", port: 8080 },
+        annotations: {
+          "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+          "nginx.ingress.kubernetes.io/proxy-read-timeout": "90",
+          "nginx.ingress.kubernetes.io/proxy-body-size": "0",
+          "nginx.ingress.kubernetes.io/rewrite-target": "/y",
+        },
+      }),
+    ],
+    services: svcs,
+  });
+  const text = renderNginxConfig(t, { prefix: "/PREFIX" });
+  assert.equal(serverBlock(text, "o.example"), [
+    "listen 80;",
+    "server_name o.example;",
+    'location = "/x" {',
+    'rewrite "^" "/y" break;',
+    "proxy_read_timeout 90s;",
+    "client_max_body_size 0;",
+    "proxy_pass https://10.96.0.11:80;",
+    "}",
+    "location / {",
+    "proxy_read_timeout 90s;",
+    "client_max_body_size 0;",
+    "proxy_pass https://10.96.0.12:8080;",
+    "}",
+  ].join("\n"));
+  if (!skip) await nginxAccepts(text);
+});
