@@ -22,10 +22,22 @@ import { isIPv6 } from "./validation/strings.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+/** The array, or nothing: defaulting runs before validation and must survive any shape. */
+const list = <T>(v: T[] | undefined | null): T[] => (Array.isArray(v) ? v : []);
 
 export function applyDefaults(obj: KubeObject): KubeObject {
   const o = structuredClone(obj) as KubeObject;
-  if (!isObj(o.metadata)) o.metadata = {};
+  if (o.metadata === undefined || o.metadata === null) o.metadata = {};
+  try {
+    defaultByKind(o);
+  } catch {
+    // A badly typed field defeated a defaulter: validation reports the type error, so the
+    // object is returned as far as it got rather than throwing here.
+  }
+  return o;
+}
+
+function defaultByKind(o: KubeObject): void {
   switch (o.kind) {
     case "Service":
       defaultService(o as Service);
@@ -52,10 +64,10 @@ export function applyDefaults(obj: KubeObject): KubeObject {
       defaultDaemonSet(o as DaemonSet);
       break;
     case "Endpoints":
-      for (const s of (o as Endpoints).subsets ?? []) for (const p of s?.ports ?? []) if (isObj(p) && !p.protocol) p.protocol = "TCP";
+      for (const s of list((o as Endpoints).subsets)) for (const p of list(s?.ports)) if (isObj(p) && !p.protocol) p.protocol = "TCP";
       break;
     case "EndpointSlice":
-      for (const p of (o as EndpointSlice).ports ?? []) if (isObj(p) && !p.protocol) p.protocol = "TCP";
+      for (const p of list((o as EndpointSlice).ports)) if (isObj(p) && !p.protocol) p.protocol = "TCP";
       break;
     case "NetworkPolicy":
       defaultNetworkPolicy(o as NetworkPolicy);
@@ -68,7 +80,6 @@ export function applyDefaults(obj: KubeObject): KubeObject {
       if (!(o as Secret).type) (o as Secret).type = "Opaque";
       break;
   }
-  return o;
 }
 
 function defaultService(svc: Service): void {
@@ -82,14 +93,14 @@ function defaultService(svc: Service): void {
     s.sessionAffinityConfig.clientIP.timeoutSeconds ??= 10800;
   }
   if (!s.type) s.type = "ClusterIP";
-  for (const p of s.ports ?? []) {
+  for (const p of list(s.ports)) {
     if (!isObj(p)) continue;
     if (!p.protocol) p.protocol = "TCP";
     // An unset (or zero) targetPort means "the same as port".
     if (p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === "") p.targetPort = p.port;
   }
   // Externally accessible: NodePort, LoadBalancer, or ClusterIP with externalIPs.
-  const external = s.type === "NodePort" || s.type === "LoadBalancer" || (s.type === "ClusterIP" && (s.externalIPs ?? []).length > 0);
+  const external = s.type === "NodePort" || s.type === "LoadBalancer" || (s.type === "ClusterIP" && list(s.externalIPs).length > 0);
   if (external && !s.externalTrafficPolicy) s.externalTrafficPolicy = "Cluster";
   if ((s.type === "NodePort" || s.type === "LoadBalancer" || s.type === "ClusterIP") && !s.internalTrafficPolicy) s.internalTrafficPolicy = "Cluster";
   if (s.type === "LoadBalancer" && s.allocateLoadBalancerNodePorts === undefined) s.allocateLoadBalancerNodePorts = true;
@@ -99,7 +110,7 @@ function defaultService(svc: Service): void {
     if (!s.ipFamilyPolicy) s.ipFamilyPolicy = headlessNoSelector ? "RequireDualStack" : "SingleStack";
     if (!s.ipFamilies || s.ipFamilies.length === 0) {
       const ip = s.clusterIP && s.clusterIP !== "None" ? s.clusterIP : undefined;
-      s.ipFamilies = [ip && isIPv6(ip) ? "IPv6" : "IPv4"];
+      s.ipFamilies = [typeof ip === "string" && isIPv6(ip) ? "IPv6" : "IPv4"];
     }
     if (s.clusterIP && (!s.clusterIPs || s.clusterIPs.length === 0)) s.clusterIPs = [s.clusterIP];
   }
@@ -119,14 +130,14 @@ function defaultProbe(p: Probe | undefined): void {
 
 function defaultContainer(c: Container, hostNetworkPod: boolean): void {
   if (!isObj(c)) return;
-  for (const p of c.ports ?? []) {
+  for (const p of list(c.ports)) {
     if (!isObj(p)) continue;
     if (!p.protocol) p.protocol = "TCP";
     // A Pod on the host's network uses its container ports as host ports (SetDefaults_Pod;
     // templates are left alone).
     if (hostNetworkPod && !p.hostPort) p.hostPort = p.containerPort;
   }
-  for (const e of c.env ?? []) {
+  for (const e of list(c.env)) {
     if (isObj(e) && isObj(e.valueFrom) && isObj(e.valueFrom.fieldRef) && !e.valueFrom.fieldRef.apiVersion) e.valueFrom.fieldRef.apiVersion = "v1";
   }
   const extra = c as unknown as Obj;
@@ -153,8 +164,8 @@ export function defaultPodSpec(spec: PodSpec, isPod = false): void {
   const extra = spec as unknown as Obj;
   extra.securityContext ??= {};
   const hostNet = isPod && spec.hostNetwork === true;
-  for (const c of spec.containers ?? []) defaultContainer(c, hostNet);
-  for (const c of spec.initContainers ?? []) defaultContainer(c, hostNet);
+  for (const c of list(spec.containers)) defaultContainer(c, hostNet);
+  for (const c of list(spec.initContainers)) defaultContainer(c, hostNet);
 }
 
 function defaultTemplate(t: PodTemplateSpec | undefined): void {
@@ -209,7 +220,7 @@ function defaultDaemonSet(ds: DaemonSet): void {
 function defaultNetworkPolicy(np: NetworkPolicy): void {
   if (!isObj(np.spec)) return;
   const s = np.spec;
-  for (const rule of [...(s.ingress ?? []), ...(s.egress ?? [])]) for (const p of rule?.ports ?? []) if (isObj(p) && !p.protocol) p.protocol = "TCP";
+  for (const rule of [...list(s.ingress), ...list(s.egress)]) for (const p of list(rule?.ports)) if (isObj(p) && !p.protocol) p.protocol = "TCP";
   // An empty policyTypes means Ingress, plus Egress when egress rules are present.
   if (!s.policyTypes || s.policyTypes.length === 0) {
     s.policyTypes = ["Ingress"];

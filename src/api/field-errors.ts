@@ -10,6 +10,7 @@ export type FieldErrorType =
   | "FieldValueForbidden"
   | "FieldValueTooLong"
   | "FieldValueTooMany"
+  | "FieldValueTypeInvalid"
   | "InternalError";
 
 export interface FieldError {
@@ -30,6 +31,7 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueForbidden: "Forbidden",
   FieldValueTooLong: "Too long",
   FieldValueTooMany: "Too many",
+  FieldValueTypeInvalid: "Invalid value",
   InternalError: "Internal error",
 };
 
@@ -100,7 +102,7 @@ export function formatValue(v: unknown): string {
 }
 
 /** Error types whose message shows the offending value (upstream ErrorBody). */
-const SHOWS_VALUE = new Set<FieldErrorType>(["FieldValueInvalid", "FieldValueNotSupported", "FieldValueDuplicate", "FieldValueTooMany"]);
+const SHOWS_VALUE = new Set<FieldErrorType>(["FieldValueInvalid", "FieldValueNotSupported", "FieldValueDuplicate", "FieldValueTooMany", "FieldValueTypeInvalid"]);
 
 /** The message without the field (upstream ErrorBody), as Status causes carry it. */
 export function formatErrorBody(e: FieldError): string {

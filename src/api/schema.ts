@@ -353,3 +353,15 @@ export function typeErrors(o: Record<string, unknown>, apiVersion: string, kind:
   checkFields(o, { obj: `${pkg}.${kind}`, fields: { apiVersion: S, kind: S, metadata: OBJECT_META, status: "any", ...fields } }, "", "", out);
   return out;
 }
+
+/**
+ * The API server's 400 message for an object whose JSON does not fit the types:
+ * `Service in version "v1" cannot be handled as a Service: json: cannot unmarshal ...`.
+ * Undefined when the types are fine.
+ */
+export function decodeErrorMessage(o: Record<string, unknown>, apiVersion: string, kind: string): string | undefined {
+  const errs = typeErrors(o, apiVersion, kind);
+  if (errs.length === 0) return undefined;
+  const version = apiVersion.includes("/") ? apiVersion.split("/")[1] : apiVersion;
+  return `${kind} in version "${version}" cannot be handled as a ${kind}: ${errs[0].message}`;
+}

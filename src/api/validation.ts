@@ -20,7 +20,8 @@ import type {
   Service,
   StatefulSet,
 } from "./types.js";
-import type { FieldError } from "./field-errors.js";
+import { OMIT_VALUE, type FieldError } from "./field-errors.js";
+import { typeErrors } from "./schema.js";
 import { resourceForKind } from "./resources.js";
 import { validateService, validateServiceUpdate } from "./validation/service.js";
 import { validatePod, validatePodUpdate } from "./validation/pod.js";
@@ -38,7 +39,24 @@ import {
 } from "./validation/core.js";
 import { validateObjectMetaUpdate } from "./validation/meta.js";
 
+/**
+ * Field errors of `obj` (an update when `old` is given). JSON type mismatches (which the API
+ * server refuses while decoding) come back as FieldValueTypeInvalid errors before any rule
+ * runs, so the rules only ever see well-typed objects; nothing here throws.
+ */
 export function validateObject(obj: KubeObject, old?: KubeObject): FieldError[] {
+  if (!obj || typeof obj !== "object") return [{ type: "FieldValueRequired", field: "", detail: "an object is required" }];
+  const types = typeErrors(obj, obj.apiVersion, obj.kind);
+  if (types.length) return types.map((t) => ({ type: "FieldValueTypeInvalid" as const, field: t.field, value: OMIT_VALUE, detail: t.message }));
+  try {
+    return validateByKind(obj, old);
+  } catch (e) {
+    // A shape no rule expected (a bug of ours): report it instead of crashing the caller.
+    return [{ type: "InternalError", field: "", detail: (e as Error).message }];
+  }
+}
+
+function validateByKind(obj: KubeObject, old?: KubeObject): FieldError[] {
   switch (obj.kind) {
     case "Service":
       return old ? validateServiceUpdate(obj as Service, old as Service) : validateService(obj as Service);
