@@ -45,6 +45,12 @@ function withLastApplied(config: KubeObject): KubeObject {
   return c;
 }
 
+/** An object without the fields every write changes. */
+function comparable(o: KubeObject): KubeObject {
+  const { resourceVersion: _rv, generation: _g, managedFields: _m, ...meta } = o.metadata as KubeObject["metadata"] & { managedFields?: unknown };
+  return { ...o, metadata: meta };
+}
+
 /** Applies one object; retries the update on a Conflict (someone wrote in between). */
 export async function applyObject(client: Client, config: KubeObject, opts: { dryRun?: "client" | "server" } = {}): Promise<ApplyResult> {
   const t = resourceForKind(config.kind);
@@ -83,7 +89,11 @@ export async function applyObject(client: Client, config: KubeObject, opts: { dr
     if (opts.dryRun === "client") return { ref, verb: "configured" };
     merged.metadata.resourceVersion = live.metadata.resourceVersion;
     try {
-      await client.update(merged, { dryRun: opts.dryRun === "server" });
+      // A difference the server's defaulting undoes (an atomic list without its defaults) is no change.
+      const trial = await client.update(merged, { dryRun: true });
+      if (canonicalJson(comparable(trial)) === canonicalJson(comparable(live))) return { ref, verb: "unchanged" };
+      if (opts.dryRun === "server") return { ref, verb: "configured" };
+      await client.update(merged);
       return { ref, verb: "configured" };
     } catch (e) {
       if (isStatusError(e, "Conflict") && attempt < 5) continue;
