@@ -4,7 +4,7 @@
 // as a `chase` for the server to resolve upstream (completeChase merges the result).
 import { isIP } from "node:net";
 import type { Answer as RR } from "dns-packet";
-import type { DnsRecords, ServiceRecord } from "./records.js";
+import { endpointLabel, type DnsRecords, type ServiceRecord } from "./records.js";
 
 export type PodsMode = "insecure" | "verified" | "disabled";
 export type Rcode = "NOERROR" | "FORMERR" | "SERVFAIL" | "NXDOMAIN" | "NOTIMP" | "REFUSED";
@@ -236,11 +236,12 @@ function findServices(ctx: Ctx, r: Request): { nx: boolean; items: Item[] } {
     for (const g of ctx.records.endpointGroups(serviceKeyOf(svc))) {
       for (const e of g.endpoints) {
         if (!e.ready && !svc.publishNotReadyAddresses) continue;
-        if (r.endpoint !== "" && r.endpoint !== e.hostname.toLowerCase()) continue;
+        const label = endpointLabel(e.ip, e.hostname);
+        if (r.endpoint !== "" && r.endpoint !== label.toLowerCase()) continue;
         for (const p of g.ports) {
           if (!matchPort(r, p.name, p.protocol)) continue;
           nx = false;
-          items.push({ host: e.ip, port: p.port, target: `${e.hostname}.${svcName}` });
+          items.push({ host: e.ip, port: p.port, target: `${label}.${svcName}` });
         }
       }
     }

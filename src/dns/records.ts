@@ -27,12 +27,14 @@ export interface ServiceRecord {
 
 export interface EndpointRecord {
   ip: string;
-  /** The endpoint's DNS label: its hostname, else the IP with `.`/`:` turned into `-`. */
+  /** The hostname the endpoint declares, "" when none (see endpointLabel). */
   hostname: string;
   ready: boolean;
 }
 
 export interface EndpointGroup {
+  /** The EndpointSlice's name ("" for groups from an Endpoints object). */
+  name: string;
   ports: PortRecord[];
   endpoints: EndpointRecord[];
 }
@@ -41,6 +43,7 @@ export interface EndpointGroup {
 export const BUILTIN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 const NO_PORTS: PortRecord[] = [{ name: "", protocol: "", port: -1 }];
+const NO_IPS: string[] = [];
 
 /** The service key the index uses: "name.namespace", lower case. */
 export function serviceKey(name: string, namespace: string): string {
@@ -79,9 +82,28 @@ export function expandIPv6(ip: string): string {
   return [...h, ...fill, ...t].map((g) => g.padStart(4, "0")).join("");
 }
 
-interface PodEntry {
-  namespace: string;
-  ips: string[];
+/** Maps whose values are usually one string: a bare string, else an array (saves an array per entry). */
+type Multi = Map<string, string | string[]>;
+function addMulti(m: Multi, k: string, v: string): void {
+  const cur = m.get(k);
+  if (cur === undefined) m.set(k, v);
+  else if (typeof cur === "string") m.set(k, [cur, v]);
+  else cur.push(v);
+}
+function removeMulti(m: Multi, k: string, v: string): void {
+  const cur = m.get(k);
+  if (cur === undefined) return;
+  if (typeof cur === "string") {
+    if (cur === v) m.delete(k);
+    return;
+  }
+  const i = cur.indexOf(v);
+  if (i >= 0) cur.splice(i, 1);
+  if (cur.length === 1) m.set(k, cur[0]);
+  else if (cur.length === 0) m.delete(k);
+}
+function multi(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : typeof v === "string" ? [v] : v;
 }
 
 /**
@@ -94,21 +116,24 @@ export class DnsRecords {
   /** Unix seconds for the SOA serial; injectable so tests are deterministic. */
   private clock: () => number;
   private services = new Map<string, ServiceRecord>();
-  /** service key -> slice key ("ns/name") -> group */
-  private slicesBySvc = new Map<string, Map<string, EndpointGroup>>();
-  /** slice key -> service key it belongs to */
-  private sliceOwner = new Map<string, string>();
-  /** service key -> group from the v1 Endpoints object (used only when there are no slices) */
+  /** service key -> the endpoint groups of its EndpointSlices (one group, or several), found by slice name */
+  private groupsBySvc = new Map<string, EndpointGroup | EndpointGroup[]>();
+  private sliceCount = 0;
+  /** service key -> groups from the v1 Endpoints object (used only when there are no slices) */
   private endpointsObj = new Map<string, EndpointGroup[]>();
   /** ipKey -> service keys with that ClusterIP */
-  private svcByIP = new Map<string, string[]>();
-  /** ipKey -> [service key, hostname] of endpoints with that address */
-  private epByIP = new Map<string, [string, string][]>();
+  private svcByIP: Multi = new Map();
+  /** ipKey -> service keys with an endpoint at that address (readiness is checked on lookup) */
+  private epByIP: Multi = new Map();
   private namespaceObjs = new Set<string>();
   private nsServiceCount = new Map<string, number>();
-  private pods = new Map<string, PodEntry>();
+  /** "ns/name" -> Pod IP(s) */
+  private pods: Multi = new Map();
   /** ipKey -> namespaces of Pods with that IP */
-  private podIPs = new Map<string, string[]>();
+  private podIPs: Multi = new Map();
+  /** Shared port lists and namespace strings: 10,000 services mostly repeat a few. */
+  private portLists = new Map<string, PortRecord[]>();
+  private names = new Map<string, string>();
   /** Keep Pods only when answers need them (pods verified). */
   trackPods: boolean;
 
@@ -157,9 +182,24 @@ export class DnsRecords {
     return true;
   }
 
+  /** "ns/name" of every object of a kind the index holds (for deletions after a relist). */
+  *keys(kind: string): Iterable<string> {
+    if (kind === "Service") for (const s of this.services.values()) yield `${s.namespace}/${s.name}`;
+    if (kind === "EndpointSlice")
+      for (const [k, g] of this.groupsBySvc) for (const x of Array.isArray(g) ? g : [g]) yield `${k.slice(k.indexOf(".") + 1)}/${x.name}`;
+    if (kind === "Pod") yield* this.pods.keys();
+    if (kind === "Namespace") for (const n of this.namespaceObjs) yield `/${n}`;
+    if (kind === "Endpoints")
+      for (const k of this.endpointsObj.keys()) {
+        const i = k.indexOf(".");
+        yield `${k.slice(i + 1)}/${k.slice(0, i)}`;
+      }
+  }
+
   /** Forget everything (before a relist). */
   clear(): void {
-    for (const m of [this.services, this.slicesBySvc, this.sliceOwner, this.endpointsObj, this.svcByIP, this.epByIP, this.nsServiceCount, this.pods, this.podIPs])
+    this.sliceCount = 0;
+    for (const m of [this.services, this.groupsBySvc, this.endpointsObj, this.svcByIP, this.epByIP, this.nsServiceCount, this.pods, this.podIPs])
       (m as Map<unknown, unknown>).clear();
     this.namespaceObjs.clear();
     this.changed();
@@ -170,6 +210,23 @@ export class DnsRecords {
     this.serial = this.clock();
   }
 
+  private intern(s: string): string {
+    const hit = this.names.get(s);
+    if (hit !== undefined) return hit;
+    this.names.set(s, s);
+    return s;
+  }
+
+  private portList(ports: { name?: string; protocol?: string; port: number }[] | null | undefined): PortRecord[] {
+    if (!ports || ports.length === 0) return NO_PORTS;
+    const list = ports.map((p) => ({ name: p.name ?? "", protocol: (p.protocol ?? "TCP").toLowerCase(), port: p.port }));
+    const sig = list.map((p) => `${p.name}/${p.protocol}/${p.port}`).join(",");
+    const hit = this.portLists.get(sig);
+    if (hit) return hit;
+    this.portLists.set(sig, list);
+    return list;
+  }
+
   // ------------------------------------------------------------------ lookups
 
   service(name: string, namespace: string): ServiceRecord | undefined {
@@ -178,21 +235,25 @@ export class DnsRecords {
 
   /** Endpoint groups of a service: its EndpointSlices, else its Endpoints object. */
   endpointGroups(svcKey: string): EndpointGroup[] {
-    const s = this.slicesBySvc.get(svcKey);
-    if (s && s.size) return [...s.values()];
+    const g = this.groupsBySvc.get(svcKey);
+    if (g) return Array.isArray(g) ? g : [g];
     return this.endpointsObj.get(svcKey) ?? [];
   }
 
   servicesByIP(ip: string): ServiceRecord[] {
-    return (this.svcByIP.get(ipKey(ip)) ?? []).map((k) => this.services.get(k)!).filter(Boolean);
+    return multi(this.svcByIP.get(ipKey(ip))).map((k) => this.services.get(k)!).filter(Boolean);
   }
 
-  /** [service, endpoint label] of ready endpoints with this address. */
+  /** [service, endpoint label] of ready (or published not-ready) endpoints with this address. */
   endpointsByIP(ip: string): { service: ServiceRecord; hostname: string }[] {
     const out: { service: ServiceRecord; hostname: string }[] = [];
-    for (const [k, h] of this.epByIP.get(ipKey(ip)) ?? []) {
-      const s = this.services.get(k);
-      if (s) out.push({ service: s, hostname: h });
+    const k = ipKey(ip);
+    for (const svcKey of new Set(multi(this.epByIP.get(k)))) {
+      const s = this.services.get(svcKey);
+      if (!s) continue;
+      for (const g of this.endpointGroups(svcKey))
+        for (const e of g.endpoints)
+          if ((e.ready || s.publishNotReadyAddresses) && ipKey(e.ip) === k) out.push({ service: s, hostname: endpointLabel(e.ip, e.hostname) });
     }
     return out;
   }
@@ -203,9 +264,7 @@ export class DnsRecords {
   }
 
   podExists(ip: string, namespace: string): boolean {
-    const nss = this.podIPs.get(ipKey(ip));
-    const n = namespace.toLowerCase();
-    return !!nss && nss.some((x) => x === n);
+    return multi(this.podIPs.get(ipKey(ip))).includes(namespace.toLowerCase());
   }
 
   allServices(): ServiceRecord[] {
@@ -214,12 +273,12 @@ export class DnsRecords {
 
   allPods(): { namespace: string; ip: string }[] {
     const out: { namespace: string; ip: string }[] = [];
-    for (const p of this.pods.values()) for (const ip of p.ips) out.push({ namespace: p.namespace, ip });
+    for (const [key, ips] of this.pods) for (const ip of multi(ips)) out.push({ namespace: key.slice(0, key.indexOf("/")), ip });
     return out;
   }
 
   get counts(): { services: number; endpointSlices: number; pods: number; namespaces: number } {
-    return { services: this.services.size, endpointSlices: this.sliceOwner.size, pods: this.pods.size, namespaces: this.namespaceObjs.size };
+    return { services: this.services.size, endpointSlices: this.sliceCount, pods: this.pods.size, namespaces: this.namespaceObjs.size };
   }
 
   // ------------------------------------------------------------------ updates
@@ -229,28 +288,27 @@ export class DnsRecords {
     const key = serviceKey(svc.metadata.name ?? "", ns);
     const old = this.services.get(key);
     if (old) {
-      for (const ip of old.ips) this.unindex(this.svcByIP, ipKey(ip), (k) => k === key);
+      for (const ip of old.ips) removeMulti(this.svcByIP, ipKey(ip), key);
       this.services.delete(key);
       this.nsCount(old.namespace, -1);
     }
     if (del) return;
     const spec = svc.spec ?? {};
     const type = spec.type === "ExternalName" ? "ExternalName" : spec.clusterIP === "None" ? "Headless" : "ClusterIP";
-    const ips = type === "ClusterIP" ? (spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : []).filter((ip) => isIP(ip)) : [];
+    const ips = type === "ClusterIP" ? (spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : []).filter((ip) => isIP(ip)).slice() : NO_IPS;
     const rec: ServiceRecord = {
-      namespace: ns.toLowerCase(),
+      namespace: this.intern(ns.toLowerCase()),
       name: (svc.metadata.name ?? "").toLowerCase(),
       type,
       ips,
-      ports: (spec.ports ?? []).map((p) => ({ name: p.name ?? "", protocol: (p.protocol ?? "TCP").toLowerCase(), port: p.port })),
+      ports: this.portList(spec.ports),
       externalName: spec.externalName ?? "",
       publishNotReadyAddresses: !!spec.publishNotReadyAddresses,
     };
+    if (rec.ports === NO_PORTS) rec.ports = [];
     this.services.set(key, rec);
     this.nsCount(rec.namespace, 1);
-    for (const ip of ips) this.index(this.svcByIP, ipKey(ip), key);
-    // publishNotReadyAddresses changes which endpoints have reverse entries.
-    this.reindexEndpoints(key);
+    for (const ip of ips) addMulti(this.svcByIP, ipKey(ip), key);
   }
 
   private nsCount(ns: string, d: number): void {
@@ -259,99 +317,81 @@ export class DnsRecords {
     else this.nsServiceCount.set(ns, n);
   }
 
+  private indexGroup(owner: string, g: EndpointGroup, add: boolean): void {
+    for (const e of g.endpoints) (add ? addMulti : removeMulti)(this.epByIP, ipKey(e.ip), owner);
+  }
+
   private setSlice(slice: EndpointSlice, del: boolean): void {
     const ns = slice.metadata.namespace ?? "default";
-    const sliceKey = `${ns}/${slice.metadata.name ?? ""}`;
-    const oldOwner = this.sliceOwner.get(sliceKey);
-    if (oldOwner) {
-      const m = this.slicesBySvc.get(oldOwner);
-      m?.delete(sliceKey);
-      if (m && m.size === 0) this.slicesBySvc.delete(oldOwner);
-      this.sliceOwner.delete(sliceKey);
-      this.reindexEndpoints(oldOwner);
-    }
+    const name = slice.metadata.name ?? "";
     const svcName = slice.metadata.labels?.["kubernetes.io/service-name"];
-    if (del || !svcName || slice.addressType === "FQDN") return;
-    const owner = serviceKey(svcName, ns);
-    const ports = slice.ports?.length
-      ? slice.ports.map((p) => ({ name: p.name ?? "", protocol: (p.protocol ?? "TCP").toLowerCase(), port: p.port }))
-      : NO_PORTS;
+    // The service-name label never changes on a slice, so the owner is found from it; a DELETED
+    // without labels (after a relist) is looked up among all services.
+    let owner = svcName ? serviceKey(svcName, ns) : undefined;
+    if (!owner && del) owner = this.findSliceOwner(ns.toLowerCase(), name);
+    if (owner) this.removeGroup(owner, name);
+    if (del || !owner || slice.addressType === "FQDN") return;
     const endpoints: EndpointRecord[] = [];
     for (const e of slice.endpoints ?? []) {
       // Ready unless it says otherwise (the API's meaning of a missing condition).
       const ready = e.conditions?.ready !== false;
-      for (const ip of e.addresses ?? []) endpoints.push({ ip, hostname: endpointLabel(ip, e.hostname), ready });
+      for (const ip of e.addresses ?? []) endpoints.push({ ip, hostname: e.hostname ?? "", ready });
     }
-    let m = this.slicesBySvc.get(owner);
-    if (!m) this.slicesBySvc.set(owner, (m = new Map()));
-    m.set(sliceKey, { ports, endpoints });
-    this.sliceOwner.set(sliceKey, owner);
-    this.reindexEndpoints(owner);
+    // slice(): an exact-size copy (push grows the backing store to 17 slots; that adds up over 10,000s).
+    const group: EndpointGroup = { name, ports: this.portList(slice.ports), endpoints: endpoints.slice() };
+    const cur = this.groupsBySvc.get(owner);
+    this.groupsBySvc.set(owner, cur === undefined ? group : Array.isArray(cur) ? [...cur, group] : [cur, group]);
+    this.sliceCount++;
+    this.indexGroup(owner, group, true);
+  }
+
+  private removeGroup(owner: string, name: string): void {
+    const cur = this.groupsBySvc.get(owner);
+    if (cur === undefined) return;
+    const list = Array.isArray(cur) ? cur : [cur];
+    const old = list.find((g) => g.name === name);
+    if (!old) return;
+    this.indexGroup(owner, old, false);
+    this.sliceCount--;
+    const rest = list.filter((g) => g !== old);
+    if (rest.length === 0) this.groupsBySvc.delete(owner);
+    else this.groupsBySvc.set(owner, rest.length === 1 ? rest[0] : rest);
+  }
+
+  private findSliceOwner(ns: string, name: string): string | undefined {
+    for (const [k, g] of this.groupsBySvc)
+      if (k.slice(k.indexOf(".") + 1) === ns && (Array.isArray(g) ? g : [g]).some((x) => x.name === name)) return k;
+    return undefined;
   }
 
   private setEndpoints(ep: Endpoints, del: boolean): void {
     const key = serviceKey(ep.metadata.name ?? "", ep.metadata.namespace ?? "default");
-    if (del) this.endpointsObj.delete(key);
-    else {
-      const groups: EndpointGroup[] = [];
-      for (const s of ep.subsets ?? []) {
-        const ports = s.ports?.length ? s.ports.map((p) => ({ name: p.name ?? "", protocol: (p.protocol ?? "TCP").toLowerCase(), port: p.port })) : NO_PORTS;
-        const endpoints: EndpointRecord[] = [];
-        for (const a of s.addresses ?? []) endpoints.push({ ip: a.ip, hostname: endpointLabel(a.ip, a.hostname), ready: true });
-        for (const a of s.notReadyAddresses ?? []) endpoints.push({ ip: a.ip, hostname: endpointLabel(a.ip, a.hostname), ready: false });
-        groups.push({ ports, endpoints });
-      }
-      this.endpointsObj.set(key, groups);
+    for (const g of this.endpointsObj.get(key) ?? []) this.indexGroup(key, g, false);
+    this.endpointsObj.delete(key);
+    if (del) return;
+    const groups: EndpointGroup[] = [];
+    for (const s of ep.subsets ?? []) {
+      const endpoints: EndpointRecord[] = [];
+      for (const a of s.addresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: true });
+      for (const a of s.notReadyAddresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: false });
+      groups.push({ name: "", ports: this.portList(s.ports), endpoints });
     }
-    this.reindexEndpoints(key);
+    this.endpointsObj.set(key, groups);
+    for (const g of groups) this.indexGroup(key, g, true);
   }
-
-  /** Rebuild the reverse entries of one service's endpoints. */
-  private reindexEndpoints(svcKey: string): void {
-    const prev = this.epIndexed.get(svcKey);
-    if (prev) for (const ip of prev) this.unindex(this.epByIP, ip, (e) => e[0] === svcKey);
-    this.epIndexed.delete(svcKey);
-    const svc = this.services.get(svcKey);
-    if (!svc) return;
-    const ips: string[] = [];
-    for (const g of this.endpointGroups(svcKey)) {
-      for (const e of g.endpoints) {
-        if (!e.ready && !svc.publishNotReadyAddresses) continue;
-        const k = ipKey(e.ip);
-        this.index(this.epByIP, k, [svcKey, e.hostname]);
-        ips.push(k);
-      }
-    }
-    if (ips.length) this.epIndexed.set(svcKey, ips);
-  }
-  private epIndexed = new Map<string, string[]>();
 
   private setPod(pod: Pod, del: boolean): void {
-    const key = `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}`;
+    const ns = this.intern((pod.metadata.namespace ?? "default").toLowerCase());
+    const key = ns + "/" + (pod.metadata.name ?? "");
     const old = this.pods.get(key);
-    if (old) {
-      for (const ip of old.ips) this.unindex(this.podIPs, ipKey(ip), (n) => n === old.namespace);
+    if (old !== undefined) {
+      for (const ip of multi(old)) removeMulti(this.podIPs, ipKey(ip), ns);
       this.pods.delete(key);
     }
     if (del) return;
     const ips = pod.status?.podIPs?.length ? pod.status.podIPs.map((p) => p.ip) : pod.status?.podIP ? [pod.status.podIP] : [];
     if (ips.length === 0) return;
-    const e: PodEntry = { namespace: (pod.metadata.namespace ?? "default").toLowerCase(), ips };
-    this.pods.set(key, e);
-    for (const ip of ips) this.index(this.podIPs, ipKey(ip), e.namespace);
-  }
-
-  private index<T>(m: Map<string, T[]>, k: string, v: T): void {
-    const a = m.get(k);
-    if (a) a.push(v);
-    else m.set(k, [v]);
-  }
-
-  private unindex<T>(m: Map<string, T[]>, k: string, drop: (v: T) => boolean): void {
-    const a = m.get(k);
-    if (!a) return;
-    const i = a.findIndex(drop);
-    if (i >= 0) a.splice(i, 1);
-    if (a.length === 0) m.delete(k);
+    this.pods.set(key, ips.length === 1 ? ips[0] : ips);
+    for (const ip of ips) addMulti(this.podIPs, ipKey(ip), ns);
   }
 }

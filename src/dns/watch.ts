@@ -12,6 +12,8 @@ export interface ListWatchOptions {
   onSynced?: () => void;
   onError?: (err: unknown) => void;
   retryMs?: number;
+  /** "ns/name" of the objects of a kind the consumer holds; when given, the loop keeps no key set of its own. */
+  keys?: (kind: string) => Iterable<string>;
 }
 
 export interface ListWatch {
@@ -30,29 +32,36 @@ export function listWatch(opts: ListWatchOptions): ListWatch {
   const synced = new Promise<void>((r) => (resolveSynced = r));
   const retryMs = opts.retryMs ?? 1000;
 
+  const listOnce = async (kind: string, known: Set<string>): Promise<string | undefined | null> => {
+    const list = await opts.client.list(kind);
+    if (stopped) return null;
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      const obj = { ...item, kind: item.kind ?? kind } as KubeObject;
+      const k = keyOf(obj);
+      seen.add(k);
+      opts.onEvent(known.has(k) ? "MODIFIED" : "ADDED", obj);
+      if (!opts.keys) known.add(k);
+    }
+    for (const k of [...(opts.keys ? opts.keys(kind) : known)]) {
+      if (seen.has(k)) continue;
+      known.delete(k);
+      opts.onEvent("DELETED", stub(kind, k));
+    }
+    if (pendingKinds.delete(kind) && pendingKinds.size === 0) {
+      resolveSynced();
+      opts.onSynced?.();
+    }
+    return list.metadata.resourceVersion;
+  };
+
   const run = async (kind: string, known: Set<string>): Promise<void> => {
     if (stopped) return;
     try {
-      const list = await opts.client.list(kind);
-      if (stopped) return;
-      const seen = new Set<string>();
-      for (const item of list.items) {
-        const obj = { ...item, kind: item.kind ?? kind } as KubeObject;
-        const k = keyOf(obj);
-        seen.add(k);
-        opts.onEvent(known.has(k) ? "MODIFIED" : "ADDED", obj);
-        known.add(k);
-      }
-      for (const k of known) {
-        if (seen.has(k)) continue;
-        known.delete(k);
-        opts.onEvent("DELETED", stub(kind, k));
-      }
-      if (pendingKinds.delete(kind) && pendingKinds.size === 0) {
-        resolveSynced();
-        opts.onSynced?.();
-      }
-      const w = opts.client.watch(kind, { resourceVersion: list.metadata.resourceVersion }, (ev: WatchEvent) => {
+      // The list is handled in its own function so its items are not kept alive while watching.
+      const resourceVersion = await listOnce(kind, known);
+      if (resourceVersion === null) return;
+      const w = opts.client.watch(kind, { resourceVersion }, (ev: WatchEvent) => {
         if (stopped) return;
         if (ev.type === "ERROR" || ev.type === "BOOKMARK") {
           if (ev.type === "ERROR") w.stop();
@@ -61,7 +70,7 @@ export function listWatch(opts: ListWatchOptions): ListWatch {
         const obj = { ...ev.object, kind: ev.object.kind ?? kind } as KubeObject;
         const k = keyOf(obj);
         if (ev.type === "DELETED") known.delete(k);
-        else known.add(k);
+        else if (!opts.keys) known.add(k);
         opts.onEvent(ev.type, obj);
       });
       watches.add(w);
