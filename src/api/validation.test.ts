@@ -46,6 +46,18 @@ const CASES: [string, string, string[]][] = [
       `metadata.labels: Invalid value: "-x": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
     ],
   ],
+  [
+    "owner references need kind, name and uid",
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: rs\n`,
+    [`metadata.ownerReferences.uid: Invalid value: "": must not be empty`],
+  ],
+  [
+    "finalizers are qualified names",
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  finalizers: ["a/b/c"]\n`,
+    [
+      `metadata.finalizers: Invalid value: "a/b/c": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ],
+  ],
   // ---- Service
   ["ports required", svc("  selector:\n    app: a\n"), ["spec.ports: Required value"]],
   ["headless without ports is fine", svc("  clusterIP: None\n  selector:\n    app: a\n"), []],

@@ -1,7 +1,7 @@
 // ObjectMeta validation (apimachinery api/validation/objectmeta.go) and the small field
 // helpers that upstream's validation packages share.
 import type { ObjectMeta } from "../types.js";
-import { forbidden, invalid, required, tooLong, type FieldError } from "../field-errors.js";
+import { forbidden, GoValue, invalid, required, tooLong, type FieldError } from "../field-errors.js";
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isIP, isLabelValue, isQualifiedName, isValidPortName, isValidPortNum } from "./strings.js";
 
 /** A name check: returns upstream's messages; `prefix` = used as generateName (a trailing '-' is fine). */
@@ -70,13 +70,26 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, namespaced: boo
   errs.push(...validateNonnegative(meta.generation, `${path}.generation`));
   errs.push(...validateLabels(meta.labels, `${path}.labels`));
   errs.push(...validateAnnotations(meta.annotations, `${path}.annotations`));
-  (meta.ownerReferences ?? []).forEach((r, i) => {
-    const p = `${path}.ownerReferences[${i}]`;
-    if (!r?.apiVersion) errs.push(invalid(`${p}.apiVersion`, r?.apiVersion ?? "", "version must not be empty"));
-    if (!r?.kind) errs.push(invalid(`${p}.kind`, r?.kind ?? "", "kind must not be empty"));
-    if (!r?.name) errs.push(invalid(`${p}.name`, r?.name ?? "", "name must not be empty"));
-    if (!r?.uid) errs.push(invalid(`${p}.uid`, r?.uid ?? "", "uid must not be empty"));
-  });
+  const refs = Array.isArray(meta.ownerReferences) ? meta.ownerReferences : [];
+  let firstController = "";
+  for (const r of refs) {
+    // Upstream reports these at the list's path, without an index.
+    const p = `${path}.ownerReferences`;
+    const version = typeof r?.apiVersion === "string" ? r.apiVersion.split("/").pop() ?? "" : "";
+    if (!version) errs.push(invalid(`${p}.apiVersion`, r?.apiVersion ?? "", "version must not be empty"));
+    if (!r?.kind) errs.push(invalid(`${p}.kind`, r?.kind ?? "", "must not be empty"));
+    if (!r?.name) errs.push(invalid(`${p}.name`, r?.name ?? "", "must not be empty"));
+    if (!r?.uid) errs.push(invalid(`${p}.uid`, r?.uid ?? "", "must not be empty"));
+    if (r?.controller === true) {
+      const cur = `${r.kind}/${r.name}`;
+      if (firstController) {
+        errs.push(invalid(p, new GoValue("[]v1.OwnerReference{...}"), `Only one reference can have Controller set to true. Found "true" in references for ${firstController} and ${cur}`));
+      } else firstController = cur;
+    }
+  }
+  for (const f of Array.isArray(meta.finalizers) ? meta.finalizers : []) {
+    for (const m of isQualifiedName(String(f))) errs.push(invalid(`${path}.finalizers`, f, m));
+  }
   return errs;
 }
 
@@ -90,6 +103,11 @@ export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta, path
   immutable("namespace");
   immutable("uid");
   immutable("creationTimestamp");
+  if (typeof meta.generation === "number" && typeof old.generation === "number" && meta.generation < old.generation) {
+    errs.push(invalid(`${path}.generation`, meta.generation, "must not be decremented"));
+  }
+  // Labels, annotations and owner references are checked by the create rules, which every
+  // update path here runs as well.
   return errs;
 }
 
