@@ -24,7 +24,7 @@ test("nftables: removing one endpoint touches only that service's chains", () =>
   assert.equal(u.script, dedent(`
     flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
     flush chain ip kube-proxy endpoint-TLHHKZSM-ns1/dns/udp/dns__10.180.0.2/53
-    add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns ip daddr 172.30.0.10 udp dport 53 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
+    delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }
     add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns goto endpoint-PCBKZPLF-ns1/dns/udp/dns__10.180.0.1/53
     delete chain ip kube-proxy endpoint-TLHHKZSM-ns1/dns/udp/dns__10.180.0.2/53
   `));
@@ -38,6 +38,7 @@ test("nftables: last endpoint gone moves the service into the no-endpoint maps",
     flush chain ip kube-proxy external-X5NJHU2V-ns1/dns/udp/dns
     delete element ip kube-proxy service-ips { 172.30.0.10 . udp . 53 }
     delete element ip kube-proxy service-nodeports { udp . 30053 }
+    delete element ip kube-proxy hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }
     add element ip kube-proxy no-endpoint-services { 172.30.0.10 . udp . 53 comment "ns1/dns:dns" : goto reject-chain }
     add element ip kube-proxy no-endpoint-nodeports { udp . 30053 comment "ns1/dns:dns" : goto reject-chain }
     delete chain ip kube-proxy endpoint-PCBKZPLF-ns1/dns/udp/dns__10.180.0.1/53
@@ -88,4 +89,17 @@ test("staleUdpEndpoints: removed endpoints and first endpoints", () => {
     "-D -p udp --orig-port-dst 30053",
   ]);
   assert.deepEqual(staleUdpEndpoints(one(), one()), []);
+});
+
+test("nftables: a hairpin element shared with another service survives the other's removal", () => {
+  const web = (ip: string) => [
+    makeSlice("ns1", "dns", 1, [{ addresses: ["10.180.0.9"] }], [{ name: "dns", port: 53, protocol: "UDP" }]),
+    makeSlice("ns1", "web", 1, [{ addresses: [ip] }], [{ name: "http", port: 80, protocol: "TCP" }]),
+  ];
+  const a = planProxy(testInput(services, web("10.180.0.9")));
+  const b = planProxy(testInput(services, web("10.180.0.8")));
+  const u = planNftablesUpdate(a, b);
+  assert.deepEqual(u.changedServices, ["ns1/web"]);
+  assert.ok(!u.script.includes("delete element ip kube-proxy hairpin-endpoints"), u.script);
+  assert.ok(u.script.includes("add element ip kube-proxy hairpin-endpoints { 10.180.0.8 . 10.180.0.8 }"), u.script);
 });

@@ -4,7 +4,7 @@
 import type { PlanEndpoint, PlanServicePort, ProxyPlan, ProxyInput } from "./plan.js";
 import { planProxy } from "./plan.js";
 import { iptablesServiceChains, renderIptables, LARGE_CLUSTER_ENDPOINTS_THRESHOLD, type IptablesRenderOptions } from "./iptables/render.js";
-import { buildNftModel, serviceFragment, type NftRenderOptions } from "./nftables/model.js";
+import { buildNftModel, serviceFragment, HAIRPIN_ENDPOINTS, type NftRenderOptions, type NftElement } from "./nftables/model.js";
 import { serializeModel } from "./nftables/render.js";
 import { renderServiceUpdate, type NftUpdate } from "./nftables/update.js";
 
@@ -111,7 +111,17 @@ export function planNftablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
   const ipX = next.ipFamily === "IPv6" ? "ip6" : "ip";
   const sel = opts.endpointSelection ?? "rules";
   const frags = (p: ProxyPlan) => p.services.filter((sp) => set.has(serviceKey(sp))).map((sp) => serviceFragment(sp, p, ipX, sel));
-  const u = renderServiceUpdate(frags(prev), frags(next), { family: ipX, deferChainDeletes: opts.deferChainDeletes });
+  // An endpoint IP can back several services: its hairpin element stays while any uses it.
+  let others: Set<string> | undefined;
+  const stillUsed = (e: NftElement) => {
+    if (e.set !== HAIRPIN_ENDPOINTS) return false;
+    if (!others) {
+      others = new Set();
+      for (const sp of next.services) if (!set.has(serviceKey(sp))) for (const ep of sp.reachableEndpoints) others.add(`${ep.ip} . ${ep.ip}`);
+    }
+    return others.has(e.key);
+  };
+  const u = renderServiceUpdate(frags(prev), frags(next), { family: ipX, deferChainDeletes: opts.deferChainDeletes, stillUsed });
   return { kind: "partial", changedServices: changed, ...u };
 }
 

@@ -10,6 +10,8 @@ import { affinitySetLine, elementLines } from "./render.js";
 export interface NftUpdateOptions {
   family?: "ip" | "ip6";
   deferChainDeletes?: boolean;
+  /** Elements of shared sets still owned by an unchanged service are kept. */
+  stillUsed?: (e: NftElement) => boolean;
 }
 
 export interface NftUpdate {
@@ -50,7 +52,9 @@ export function renderServiceUpdate(prev: NftServiceFragment[], next: NftService
   const addEls: NftElement[] = [];
   for (const [id, e] of prevEls) {
     const n = nextEls.get(id);
-    if (!n || !sameElement(n, e)) delEls.push(e);
+    if (!n) {
+      if (!opts.stillUsed?.(e)) delEls.push(e);
+    } else if (!sameElement(n, e)) delEls.push(e);
   }
   for (const [id, e] of nextEls) {
     const o = prevEls.get(id);

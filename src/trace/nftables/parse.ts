@@ -226,6 +226,12 @@ export function compileNftRule(rule: string, chain: string, sets: NftState["sets
       matches.push(() => (vals.includes("new") ? 1 : 0));
       continue;
     }
+    if (w === "ct" && t[i + 1] === "status") {
+      const want = t[i + 2];
+      matches.push((st) => (want === "dnat" ? (st.ctDNAT ? 1 : 0) : 0));
+      i += 3;
+      continue;
+    }
     if (w === "numgen") {
       // numgen random mod N (== K | vmap { ... })
       if (t[i + 1] !== "random" || t[i + 2] !== "mod") throw new Error(`unsupported numgen ${t.slice(i, i + 3).join(" ")}`);

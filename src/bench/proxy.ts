@@ -1,0 +1,150 @@
+// Proxy benchmark: render time and size for 1k and 10k services x 10 endpoints in both modes,
+// kernel load times in a scratch namespace (ours beside a baseline ruleset generated here:
+// the simplest kube-proxy-shaped nftables table, one named verdict map and a chain per
+// service and per endpoint), and the size and time of a one-endpoint change. Bounded: the
+// 10k kernel loads take tens of seconds; set NETLAB_BENCH_PROXY_SMALL=1 to stop at 1k.
+import type { EndpointSlice, Service } from "../api/types.js";
+import { defaultKubeProxyConfiguration } from "../proxy/config.js";
+import { planProxy, type ProxyInput, type ProxyPlan } from "../proxy/plan.js";
+import { renderIptables } from "../proxy/iptables/render.js";
+import { renderNftables } from "../proxy/nftables/render.js";
+import { planIptablesUpdate, planNftablesUpdate, replanServices } from "../proxy/changes.js";
+import { createScratchNetns, deleteNetns, inNetns, kernelSkipReason } from "../proxy/kernel-check.js";
+
+const ENDPOINTS = 10;
+
+function syntheticInput(n: number, endpoints: number): ProxyInput {
+  const services: Service[] = [];
+  const endpointSlices: EndpointSlice[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `svc-${i}`;
+    services.push({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { namespace: "bench", name },
+      spec: { clusterIP: `10.96.${(i >> 8) & 255}.${i & 255}`, ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: 8080 }] },
+    });
+    const eps = [];
+    for (let j = 0; j < endpoints; j++) {
+      const k = i * endpoints + j;
+      eps.push({ addresses: [`10.${128 + ((k >> 16) & 63)}.${(k >> 8) & 255}.${k & 255}`], nodeName: `node-${1 + (k % 3)}`, conditions: { ready: true } });
+    }
+    endpointSlices.push({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { namespace: "bench", name: `${name}-abcde`, labels: { "kubernetes.io/service-name": name } },
+      addressType: "IPv4",
+      endpoints: eps,
+      ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+    });
+  }
+  return { services, endpointSlices, nodeName: "node-1", nodeIPs: ["172.18.0.2"], config: defaultKubeProxyConfiguration() };
+}
+
+/** The baseline: one named verdict map, a chain per service (numgen rules) and per endpoint (dnat). */
+export function baselineNftables(n: number, endpoints: number): string {
+  const t = "ip baseline";
+  const out = [`add table ${t}`, `delete table ${t}`, `add table ${t}`];
+  out.push(`add chain ${t} prerouting { type nat hook prerouting priority -100 ; }`);
+  out.push(`add map ${t} services { type ipv4_addr . inet_proto . inet_service : verdict ; }`);
+  const elements: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(`add chain ${t} svc-${i}`);
+    for (let j = 0; j < endpoints; j++) out.push(`add chain ${t} ep-${i}-${j}`);
+  }
+  out.push(`add rule ${t} prerouting ip daddr . meta l4proto . th dport vmap @services`);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < endpoints; j++) {
+      out.push(j < endpoints - 1 ? `add rule ${t} svc-${i} numgen random mod ${endpoints - j} == 0 goto ep-${i}-${j}` : `add rule ${t} svc-${i} goto ep-${i}-${j}`);
+      const k = i * endpoints + j;
+      out.push(`add rule ${t} ep-${i}-${j} meta l4proto tcp dnat to 10.${128 + ((k >> 16) & 63)}.${(k >> 8) & 255}.${k & 255}:8080`);
+    }
+    elements.push(`10.96.${(i >> 8) & 255}.${i & 255} . tcp . 80 : goto svc-${i}`);
+  }
+  for (let i = 0; i < elements.length; i += 500) out.push(`add element ${t} services { ${elements.slice(i, i + 500).join(", ")} }`);
+  return out.join("\n") + "\n";
+}
+
+function time<T>(f: () => T): { v: T; ms: number } {
+  const t = performance.now();
+  const v = f();
+  return { v, ms: performance.now() - t };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const mb = (s: string) => `${(Buffer.byteLength(s) / 1e6).toFixed(1)} MB`;
+const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+
+function line(label: string, value: string, note = ""): void {
+  process.stdout.write(`  ${label.padEnd(46)} ${value.padStart(12)}${note ? `   ${note}` : ""}\n`);
+}
+
+export async function run(): Promise<void> {
+  const sizes = process.env.NETLAB_BENCH_PROXY_SMALL ? [1000] : [1000, 10000];
+  const skip = kernelSkipReason();
+  for (const n of sizes) {
+    process.stdout.write(`\n${n} services x ${ENDPOINTS} endpoints\n`);
+    const input = syntheticInput(n, ENDPOINTS);
+    const reps = n <= 1000 ? 5 : 3;
+    let plan!: ProxyPlan;
+    const planMs = median(Array.from({ length: reps }, () => { const r = time(() => planProxy(input)); plan = r.v; return r.ms; }));
+    line("plan (mode-independent)", ms(planMs));
+    let ipt = "";
+    let nft = "";
+    const iptMs = median(Array.from({ length: reps }, () => { const r = time(() => renderIptables(plan)); ipt = r.v; return r.ms; }));
+    const nftMs = median(Array.from({ length: reps }, () => { const r = time(() => renderNftables(plan)); nft = r.v; return r.ms; }));
+    line("render iptables", ms(iptMs), `${mb(ipt)}, target <= 500 ms at 10k`);
+    line("render nftables", ms(nftMs), `${mb(nft)}, target <= 500 ms at 10k`);
+
+    // One endpoint of one service changes: re-plan that service only, render the delta.
+    const changed = "bench/svc-7";
+    const slice = input.endpointSlices[7];
+    const moved = { ...input, endpointSlices: input.endpointSlices.map((s) => (s === slice ? { ...s, endpoints: [...s.endpoints.slice(1), { addresses: ["10.200.0.1"], nodeName: "node-2", conditions: { ready: true } }] } : s)) };
+    let nftDelta = "";
+    let iptDelta = "";
+    const deltaReps = 7;
+    const nftDeltaMs = median(Array.from({ length: deltaReps }, () => time(() => { const next = replanServices(plan, moved, [changed]); nftDelta = planNftablesUpdate(plan, next, { changed: [changed] }).script; }).ms));
+    const iptDeltaMs = median(Array.from({ length: deltaReps }, () => time(() => { const next = replanServices(plan, moved, [changed]); iptDelta = planIptablesUpdate(plan, next, { changed: [changed] }).restore; }).ms));
+    line("one-endpoint change: nftables transaction", ms(nftDeltaMs), `${nftDelta.length} bytes, ${nftDelta.split("\n").length - 1} lines; target <= 20 ms`);
+    line("one-endpoint change: iptables partial restore", ms(iptDeltaMs), `${mb(iptDelta)} (kube-proxy rewrites the top-level chains)`);
+
+    if (skip) {
+      process.stdout.write(`  kernel loads skipped: ${skip}\n`);
+      continue;
+    }
+    const ns = createScratchNetns();
+    try {
+      const base = baselineNftables(n, ENDPOINTS);
+      // Interleave ours and the baseline so machine load affects both alike.
+      const oursMs: number[] = [];
+      const baseMs: number[] = [];
+      const rounds = n <= 1000 ? 3 : 1;
+      for (let i = 0; i < rounds; i++) {
+        const b = inNetns(ns, "nft", ["-f", "-"], base);
+        if (b.status !== 0) throw new Error(`baseline nft -f failed: ${b.stderr.slice(0, 300)}`);
+        baseMs.push(b.ms);
+        inNetns(ns, "nft", ["delete", "table", "ip", "baseline"]);
+        const o = inNetns(ns, "nft", ["-f", "-"], nft);
+        if (o.status !== 0) throw new Error(`nft -f failed: ${o.stderr.slice(0, 300)}`);
+        oursMs.push(o.ms);
+      }
+      line("kernel load: baseline nftables (nft -f)", ms(median(baseMs)), `${mb(base)}`);
+      line("kernel load: our nftables (nft -f)", ms(median(oursMs)), `ratio ${(median(oursMs) / median(baseMs)).toFixed(2)}x baseline; target <= 1.2x`);
+      const a = inNetns(ns, "nft", ["-f", "-"], nftDelta);
+      if (a.status !== 0) throw new Error(`nft -f (delta) failed: ${a.stderr.slice(0, 300)}`);
+      line("apply one-endpoint change (nft -f)", ms(a.ms), "target <= 50 ms");
+      const r = inNetns(ns, "iptables-restore", ["--noflush"], ipt);
+      if (r.status !== 0) throw new Error(`iptables-restore failed: ${r.stderr.slice(0, 300)}`);
+      line("kernel load: iptables-restore --noflush", ms(r.ms));
+      const p = inNetns(ns, "iptables-restore", ["--noflush"], iptDelta);
+      if (p.status !== 0) throw new Error(`iptables-restore (partial) failed: ${p.stderr.slice(0, 300)}`);
+      line("apply one-endpoint change (iptables-restore)", ms(p.ms));
+    } finally {
+      deleteNetns(ns);
+    }
+  }
+}
