@@ -233,10 +233,20 @@ const CASES: [string, string, string[]][] = [
   [
     "daemonset selector expression",
     `apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ds\nspec:\n  selector:\n    matchExpressions:\n    - key: app\n      operator: In\n  template:\n    metadata:\n      labels:\n        app: a\n    spec:\n      containers:\n      - name: c\n        image: x\n`,
+    ["spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"],
+  ],
+  [
+    "deployment selector expression (also unparsable)",
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchExpressions:\n    - key: app\n      operator: In\n  template:\n    metadata:\n      labels:\n        app: a\n    spec:\n      containers:\n      - name: c\n        image: x\n`,
     [
       "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
       "spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{},MatchExpressions:[]LabelSelectorRequirement{LabelSelectorRequirement{Key:app,Operator:In,Values:[],},},}: invalid label selector",
     ],
+  ],
+  [
+    "daemonset without a selector matches no labels",
+    `apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ds\nspec:\n  template:\n    metadata:\n      labels:\n        app: a\n    spec:\n      containers:\n      - name: c\n        image: x\n`,
+    ['spec.template.metadata.labels: Invalid value: map[string]string{"app":"a"}: `selector` does not match template `labels`'],
   ],
   // ---- Ingress
   [
@@ -405,6 +415,24 @@ test("update rules: clusterIPs may not change, ExternalName switch allowed", () 
   const renamed = structuredClone(base);
   renamed.metadata.name = "t";
   assert.deepEqual(validateObject(renamed, base).map(formatFieldError), [`metadata.name: Invalid value: "t": field is immutable`]);
+});
+
+test("workload update rules", () => {
+  const tmpl = { metadata: { labels: { app: "a", v: "1" } }, spec: { containers: [{ name: "c", image: "x" }] } };
+  const d = applyDefaults({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { selector: { matchLabels: { app: "a" } }, template: tmpl } } as KubeObject);
+  const d2 = structuredClone(d) as KubeObject & { spec: { selector: unknown; replicas: number } };
+  d2.spec.replicas = 5;
+  assert.deepEqual(validateObject(d2, d), []);
+  d2.spec.selector = { matchLabels: { app: "a", v: "1" } };
+  assert.deepEqual(validateObject(d2, d).map(formatFieldError), ["spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{app: a,v: 1,},MatchExpressions:[]LabelSelectorRequirement{},}: field is immutable"]);
+  const ss = applyDefaults({ apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "db" }, spec: { serviceName: "db", selector: { matchLabels: { app: "a" } }, template: tmpl } } as KubeObject);
+  const ss2 = structuredClone(ss) as KubeObject & { spec: { serviceName: string; replicas: number } };
+  ss2.spec.replicas = 3;
+  assert.deepEqual(validateObject(ss2, ss), []);
+  ss2.spec.serviceName = "other";
+  assert.deepEqual(validateObject(ss2, ss).map(formatFieldError), [
+    "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+  ]);
 });
 
 test("errors format as FILE (document N): FIELD: MESSAGE", () => {

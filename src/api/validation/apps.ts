@@ -22,34 +22,49 @@ function goLabelSelector(sel: LabelSelector): GoValue {
   return new GoValue(`&LabelSelector{MatchLabels:map[string]string{${ml}},MatchExpressions:[]LabelSelectorRequirement{${me}},}`);
 }
 
-/** Selector + template checks shared by Deployment, ReplicaSet, StatefulSet and DaemonSet. */
-function validateSelectorAndTemplate(selector: LabelSelector | undefined, template: PodTemplateSpec | undefined, kindWord: string, restartAlwaysOnly: boolean): FieldError[] {
+type WorkloadKind = "deployment" | "replicaset" | "statefulset" | "daemonset";
+
+/**
+ * Selector + template checks shared by the workloads, with each kind's upstream quirks:
+ * ReplicaSet reuses the Deployment wording, StatefulSet reports an unparsable selector with
+ * no detail, and DaemonSet does not require a selector (a missing one matches no labels).
+ */
+function validateSelectorAndTemplate(selector: LabelSelector | undefined, template: PodTemplateSpec | undefined, kind: WorkloadKind): FieldError[] {
   const errs: FieldError[] = [];
-  if (!selector || typeof selector !== "object") {
-    errs.push(required("spec.selector", ""));
+  const present = selector !== undefined && selector !== null && typeof selector === "object";
+  if (!present) {
+    if (kind !== "daemonset") errs.push(required("spec.selector", ""));
   } else {
     errs.push(...validateLabelSelector(selector, "spec.selector"));
-    if (Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0) {
-      errs.push(invalid("spec.selector", goLabelSelector(selector), `empty selector is invalid for ${kindWord}`));
+    if (kind !== "daemonset" && Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0) {
+      const word = kind === "replicaset" ? "deployment" : kind;
+      errs.push(invalid("spec.selector", goLabelSelector(selector), `empty selector is invalid for ${word}`));
     }
   }
-  let sel;
+  let sel: ReturnType<typeof labelSelectorAsSelector> | undefined;
   try {
     sel = labelSelectorAsSelector(selector);
   } catch {
-    errs.push(invalid("spec.selector", goLabelSelector(selector ?? {}), "invalid label selector"));
-    return errs;
+    sel = undefined;
+  }
+  if (sel === undefined && kind !== "daemonset") {
+    errs.push(invalid("spec.selector", goLabelSelector(selector ?? {}), kind === "statefulset" ? "" : "invalid label selector"));
+    if (kind !== "statefulset") return errs;
   }
   if (!template || typeof template !== "object") {
     errs.push(required("spec.template", ""));
     return errs;
   }
-  if (sel && sel.length > 0 && !matchesSelector(sel, template.metadata?.labels)) {
-    errs.push(invalid("spec.template.metadata.labels", goStringMap(template.metadata?.labels), "`selector` does not match template `labels`"));
+  const labels = template.metadata?.labels;
+  // A nil selector matches nothing (DaemonSet); an empty one restricts nothing.
+  const mismatch = sel === null ? kind === "daemonset" : sel !== undefined && sel.length > 0 && !matchesSelector(sel, labels);
+  if (mismatch) errs.push(invalid("spec.template.metadata.labels", goStringMap(labels), "`selector` does not match template `labels`"));
+  if (kind === "daemonset" && present && Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0) {
+    errs.push(invalid("spec.selector", goLabelSelector(selector), "empty selector is invalid for daemonset"));
   }
   errs.push(...validatePodTemplateSpec(template, "spec.template"));
   const rp = template.spec?.restartPolicy;
-  if (restartAlwaysOnly && rp && rp !== "Always") errs.push(notSupported("spec.template.spec.restartPolicy", rp, ["Always"]));
+  if (rp && rp !== "Always") errs.push(notSupported("spec.template.spec.restartPolicy", rp, ["Always"]));
   return errs;
 }
 
@@ -74,7 +89,7 @@ export function validateDeployment(d: Deployment): FieldError[] {
   const s = d.spec;
   if (!s || typeof s !== "object") return [...errs, required("spec.selector", ""), required("spec.template", "")];
   errs.push(...validateNonnegative(s.replicas, "spec.replicas"));
-  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "deployment", true));
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "deployment"));
   const st = s.strategy;
   if (st) {
     if (st.type === "Recreate") {
@@ -114,7 +129,7 @@ export function validateReplicaSet(rs: ReplicaSet): FieldError[] {
   errs.push(...validateNonnegative(s.replicas, "spec.replicas"));
   errs.push(...validateNonnegative(s.minReadySeconds, "spec.minReadySeconds"));
   // Upstream reuses the Deployment wording here.
-  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "deployment", true));
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "deployment"));
   return errs;
 }
 
@@ -138,7 +153,7 @@ export function validateStatefulSet(ss: StatefulSet): FieldError[] {
     errs.push(required("spec.updateStrategy", ""));
   }
   errs.push(...validateNonnegative(s.replicas, "spec.replicas"));
-  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "statefulset", true));
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "statefulset"));
   if (s.serviceName) {
     // Pods are named `<name>-<ordinal>` under the governing service's domain.
     for (const m of nameIsDNSSubdomain(s.serviceName, false)) errs.push(invalid("spec.serviceName", s.serviceName, m));
@@ -150,7 +165,7 @@ export function validateDaemonSet(ds: DaemonSet): FieldError[] {
   const errs = validateObjectMeta(ds.metadata, true, nameIsDNSSubdomain);
   const s = ds.spec;
   if (!s || typeof s !== "object") return [...errs, required("spec.selector", ""), required("spec.template", "")];
-  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "daemonset", true));
+  errs.push(...validateSelectorAndTemplate(s.selector, s.template, "daemonset"));
   const us = s.updateStrategy;
   if (us?.type === "RollingUpdate" && us.rollingUpdate) {
     errs.push(...intOrPercent(us.rollingUpdate.maxUnavailable, "spec.updateStrategy.rollingUpdate.maxUnavailable"));
@@ -161,25 +176,36 @@ export function validateDaemonSet(ds: DaemonSet): FieldError[] {
   return errs;
 }
 
-/** On update the selector of every workload is immutable (apps/v1). */
+/**
+ * Update rules: the selector of a Deployment, ReplicaSet or DaemonSet is immutable in apps/v1;
+ * a StatefulSet may only change replicas, ordinals, template, updateStrategy,
+ * persistentVolumeClaimRetentionPolicy and minReadySeconds.
+ */
 export function validateWorkloadUpdate<T extends Deployment | ReplicaSet | StatefulSet | DaemonSet>(obj: T, old: T, validate: (o: T) => FieldError[]): FieldError[] {
   const errs = validateObjectMetaUpdate(obj.metadata, old.metadata);
-  if (JSON.stringify(labelSelectorAsSelectorSafe(obj.spec?.selector)) !== JSON.stringify(labelSelectorAsSelectorSafe(old.spec?.selector))) {
+  if (obj.kind === "StatefulSet") {
+    const strip = (x: StatefulSet) => {
+      const spec = { ...((x.spec ?? {}) as unknown as Record<string, unknown>) };
+      for (const k of ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"]) delete spec[k];
+      return canonical(spec);
+    };
+    if (strip(obj as StatefulSet) !== strip(old as StatefulSet)) {
+      errs.push(
+        forbidden(
+          "spec",
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        ),
+      );
+    }
+  } else if (canonical(labelSelectorAsSelectorSafe(obj.spec?.selector)) !== canonical(labelSelectorAsSelectorSafe(old.spec?.selector))) {
     errs.push(invalid("spec.selector", goLabelSelector(obj.spec?.selector ?? {}), "field is immutable"));
   }
-  if (obj.kind === "StatefulSet") {
-    const a = obj as StatefulSet;
-    const b = old as StatefulSet;
-    if ((a.spec?.serviceName ?? "") !== (b.spec?.serviceName ?? "") || (a.spec?.podManagementPolicy ?? "") !== (b.spec?.podManagementPolicy ?? "")) {
-      errs.push({
-        type: "FieldValueForbidden",
-        field: "spec",
-        detail:
-          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
-      });
-    }
-  }
   return [...errs, ...validate(obj)];
+}
+
+/** JSON with sorted keys, so that key order does not count as a change. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
 }
 
 function labelSelectorAsSelectorSafe(sel: LabelSelector | undefined) {
