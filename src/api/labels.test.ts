@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  labelSelectorMatcher,
   labelSelectorToString,
   matchesLabelSelector,
   matchesSelectorString,
@@ -91,6 +92,11 @@ test("LabelSelector matching and printing", () => {
     labelSelectorToString({ matchLabels: { b: "1", a: "2" }, matchExpressions: [{ key: "c", operator: "In", values: ["y", "x"] }] }),
     "a=2,b=1,c in (x,y)",
   );
+  const m = labelSelectorMatcher({ matchLabels: { app: "web" }, matchExpressions: [{ key: "env", operator: "Exists" }] });
+  assert.equal(m(labels), true);
+  assert.equal(m({ app: "web" }), false);
+  assert.equal(labelSelectorMatcher(undefined)(labels), false);
+  assert.equal(labelSelectorMatcher({ matchExpressions: [{ key: "a", operator: "Bogus" as never }] })(labels), false, "invalid selectors match nothing");
   assert.equal(selectorToString(selectorFromSet({ z: "1", a: "2" })), "a=2,z=1");
   assert.equal(selectorToString(selectorFromSet({})), "");
 });

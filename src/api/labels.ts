@@ -431,3 +431,19 @@ export function validateLabelSelector(sel: LabelSelector | undefined, path: stri
   }
   return errs;
 }
+
+/**
+ * Compiles a metav1.LabelSelector once for matching many label maps (controllers match one
+ * selector against every Pod). Same semantics as matchesLabelSelector.
+ */
+export function labelSelectorMatcher(sel: LabelSelector | null | undefined): (labels: Record<string, string> | undefined) => boolean {
+  let s: Selector | null;
+  try {
+    s = labelSelectorAsSelector(sel);
+  } catch {
+    return () => false;
+  }
+  if (s === null) return () => false;
+  const compiled = s;
+  return (labels) => matchesSelector(compiled, labels);
+}
