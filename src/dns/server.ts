@@ -108,12 +108,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const listenHost = (udp?.address() as AddressInfo | undefined)?.address ?? (tcp?.address() as AddressInfo | null)?.address;
 
   // ---------------------------------------------------------------- answering
-  const cache = new Map<string, Buffer>();
+  // Encoded answers by query bytes after the ID; one map per transport (TCP answers never truncate).
+  const udpCache = new Map<string, Buffer>();
+  const tcpCache = new Map<string, Buffer>();
   let cacheGen = -1;
   let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [] };
   const refresh = () => {
     if (cacheGen === records.generation) return;
-    cache.clear();
+    udpCache.clear();
+    tcpCache.clear();
     cacheGen = records.generation;
     const dnsSvc = records.service("kube-dns", "kube-system");
     const nsIPs =
@@ -136,7 +139,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return null;
     }
     refresh();
-    const hit = cache.get((overTcp ? "T" : "U") + msg.toString("latin1", 2));
+    const hit = (overTcp ? tcpCache : udpCache).get(msg.toString("latin1", 2));
     if (!hit) return undefined;
     stats.cacheHits++;
     const out = Buffer.allocUnsafe(hit.length);
@@ -203,8 +206,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     }
     const out = encodeReply(reply, ans);
     if (cacheable && out) {
+      const cache = overTcp ? tcpCache : udpCache;
       if (cache.size >= MAX_CACHE) cache.clear();
-      cache.set((overTcp ? "T" : "U") + msg.toString("latin1", 2), out);
+      cache.set(msg.toString("latin1", 2), out);
     }
     return out;
   }
