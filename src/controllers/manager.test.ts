@@ -155,3 +155,27 @@ test("an unschedulable Pod is marked and placed once a node fits", async () => {
     stop();
   }
 });
+
+test("a ReplicaSet adopts a matching orphan Pod and releases one that stops matching", async () => {
+  const { registry, idle, stop } = await cluster(1);
+  try {
+    const orphan: Pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "stray", namespace: "default", labels: { app: "rs" } }, spec: { containers: [{ name: "c", image: "x" }] } };
+    await registry.create(orphan);
+    await idle();
+    const rs: ReplicaSet = { apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name: "rs", namespace: "default" }, spec: { replicas: 2, selector: { matchLabels: { app: "rs" } }, template: { metadata: { labels: { app: "rs" } }, spec: { containers: [{ name: "c", image: "x" }] } } } };
+    await registry.create(rs);
+    await idle();
+    let pods = await list<Pod>(registry, "Pod", "app=rs");
+    assert.equal(pods.length, 2, "one created, one adopted");
+    const stray = pods.find((p) => p.metadata.name === "stray")!;
+    assert.equal(stray.metadata.ownerReferences?.[0]?.name, "rs");
+    await registry.update({ ...stray, metadata: { ...stray.metadata, labels: { app: "other" } } });
+    await idle();
+    const released = await registry.get<Pod>({ kind: "Pod", namespace: "default", name: "stray" });
+    assert.equal(released.metadata.ownerReferences, undefined);
+    pods = await list<Pod>(registry, "Pod", "app=rs");
+    assert.equal(pods.length, 2, "a replacement was made");
+  } finally {
+    stop();
+  }
+});

@@ -1,25 +1,44 @@
 // The workload loops: Deployment -> ReplicaSets, ReplicaSet -> Pods, StatefulSet -> Pods,
 // DaemonSet -> Pods. Each sync reads its caches, asks the pure plan what to do
 // (deployment.ts, replicaset.ts, statefulset.ts, daemonset.ts) and writes the result.
-import type { DaemonSet, Deployment, KubeObject, Node, Pod, ReplicaSet, StatefulSet } from "../api/types.js";
+import type { DaemonSet, Deployment, KubeObject, LabelSelector, Node, Pod, ReplicaSet, StatefulSet } from "../api/types.js";
 import { isStatusError } from "../api/status.js";
 import { canonicalJson } from "./hash.js";
 import { ControllerContext, splitKey } from "./context.js";
 import { objectKey, type Informer } from "./informer.js";
+import { selectorMatches } from "./selector.js";
 import { planDeployment, templatesEqualIgnoringHash, type DeploymentStatus } from "./deployment.js";
 import { planReplicaSet } from "./replicaset.js";
-import { planStatefulSet } from "./statefulset.js";
+import { ordinalOf, planStatefulSet } from "./statefulset.js";
 import { planDaemonSet } from "./daemonset.js";
-import { controllerOf } from "./workload-util.js";
+import { adopted, claim, controllerOf, released } from "./workload-util.js";
 
-function ownedBy<T extends KubeObject>(inf: Informer<T>, owner: KubeObject): T[] {
-  return inf.list(owner.metadata.namespace ?? "default").filter((o) => controllerOf(o)?.uid === owner.metadata.uid);
+/**
+ * The dependents `owner` controls after adopting matching orphans and releasing the ones its
+ * selector no longer matches (both written through the API).
+ */
+async function claimed<T extends KubeObject>(ctx: ControllerContext, inf: Informer<T>, owner: KubeObject & { spec: { selector: LabelSelector } }, member: (o: T) => boolean = () => true): Promise<T[]> {
+  const c = claim(owner, owner.spec.selector, inf.list(owner.metadata.namespace ?? "default").filter(member));
+  const owned = [...c.owned];
+  for (const o of c.adopt) {
+    const r = await ctx.update(adopted(o, owner));
+    if (r) owned.push(r);
+  }
+  for (const o of c.release) await ctx.update(released(o, owner));
+  return owned;
 }
 
-/** Enqueues the controlling owner of `kind` when a dependent changes. */
-function enqueueOwner(q: { add(k: string): void }, kind: string, o: KubeObject): void {
+/** Enqueues the controlling owner of `kind` when a dependent changes; for an orphan, every owner whose selector matches it. */
+function enqueueOwner(q: { add(k: string): void }, kind: string, o: KubeObject, owners: { list(namespace?: string): (KubeObject & { spec: { selector: LabelSelector } })[] }): void {
   const ref = controllerOf(o);
-  if (ref && ref.kind === kind) q.add(`${o.metadata.namespace ?? "default"}/${ref.name}`);
+  if (ref) {
+    if (ref.kind === kind) q.add(`${o.metadata.namespace ?? "default"}/${ref.name}`);
+    return;
+  }
+  if (o.metadata.deletionTimestamp) return;
+  for (const owner of owners.list(o.metadata.namespace ?? "default")) {
+    if (selectorMatches(owner.spec.selector, o.metadata.labels)) q.add(objectKey(owner));
+  }
 }
 
 async function writeStatus<T extends KubeObject>(ctx: ControllerContext, obj: T, status: unknown): Promise<void> {
@@ -54,7 +73,7 @@ export function startReplicaSetController(ctx: ControllerContext): void {
     const { namespace, name } = splitKey(key);
     const rs = rss.get(namespace, name);
     if (!rs || rs.metadata.deletionTimestamp) return;
-    const plan = planReplicaSet(rs, ownedBy(pods, rs), ctx.random, ctx.now());
+    const plan = planReplicaSet(rs, await claimed(ctx, pods, rs), ctx.random, ctx.now());
     await createPods(ctx, rs, plan.create);
     await deletePods(ctx, rs, plan.delete);
     if (plan.create.length || plan.delete.length) {
@@ -64,7 +83,7 @@ export function startReplicaSetController(ctx: ControllerContext): void {
     await writeStatus(ctx, rs, plan.status);
   });
   rss.on((t, rs) => t !== "delete" && q.add(objectKey(rs)));
-  pods.on((_t, p) => enqueueOwner(q, "ReplicaSet", p));
+  pods.on((_t, p) => enqueueOwner(q, "ReplicaSet", p, rss));
 }
 
 export function startDeploymentController(ctx: ControllerContext): void {
@@ -74,7 +93,7 @@ export function startDeploymentController(ctx: ControllerContext): void {
     const { namespace, name } = splitKey(key);
     const d = deployments.get(namespace, name);
     if (!d || d.metadata.deletionTimestamp) return;
-    const plan = planDeployment(d, ownedBy(rss, d), ctx.now());
+    const plan = planDeployment(d, await claimed(ctx, rss, d), ctx.now());
     if (plan.create) {
       try {
         await ctx.create(plan.create);
@@ -111,7 +130,7 @@ export function startDeploymentController(ctx: ControllerContext): void {
     await writeStatus(ctx, current, plan.status);
   });
   deployments.on((t, d) => t !== "delete" && q.add(objectKey(d)));
-  rss.on((_t, rs) => enqueueOwner(q, "Deployment", rs));
+  rss.on((_t, rs) => enqueueOwner(q, "Deployment", rs, deployments));
 }
 
 export function startStatefulSetController(ctx: ControllerContext): void {
@@ -121,7 +140,8 @@ export function startStatefulSetController(ctx: ControllerContext): void {
     const { namespace, name } = splitKey(key);
     const sts = sets.get(namespace, name);
     if (!sts || sts.metadata.deletionTimestamp) return;
-    const plan = planStatefulSet(sts, ownedBy(pods, sts));
+    // A StatefulSet only claims Pods named as its members (upstream isMemberOf).
+    const plan = planStatefulSet(sts, await claimed(ctx, pods, sts, (p) => ordinalOf(sts, p) !== undefined));
     await createPods(ctx, sts, plan.create);
     await deletePods(ctx, sts, plan.delete);
     if (plan.create.length || plan.delete.length) {
@@ -131,7 +151,7 @@ export function startStatefulSetController(ctx: ControllerContext): void {
     await writeStatus(ctx, sts, plan.status);
   });
   sets.on((t, s) => t !== "delete" && q.add(objectKey(s)));
-  pods.on((_t, p) => enqueueOwner(q, "StatefulSet", p));
+  pods.on((_t, p) => enqueueOwner(q, "StatefulSet", p, sets));
 }
 
 export function startDaemonSetController(ctx: ControllerContext): void {
@@ -142,7 +162,7 @@ export function startDaemonSetController(ctx: ControllerContext): void {
     const { namespace, name } = splitKey(key);
     const ds = sets.get(namespace, name);
     if (!ds || ds.metadata.deletionTimestamp) return;
-    const plan = planDaemonSet(ds, nodes.list(), ownedBy(pods, ds), ctx.random);
+    const plan = planDaemonSet(ds, nodes.list(), await claimed(ctx, pods, ds), ctx.random);
     await createPods(ctx, ds, plan.create);
     await deletePods(ctx, ds, plan.delete);
     if (plan.create.length || plan.delete.length) {
@@ -152,7 +172,7 @@ export function startDaemonSetController(ctx: ControllerContext): void {
     await writeStatus(ctx, ds, plan.status);
   });
   sets.on((t, s) => t !== "delete" && q.add(objectKey(s)));
-  pods.on((_t, p) => enqueueOwner(q, "DaemonSet", p));
+  pods.on((_t, p) => enqueueOwner(q, "DaemonSet", p, sets));
   nodes.on(() => {
     for (const s of sets.list()) q.add(objectKey(s));
   });

@@ -1,7 +1,8 @@
 // Helpers the workload controllers share: owner references and Pods made from a template,
 // as upstream's controller.GetPodFromTemplate builds them.
-import type { KubeObject, OwnerReference, Pod, PodTemplateSpec } from "../api/types.js";
+import type { KubeObject, LabelSelector, OwnerReference, Pod, PodTemplateSpec } from "../api/types.js";
 import { naturalCompare } from "./pod-util.js";
+import { selectorMatches } from "./selector.js";
 
 export function controllerRef(owner: KubeObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? "", uid: owner.metadata.uid ?? "", controller: true, blockOwnerDeletion: true };
@@ -59,4 +60,49 @@ export function byCreation(a: KubeObject, b: KubeObject): number {
   const tb = b.metadata.creationTimestamp ?? "";
   if (ta !== tb) return ta < tb ? -1 : 1;
   return byName(a, b);
+}
+
+export interface Claim<T extends KubeObject> {
+  /** Controlled by the owner and still selected. */
+  owned: T[];
+  /** Orphans the selector matches: to get the owner's controller reference. */
+  adopt: T[];
+  /** Controlled by the owner but no longer selected: to lose the reference. */
+  release: T[];
+}
+
+/**
+ * upstream ControllerRefManager: an owner adopts matching orphans and releases dependents
+ * its selector no longer matches. Objects being deleted are neither adopted nor released;
+ * a deleted owner adopts nothing.
+ */
+export function claim<T extends KubeObject>(owner: KubeObject, selector: LabelSelector, candidates: T[]): Claim<T> {
+  const out: Claim<T> = { owned: [], adopt: [], release: [] };
+  const ns = owner.metadata.namespace ?? "default";
+  for (const o of candidates) {
+    if ((o.metadata.namespace ?? "default") !== ns) continue;
+    const ref = controllerOf(o);
+    const matches = selectorMatches(selector, o.metadata.labels);
+    if (ref) {
+      if (ref.uid !== owner.metadata.uid) continue;
+      if (matches || o.metadata.deletionTimestamp) out.owned.push(o);
+      else out.release.push(o);
+    } else if (matches && !o.metadata.deletionTimestamp && !owner.metadata.deletionTimestamp) {
+      out.adopt.push(o);
+    }
+  }
+  return out;
+}
+
+/** `obj` with the owner's controller reference added. */
+export function adopted<T extends KubeObject>(obj: T, owner: KubeObject): T {
+  return { ...obj, metadata: { ...obj.metadata, ownerReferences: [...(obj.metadata.ownerReferences ?? []), controllerRef(owner)] } };
+}
+
+/** `obj` without the owner's reference. */
+export function released<T extends KubeObject>(obj: T, owner: KubeObject): T {
+  const refs = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
+  const metadata = { ...obj.metadata, ownerReferences: refs };
+  if (refs.length === 0) delete (metadata as { ownerReferences?: unknown }).ownerReferences;
+  return { ...obj, metadata };
 }
