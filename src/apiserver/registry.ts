@@ -268,9 +268,13 @@ export class Registry implements Client {
   }
 
   // ---------------------------------------------------------------- Client
+  // The async methods resolve once the write is durable (store.sync); the *Sync variants
+  // return at once and are for callers that sync themselves (the REST server).
 
   async create<T extends KubeObject>(input: T, opts: WriteOptions = {}): Promise<T> {
-    return this.createSync(input, opts) as T;
+    const out = this.createSync(input, opts);
+    await this.store.sync();
+    return out as T;
   }
 
   createSync(input: KubeObject, opts: WriteOptions = {}): KubeObject {
@@ -307,18 +311,23 @@ export class Registry implements Client {
 
   async get<T extends KubeObject>(key: ObjectKey): Promise<T> {
     const t = typeFor(key.kind);
-    return this.mustGet(t, this.nsFor(t, key.namespace), key.name) as T;
+    const o = this.mustGet(t, this.nsFor(t, key.namespace), key.name);
+    await this.store.sync(); // never show a write before it is durable
+    return o as T;
   }
 
   async list<T extends KubeObject>(kind: string, opts: ListOptions = {}): Promise<KubeList<T>> {
     const t = typeFor(kind);
     const filter = selectorFilter(kind, opts.labelSelector, opts.fieldSelector);
     const r = this.store.list(kind, { namespace: t.namespaced ? opts.namespace || undefined : undefined, filter });
+    await this.store.sync();
     return { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: r.resourceVersion }, items: r.items as T[] };
   }
 
   async update<T extends KubeObject>(input: T, opts: WriteOptions = {}): Promise<T> {
-    return this.updateSync(input, opts) as T;
+    const out = this.updateSync(input, opts);
+    await this.store.sync();
+    return out as T;
   }
 
   updateSync(input: KubeObject, opts: WriteOptions = {}): KubeObject {
@@ -356,7 +365,9 @@ export class Registry implements Client {
   }
 
   async updateStatus<T extends KubeObject>(input: T, opts: WriteOptions = {}): Promise<T> {
-    return this.updateStatusSync(input, opts) as T;
+    const out = this.updateStatusSync(input, opts);
+    await this.store.sync();
+    return out as T;
   }
 
   updateStatusSync(input: KubeObject, opts: WriteOptions = {}): KubeObject {
@@ -377,7 +388,9 @@ export class Registry implements Client {
   }
 
   async patch<T extends KubeObject>(key: ObjectKey, patch: unknown, opts: WriteOptions & { subresource?: "status" } = {}): Promise<T> {
-    return this.patchSync(key, patch, opts) as T;
+    const out = this.patchSync(key, patch, opts);
+    await this.store.sync();
+    return out as T;
   }
 
   patchSync(key: ObjectKey, patch: unknown, opts: WriteOptions & { subresource?: "status" } = {}, apply: (old: unknown, patch: unknown) => unknown = mergePatch): KubeObject {
@@ -398,7 +411,9 @@ export class Registry implements Client {
   }
 
   async delete<T extends KubeObject>(key: ObjectKey, opts: DeleteOptions = {}): Promise<T> {
-    return this.deleteSync(key, opts) as T;
+    const out = this.deleteSync(key, opts);
+    await this.store.sync();
+    return out as T;
   }
 
   deleteSync(key: ObjectKey, opts: DeleteOptions = {}): KubeObject {

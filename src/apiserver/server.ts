@@ -201,6 +201,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return single(req, res, t, ns, p.name, p.subresource, q, method);
   };
 
+  /** Every API answer waits until what it shows is durable (group commit, see the store). */
+  const reply = async (res: ServerResponse, code: number, body: unknown) => {
+    await registry.store.sync();
+    sendJSON(res, code, body);
+  };
+
   const collection = async (req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams, method: string) => {
     switch (method) {
       case "GET": {
@@ -210,22 +216,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const fieldSelector = q.get("fieldSelector") ?? undefined;
         if (wantsTable(req.headers.accept)) {
           const list = await registry.list(t.kind, { namespace: ns, labelSelector, fieldSelector });
-          return sendJSON(res, 200, toTable(t, list.items, list.metadata.resourceVersion ?? "", q.get("includeObject")));
+          return reply(res, 200, toTable(t, list.items, list.metadata.resourceVersion ?? "", q.get("includeObject")));
         }
         if (!labelSelector && !fieldSelector) {
           // Fast path: forward the stored JSON without parsing it.
           const raw = registry.store.listRaw(t.kind, { namespace: t.namespaced ? ns : undefined });
           const body = `{"kind":"${t.kind}List","apiVersion":"${apiVersionOf(t)}","metadata":{"resourceVersion":"${raw.resourceVersion}"},"items":[${raw.items.join(",")}]}`;
-          return sendJSON(res, 200, body);
+          return reply(res, 200, body);
         }
-        return sendJSON(res, 200, await registry.list(t.kind, { namespace: ns, labelSelector, fieldSelector }));
+        return reply(res, 200, await registry.list(t.kind, { namespace: ns, labelSelector, fieldSelector }));
       }
       case "POST": {
         if (t.namespaced && ns === undefined) throw statusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
         const body = await readJSON(req);
         const obj = checkBody(body, t, ns);
         const created = registry.createSync(obj, { dryRun: dryRunOf(q), fieldManager: q.get("fieldManager") ?? undefined });
-        return sendJSON(res, 201, created);
+        return reply(res, 201, created);
       }
       case "DELETE": {
         // deletecollection
@@ -239,7 +245,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             if (!(e instanceof StatusError && e.reason === "NotFound")) throw e;
           }
         }
-        return sendJSON(res, 200, { kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata: { resourceVersion: registry.store.currentResourceVersion() }, items });
+        return reply(res, 200, { kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata: { resourceVersion: registry.store.currentResourceVersion() }, items });
       }
       default:
         throw statusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
@@ -279,19 +285,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     switch (method) {
       case "GET": {
         const o = await registry.get(key);
-        if (wantsTable(req.headers.accept)) return sendJSON(res, 200, toTable(t, [o], o.metadata.resourceVersion ?? "", q.get("includeObject")));
-        return sendJSON(res, 200, o);
+        if (wantsTable(req.headers.accept)) return reply(res, 200, toTable(t, [o], o.metadata.resourceVersion ?? "", q.get("includeObject")));
+        return reply(res, 200, o);
       }
       case "PUT": {
         const obj = checkBody(await readJSON(req), t, ns, name);
         const out = sub === "status" ? registry.updateStatusSync(obj, { dryRun: dryRun() }) : registry.updateSync(obj, { dryRun: dryRun() });
-        return sendJSON(res, 200, out);
+        return reply(res, 200, out);
       }
       case "PATCH": {
         const apply = patchFunction(req, t);
         const patch = await readJSON(req);
         const out = registry.patchSync(key, patch, { dryRun: dryRun(), subresource: sub === "status" ? "status" : undefined }, apply);
-        return sendJSON(res, 200, out);
+        return reply(res, 200, out);
       }
       case "DELETE": {
         const body = (await readJSON(req)) as { propagationPolicy?: string; orphanDependents?: boolean; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] } | undefined;
@@ -302,7 +308,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         const isDry = dryRun() || (Array.isArray(body?.dryRun) && body!.dryRun.includes("All"));
         const gone = registry.deleteSync(key, { dryRun: isDry, propagationPolicy: policy as "Background" | "Foreground" | "Orphan" | undefined, preconditions: body?.preconditions });
-        return sendJSON(res, 200, gone);
+        return reply(res, 200, gone);
       }
       default:
         throw statusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
@@ -337,7 +343,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   const scale = async (req: IncomingMessage, res: ServerResponse, t: ResourceType, key: { kind: string; namespace?: string; name: string }, method: string, dryRun: () => boolean) => {
     const current = await registry.get(key);
-    if (method === "GET") return sendJSON(res, 200, scaleOf(current));
+    if (method === "GET") return reply(res, 200, scaleOf(current));
     let next: { spec?: { replicas?: unknown }; metadata?: { resourceVersion?: string } };
     if (method === "PUT") next = ((await readJSON(req)) ?? {}) as typeof next;
     else if (method === "PATCH") next = patchFunction(req, t)(scaleOf(current), await readJSON(req)) as typeof next;
@@ -353,7 +359,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const rv = next.metadata?.resourceVersion;
     const out = registry.patchSync(key, { metadata: rv ? { resourceVersion: rv } : {}, spec: { replicas } }, { dryRun: dryRun() });
-    return sendJSON(res, 200, scaleOf(out));
+    return reply(res, 200, scaleOf(out));
   };
 
   const serveWatch = (req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams) => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { openSqliteStore } from "./sqlite-store.js";
 import type { KubeObject, WatchEvent } from "../api/types.js";
 import { isStatusError, StatusError } from "../api/status.js";
@@ -92,7 +93,7 @@ test("delete honours preconditions and removes the object", () => {
   s.close();
 });
 
-test("watch replays events after a resourceVersion in order, then follows", () => {
+test("watch replays events after a resourceVersion in order, then follows", async () => {
   const s = openSqliteStore(":memory:");
   s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } }); // "0" would mean "current state"
   const start = s.currentResourceVersion();
@@ -103,8 +104,10 @@ test("watch replays events after a resourceVersion in order, then follows", () =
   const seen: string[] = [];
   const w = s.watch("ConfigMap", { resourceVersion: start }, (ev) => seen.push(`${ev.type} ${ev.object.metadata.name} ${ev.object.metadata.resourceVersion}`));
   s.create(cm("c"));
+  await s.sync();
   w.stop();
   s.create(cm("d"));
+  await s.sync();
   assert.deepEqual(
     seen.map((x) => x.split(" ").slice(0, 2).join(" ")),
     ["ADDED a", "MODIFIED a", "ADDED b", "DELETED a", "ADDED c"],
@@ -114,7 +117,7 @@ test("watch replays events after a resourceVersion in order, then follows", () =
   s.close();
 });
 
-test("watch without resourceVersion sends current objects as ADDED first", () => {
+test("watch without resourceVersion sends current objects as ADDED first", async () => {
   const s = openSqliteStore(":memory:");
   s.create(cm("a"));
   s.create(cm("b", {}, "other"));
@@ -122,12 +125,13 @@ test("watch without resourceVersion sends current objects as ADDED first", () =>
   const w = s.watch("ConfigMap", { namespace: "default" }, (ev) => seen.push(`${ev.type} ${ev.object.metadata.name}`));
   s.create(cm("c"));
   s.create(cm("d", {}, "other"));
+  await s.sync();
   w.stop();
   assert.deepEqual(seen, ["ADDED a", "ADDED c"]);
   s.close();
 });
 
-test("a filtered watch sees objects enter and leave its selection as ADDED and DELETED", () => {
+test("a filtered watch sees objects enter and leave its selection as ADDED and DELETED", async () => {
   const s = openSqliteStore(":memory:");
   s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } });
   const start = s.currentResourceVersion();
@@ -137,6 +141,7 @@ test("a filtered watch sees objects enter and leave its selection as ADDED and D
   const a2 = s.update({ ...a, metadata: { ...a.metadata, labels: { app: "x" } } });
   const a3 = s.update({ ...a2, data: { k: "z" } });
   s.update({ ...a3, metadata: { ...a3.metadata, labels: { app: "y" } } });
+  await s.sync();
   w.stop();
   assert.deepEqual(seen, ["ADDED a", "MODIFIED a", "DELETED a"]);
   s.close();
@@ -166,7 +171,7 @@ test("watch from a resourceVersion older than the history gets a 410 Expired ERR
   });
 });
 
-test("a write made from inside a watch handler reaches every watcher after the event that caused it", () => {
+test("a write made from inside a watch handler reaches every watcher after the event that caused it", async () => {
   const s = openSqliteStore(":memory:");
   const first: string[] = [];
   const second: string[] = [];
@@ -176,7 +181,34 @@ test("a write made from inside a watch handler reaches every watcher after the e
   });
   s.watch("ConfigMap", {}, (ev) => second.push(ev.object.metadata.name!));
   s.create(cm("a"));
+  await s.sync();
+  await s.sync(); // the handler's own write commits one turn later
   assert.deepEqual(first, ["a", "from-handler"]);
   assert.deepEqual(second, ["a", "from-handler"]);
   s.close();
+});
+
+test("group commit: writes are visible at once, durable and announced after sync()", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "nlt-store-"));
+  try {
+    const path = join(dir, "c.db");
+    const s = openSqliteStore(path);
+    const seen: string[] = [];
+    s.watch("ConfigMap", { namespace: "default" }, (ev) => seen.push(ev.object.metadata.name!));
+    for (let i = 0; i < 5; i++) s.create(cm(`g-${i}`));
+    assert.equal(s.list("ConfigMap").items.length, 5); // the writer's own view
+    assert.deepEqual(seen, []); // watchers wait for the commit
+    // Another connection (another process after a crash) sees nothing yet...
+    const other = new Database(path, { readonly: true });
+    const count = () => (other.prepare("SELECT count(*) AS n FROM objects WHERE kind = 'ConfigMap'").get() as { n: number }).n;
+    assert.equal(count(), 0);
+    await s.sync();
+    // ...and everything after sync().
+    assert.equal(count(), 5);
+    assert.deepEqual(seen, ["g-0", "g-1", "g-2", "g-3", "g-4"]);
+    other.close();
+    s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,10 @@
-// The embedded store: one SQLite file per cluster (better-sqlite3, WAL, synchronous=FULL so a
-// write that returned is on disk and survives kill -9). Objects are kept as JSON text; the
-// global resourceVersion is a counter row bumped in the same transaction as each write.
+// The embedded store: one SQLite file per cluster (better-sqlite3, WAL, synchronous=FULL).
+// Objects are kept as JSON text; the global resourceVersion is a counter row bumped in the
+// same transaction as each write. Group commit: writes made in one event-loop turn share
+// one transaction, committed (and fsynced) on the next turn; `sync()` resolves when
+// everything written so far is on disk, and watchers only hear of committed writes. So a
+// caller that awaits sync() before acknowledging never acknowledges a write that a kill -9
+// (or power loss) could take back, and concurrent writers share fsyncs.
 // Watch history is an in-memory ring of recent events (like the API server's watch cache):
 // after a restart, resuming from an older resourceVersion gets 410 Expired and relists.
 import Database from "better-sqlite3";
@@ -95,13 +99,59 @@ export function openSqliteStore(path: string | ":memory:", opts: SqliteStoreOpti
   const watchers = new Set<Watcher>();
   let closed = false;
 
+  // ---- group commit
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  let commitScheduled = false;
+  let waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Events of the open transaction, dispatched once it is committed. */
+  let uncommitted: HistoryEvent[] = [];
+  let broken: Error | undefined;
+
+  /** Commits the open transaction (one fsync), then tells waiters and watchers. */
+  function flush(): void {
+    commitScheduled = false;
+    if (db.inTransaction) {
+      try {
+        commit.run();
+      } catch (e) {
+        // The disk refused (full, I/O error): what was not committed is gone, and the
+        // in-memory view is ahead of the file, so the store stops taking requests.
+        broken = e instanceof Error ? e : new Error(String(e));
+        try {
+          db.exec("ROLLBACK");
+        } catch {
+          // nothing open
+        }
+        const ws = waiters;
+        waiters = [];
+        uncommitted = [];
+        for (const w of ws) w.reject(statusError(500, "InternalError", `storage commit failed: ${broken.message}`));
+        return;
+      }
+    }
+    const ws = waiters;
+    waiters = [];
+    const evs = uncommitted;
+    uncommitted = [];
+    dispatch(evs);
+    for (const w of ws) w.resolve();
+  }
+
   const writeTx = (fn: (next: number) => void): number => {
+    if (broken) throw statusError(500, "InternalError", `storage failed earlier: ${broken.message}`);
     const next = rv + 1;
+    if (!db.inTransaction) begin.run();
+    // Nested transaction = savepoint: a failing statement undoes only this write.
     db.transaction(() => {
       fn(next);
       q.bump.run(next);
     })();
     rv = next;
+    if (!commitScheduled) {
+      commitScheduled = true;
+      setImmediate(flush);
+    }
     return next;
   };
 
@@ -116,7 +166,11 @@ export function openSqliteStore(path: string | ":memory:", opts: SqliteStoreOpti
       const drop = history.splice(0, history.length - historySize);
       floor = drop[drop.length - 1].rv;
     }
-    pending.push(ev);
+    uncommitted.push(ev);
+  }
+
+  function dispatch(evs: HistoryEvent[]): void {
+    pending.push(...evs);
     if (dispatching) return;
     dispatching = true;
     try {
@@ -298,8 +352,15 @@ export function openSqliteStore(path: string | ":memory:", opts: SqliteStoreOpti
       return String(rv);
     },
 
+    sync() {
+      if (broken) return Promise.reject(statusError(500, "InternalError", `storage failed earlier: ${broken.message}`));
+      if (!db.inTransaction) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+
     close() {
       if (closed) return;
+      flush();
       closed = true;
       watchers.clear();
       db.close();

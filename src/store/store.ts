@@ -44,7 +44,7 @@ export interface DeletePreconditions {
 /**
  * Object storage with Kubernetes semantics: a global, monotonically increasing
  * resourceVersion; uid, creationTimestamp and generation assigned here; optimistic
- * concurrency; watch with replay. Every write is durable when it returns.
+ * concurrency; watch with replay. A write is durable once sync() resolves.
  * Errors are StatusErrors (AlreadyExists, NotFound, Conflict, Expired).
  */
 export interface Store {
@@ -64,5 +64,11 @@ export interface Store {
   watch(kind: string, opts: StoreWatchOptions, handler: (ev: WatchEvent) => void): StoreWatch;
   /** The resourceVersion of the latest write. */
   currentResourceVersion(): string;
+  /**
+   * Resolves when every write made so far is durable (writes are group-committed: a write
+   * returns at once, is visible to reads at once, and reaches disk and watchers shortly
+   * after). Acknowledge a write to anyone outside only after this resolves.
+   */
+  sync(): Promise<void>;
   close(): void;
 }
