@@ -92,9 +92,55 @@ function decodeValue(value: unknown, source: string, document: number, prefix: s
   out.objects.push(obj);
 }
 
+/**
+ * Splits a stream of concatenated JSON values (`{...}{...}`, as kubectl accepts) into their
+ * texts; undefined when the text is not such a stream of two or more values.
+ */
+function splitJSONStream(text: string): string[] | undefined {
+  const t = text.trim();
+  if (!t.startsWith("{")) return undefined;
+  const parts: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === "\\") escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === "{" || c === "[") {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (c === "}" || c === "]") {
+      depth--;
+      if (depth === 0) parts.push(t.slice(start, i + 1));
+      if (depth < 0) return undefined;
+    } else if (depth === 0 && !/\s/.test(c)) {
+      return undefined;
+    }
+  }
+  if (depth !== 0 || parts.length < 2) return undefined;
+  try {
+    parts.forEach((p) => JSON.parse(p));
+  } catch {
+    return undefined;
+  }
+  return parts;
+}
+
 /** Decodes multi-document YAML (or JSON) text. `source` names it in errors. Never throws. */
 export function decodeManifests(text: string, source: string, opts: DecodeOptions = {}): DecodeResult {
   const out: DecodeResult = { objects: [], errors: [] };
+  const jsonStream = splitJSONStream(text);
+  if (jsonStream) {
+    jsonStream.forEach((part, i) => decodeValue(JSON.parse(part), source, i + 1, "", opts, out));
+    return out;
+  }
   let docs;
   try {
     // YAML 1.2 core schema plus merge keys (`<<: *anchor`), which kubectl's YAML reader also accepts.
@@ -107,11 +153,11 @@ export function decodeManifests(text: string, source: string, opts: DecodeOption
   list.forEach((doc, i) => {
     const document = i + 1;
     if (doc.errors.length) {
-      for (const e of doc.errors) {
-        const line = e.linePos?.[0]?.line;
-        const msg = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-        out.errors.push({ source, document, message: `error converting YAML to JSON: yaml: ${line ? `line ${line}: ` : ""}${msg}` });
-      }
+      // The first error is the cause; the rest are usually its echoes.
+      const e = doc.errors[0];
+      const line = e.linePos?.[0]?.line;
+      const msg = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+      out.errors.push({ source, document, message: `error converting YAML to JSON: yaml: ${line ? `line ${line}: ` : ""}${msg}` });
       return;
     }
     let value: unknown;
