@@ -156,7 +156,7 @@ export async function run(argv: string[]): Promise<number> {
     const single = requests.length === 1 && requests[0].names.length === 1 && all.length === 1;
     if (output === "json" || output === "yaml") {
       const doc = single ? all[0] : { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items: all };
-      process.stdout.write(output === "json" ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc, { lineWidth: 0 }));
+      process.stdout.write(output === "json" ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc, { lineWidth: 0, version: "1.1" }));
     } else if (output === "name") {
       for (const { r, items } of results) for (const o of items) process.stdout.write(`${resourceWord(r.type)}/${o.metadata.name}\n`);
     } else {

@@ -47,6 +47,6 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const list = { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items: cluster.objects };
-  process.stdout.write(output === "json" ? `${JSON.stringify(list, null, 4)}\n` : stringify(list, { lineWidth: 0 }));
+  process.stdout.write(output === "json" ? `${JSON.stringify(list, null, 4)}\n` : stringify(list, { lineWidth: 0, version: "1.1" }));
   return 0;
 }
