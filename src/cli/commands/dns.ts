@@ -2,19 +2,19 @@
 // serve the cluster DNS of a set of manifests (converged offline) until SIGINT/SIGTERM.
 import { parseArgs } from "node:util";
 import { startDnsServer } from "../../dns/server.js";
-import { loadOfflineCluster, offlineOptions } from "../../dns/offline-input.js";
+import { loadOfflineCluster } from "../../dns/offline-input.js";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
 
 const USAGE = `Usage: netlab dns serve -f PATH... --listen IP:PORT [options]
 
 Serves the cluster DNS records of the manifests (UDP and TCP) until interrupted.
 
 Options:
-  -f, --filename PATH      manifests (files, directories, -); repeatable
-  --listen IP:PORT         where to listen (port 0: any free port)
-  --zone DOMAIN            the cluster domain (default: --cluster-domain, cluster.local)
-  --pods MODE              pod records: insecure (default), verified or disabled
-  --upstream IP:PORT       resolver for names outside the zone (default: none, REFUSED)
-  --nodes N                nodes of the offline cluster
+      --listen IP:PORT            where to listen (port 0: any free port, the same for UDP and TCP)
+      --zone DOMAIN               the cluster domain (default: --cluster-domain)
+      --pods MODE                 pod records: insecure (default), verified or disabled
+      --upstream IP:PORT          resolver for names outside the zone (default: none, REFUSED)
+${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -23,11 +23,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(sub && sub !== "--help" && sub !== "-h" ? `netlab dns: unknown subcommand "${sub}"\n\n${USAGE}` : USAGE);
     return sub === "--help" || sub === "-h" ? 0 : 1;
   }
-  let values: Record<string, unknown>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { ...offlineOptions(), listen: { type: "string" }, zone: { type: "string" }, pods: { type: "string" }, upstream: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { ...CLUSTER_OPTIONS, listen: { type: "string" }, zone: { type: "string" }, pods: { type: "string" }, upstream: { type: "string" } },
     }));
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);

@@ -3,17 +3,25 @@
 import { parseArgs } from "node:util";
 import { DnsRecords } from "../../dns/records.js";
 import { formatRR, renderZone, zoneRecords } from "../../dns/zone-file.js";
-import { loadOfflineCluster, offlineOptions } from "../../dns/offline-input.js";
+import { loadOfflineCluster } from "../../dns/offline-input.js";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
 
 const USAGE = `Usage: netlab render dns -f PATH... [--zone DOMAIN] [--pods insecure|verified|disabled] [-o json]
+
+Prints every record of the cluster zone (and its PTRs) as zone-file lines.
+
+      --zone DOMAIN               the cluster domain (default: --cluster-domain)
+      --pods MODE                 insecure (default), verified or disabled
+  -o, --output json
+${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...offlineOptions(), zone: { type: "string" }, pods: { type: "string" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+      options: { ...CLUSTER_OPTIONS, zone: { type: "string" }, pods: { type: "string" } },
     }));
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);

@@ -3,17 +3,25 @@
 import { parseArgs } from "node:util";
 import type { ConfigMap, Pod, Secret, Service } from "../../api/types.js";
 import { containerEnvResult } from "../../agent/env.js";
-import { loadOfflineCluster, offlineOptions, parseObjectRef } from "../../dns/offline-input.js";
+import { loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
 
 const USAGE = `Usage: netlab render env -f PATH... --pod NS/NAME [--container NAME] [-o json]
+
+Prints the container's environment as the kubelet builds it, NAME=value per line.
+
+      --pod NS/NAME               the Pod (namespace default when omitted)
+  -c, --container NAME            the container (default: the first)
+  -o, --output json
+${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...offlineOptions(), pod: { type: "string" }, container: { type: "string", short: "c" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+      options: { ...CLUSTER_OPTIONS, pod: { type: "string" }, container: { type: "string", short: "c" } },
     }));
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);

@@ -4,19 +4,25 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Pod } from "../../api/types.js";
 import { formatResolvConf, podDNSConfig } from "../../agent/resolv-conf.js";
-import { loadOfflineCluster, offlineOptions, parseObjectRef } from "../../dns/offline-input.js";
+import { loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
 
 const USAGE = `Usage: netlab render resolv -f PATH... --pod NS/NAME [--node-resolv-conf FILE] [-o json]
 
-  --node-resolv-conf FILE   the node's resolv.conf, the base for dnsPolicy Default (default /etc/resolv.conf)
+Prints the Pod's resolv.conf as the kubelet writes it.
+
+      --pod NS/NAME               the Pod (namespace default when omitted)
+      --node-resolv-conf FILE     the node's resolv.conf, the base for dnsPolicy Default (default /etc/resolv.conf)
+  -o, --output json
+${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...offlineOptions(), pod: { type: "string" }, "node-resolv-conf": { type: "string" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+      options: { ...CLUSTER_OPTIONS, pod: { type: "string" }, "node-resolv-conf": { type: "string" } },
     }));
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
