@@ -73,12 +73,15 @@ export class WorkQueue {
   private retry(key: string, e: unknown): void {
     const n = (this.retries.get(key) ?? 0) + 1;
     const msg = e instanceof Error ? e.message : String(e);
-    const max = this.opts.maxRetries ?? 15;
+    // Offline runs must end, so they give up after a while; a live controller keeps trying
+    // (with capped backoff), as upstream's rate-limited queues do.
+    const max = this.opts.maxRetries ?? (this.opts.deterministic ? 15 : Infinity);
     if (n > max) {
       this.retries.delete(key);
       this.opts.onError?.(`${this.name}: dropping ${key} after ${max} retries: ${msg}`);
       return;
     }
+    if (n === 5) this.opts.onError?.(`${this.name}: ${key} keeps failing (retrying): ${msg}`);
     this.retries.set(key, n);
     this.activity.begin(`${this.name}:retry`);
     const again = () => {

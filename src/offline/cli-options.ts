@@ -63,6 +63,7 @@ export async function loadConvergedCluster(values: ClusterOptionValues): Promise
   const paths = ((values.filename as string[] | undefined) ?? []).map(String);
   const objects = await loadObjectsOrExit(paths);
   const cluster = await convergeCluster(objects, { settings, nodes });
+  for (const w of cluster.errors.filter((e) => e.startsWith("controllers: "))) process.stderr.write(`warning: ${w}\n`);
   const refused = cluster.errors.filter((e) => !e.startsWith("controllers: "));
   if (refused.length) {
     for (const e of refused) process.stderr.write(`Error from server: ${e}\n`);
