@@ -388,9 +388,14 @@ const CASES: [string, string, string[]][] = [
     [`endpoints[0].addresses[0]: Invalid value: "fd00::1": must be a valid IPv4 address`],
   ],
   [
-    "EndpointSlice port range",
-    `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: e\naddressType: IPv4\nendpoints:\n- addresses: ["10.0.0.1"]\nports:\n- port: 0\n`,
-    ["ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"],
+    "EndpointSlice port names unique",
+    `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: e\naddressType: IPv4\nendpoints:\n- addresses: ["10.0.0.1"]\nports:\n- name: http\n  port: 80\n- name: http\n  port: 81\n`,
+    [`ports[1].name: Duplicate value: "http"`],
+  ],
+  [
+    "EndpointSlice addresses are not special",
+    `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: e\naddressType: IPv4\nendpoints:\n- addresses: ["169.254.169.254"]\n`,
+    [`endpoints[0].addresses[0]: Invalid value: "169.254.169.254": may not be in the link-local range (169.254.0.0/16, fe80::/10)`],
   ],
 ];
 

@@ -111,49 +111,69 @@ export function validateEndpoints(ep: Endpoints): FieldError[] {
 const ADDRESS_TYPES = ["FQDN", "IPv4", "IPv6"];
 const MAX_ADDRESSES = 100;
 const MAX_ENDPOINTS = 1000;
-const MAX_PORTS = 20000;
+const MAX_PORTS = 100;
 
+/** IsFullyQualifiedDomainName (a trailing dot allowed, at least two labels). */
+function validateFQDN(value: string, path: string): FieldError[] {
+  if (value.length === 0) return [required(path, "")];
+  const name = value.replace(/\.$/, "");
+  const msgs = isDNS1123Subdomain(name);
+  if (msgs.length) return [invalid(path, name, msgs.join(","))];
+  const labels = name.split(".");
+  if (labels.length < 2) return [invalid(path, name, "should be a domain with at least two segments separated by dots")];
+  for (const l of labels) {
+    const le = isDNS1123Label(l);
+    if (le.length) return [invalid(path, l, le.join(","))];
+  }
+  return [];
+}
+
+/** discovery/validation: address type, endpoints (addresses by type, hostname) and ports. */
 export function validateEndpointSlice(es: EndpointSlice): FieldError[] {
   const errs = validateObjectMeta(es.metadata, true, nameIsDNSSubdomain);
   const at = es.addressType;
   if (!at) errs.push(required("addressType", ""));
   else if (!ADDRESS_TYPES.includes(at)) errs.push(notSupported("addressType", at, ADDRESS_TYPES));
   const endpoints = es.endpoints ?? [];
-  if (endpoints.length > MAX_ENDPOINTS) errs.push(tooMany("endpoints", endpoints.length, MAX_ENDPOINTS));
-  endpoints.forEach((e, i) => {
-    const p = `endpoints[${i}]`;
-    if (!e || typeof e !== "object") return;
-    const addrs = e.addresses ?? [];
-    if (addrs.length === 0) errs.push(required(`${p}.addresses`, "must contain at least 1 address"));
-    else if (addrs.length > MAX_ADDRESSES) errs.push(tooMany(`${p}.addresses`, addrs.length, MAX_ADDRESSES));
-    addrs.forEach((a, j) => {
-      const ap = `${p}.addresses[${j}]`;
-      if (at === "IPv4") {
-        if (!isIPSloppy(a) || a.includes(":")) errs.push(invalid(ap, a, "must be a valid IPv4 address"));
-      } else if (at === "IPv6") {
-        if (!isIPv6(a)) errs.push(invalid(ap, a, "must be a valid IPv6 address"));
-      } else if (at === "FQDN") {
-        const name = a.replace(/\.$/, "");
-        const msgs = isDNS1123Subdomain(name);
-        if (msgs.length) errs.push(invalid(ap, name, msgs.join(",")));
-        else if (name.split(".").length < 2) errs.push(invalid(ap, name, "should be a domain with at least two segments separated by dots"));
-      }
+  if (endpoints.length > MAX_ENDPOINTS) {
+    errs.push(tooMany("endpoints", endpoints.length, MAX_ENDPOINTS));
+  } else {
+    endpoints.forEach((e, i) => {
+      const p = `endpoints[${i}]`;
+      if (!e || typeof e !== "object") return;
+      const addrs = e.addresses ?? [];
+      if (addrs.length === 0) errs.push(required(`${p}.addresses`, "must contain at least 1 address"));
+      else if (addrs.length > MAX_ADDRESSES) errs.push(tooMany(`${p}.addresses`, addrs.length, MAX_ADDRESSES));
+      addrs.forEach((a, j) => {
+        const ap = `${p}.addresses[${j}]`;
+        // Unknown address types are not checked (upstream falls through).
+        if (at === "IPv4") {
+          if (!isIPSloppy(a) || a.includes(":")) errs.push(invalid(ap, a, "must be a valid IPv4 address"));
+          else errs.push(...validateNonSpecialIP(a, ap));
+        } else if (at === "IPv6") {
+          if (!isIPv6(a)) errs.push(invalid(ap, a, "must be a valid IPv6 address"));
+          else errs.push(...validateNonSpecialIP(a, ap));
+        } else if (at === "FQDN") {
+          errs.push(...validateFQDN(a, ap));
+        }
+      });
+      if (e.hostname !== undefined) errs.push(...validateDNS1123Label(e.hostname, `${p}.hostname`));
     });
-    if (e.nodeName) for (const m of nameIsDNSSubdomain(e.nodeName, false)) errs.push(invalid(`${p}.nodeName`, e.nodeName, m));
-    if (e.hostname) for (const m of isDNS1123Label(e.hostname)) errs.push(invalid(`${p}.hostname`, e.hostname, m));
-  });
+  }
   const ports = es.ports ?? [];
-  if (ports.length > MAX_PORTS) errs.push(tooMany("ports", ports.length, MAX_PORTS));
+  if (ports.length > MAX_PORTS) {
+    errs.push(tooMany("ports", ports.length, MAX_PORTS));
+    return errs;
+  }
   const names = new Set<string>();
   ports.forEach((pt, i) => {
     const p = `ports[${i}]`;
     if (!pt || typeof pt !== "object") return;
-    if (pt.name) errs.push(...validateDNS1123Label(pt.name, `${p}.name`));
     const n = pt.name ?? "";
+    if (n) errs.push(...validateDNS1123Label(n, `${p}.name`));
     if (names.has(n)) errs.push(duplicate(`${p}.name`, n));
-    names.add(n);
+    else names.add(n);
     errs.push(...validateProtocol(pt.protocol, `${p}.protocol`));
-    if (pt.port !== undefined && pt.port !== null) for (const m of isValidPortNum(pt.port)) errs.push(invalid(`${p}.port`, pt.port, m));
     if (pt.appProtocol !== undefined) for (const m of isQualifiedName(pt.appProtocol)) errs.push(invalid(`${p}.appProtocol`, pt.appProtocol, m));
   });
   return errs;
