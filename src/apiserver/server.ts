@@ -368,9 +368,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const bookmarks = q.get("allowWatchBookmarks") === "true";
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
     res.flushHeaders();
-    let lastRV = q.get("resourceVersion") ?? registry.store.currentResourceVersion();
     const write = (ev: WatchEvent) => {
-      if (ev.type !== "ERROR" && ev.object.metadata?.resourceVersion) lastRV = ev.object.metadata.resourceVersion;
       const obj = table && ev.type !== "ERROR" && ev.type !== "BOOKMARK" ? watchEventTable(t, ev.object) : ev.object;
       res.write(JSON.stringify({ type: ev.type, object: obj }) + "\n");
     };
@@ -394,7 +392,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }, 30_000);
       timers.push(iv as unknown as NodeJS.Timeout);
     }
-    void lastRV;
     w.done.then(end, end);
     req.on("close", end);
     res.on("close", end);
