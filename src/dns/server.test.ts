@@ -291,3 +291,21 @@ test("fuzz: random and truncated packets over UDP and TCP, then the server still
     assert.ok(s.stats.queries > 3000);
   });
 });
+
+test("pre-made sockets (as the lab hands them over from a namespace) are served", async () => {
+  const u = dgram.createSocket("udp4");
+  await new Promise<void>((r) => u.bind(0, "127.0.0.1", () => r()));
+  const t = net.createServer();
+  await new Promise<void>((r) => t.listen(0, "127.0.0.1", () => r()));
+  const s = await startDnsServer({ objects: corednsCluster(), udpSocket: u, tcpServer: t, dnsServiceIPs: ["10.96.0.10"] });
+  try {
+    const a = decode(await udpAsk((u.address() as net.AddressInfo).port, query("svc1.testns.svc.cluster.local", "A")));
+    assert.deepEqual(data(a), ['svc1.testns.svc.cluster.local A "10.0.0.1"']);
+    const ns = decode(await tcpAsk((t.address() as net.AddressInfo).port, query("cluster.local", "NS")));
+    assert.deepEqual(data(ns), ['cluster.local NS "ns.dns.cluster.local"']);
+    assert.deepEqual((ns.additionals ?? []).map((x) => `${x.name} ${x.type} ${(x as { data: unknown }).data}`), ["ns.dns.cluster.local A 10.96.0.10"]);
+  } finally {
+    await s.close();
+  }
+  assert.equal(t.listening, false, "closed with the server");
+});

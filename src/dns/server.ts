@@ -260,7 +260,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return;
     }
     const send = (b: Buffer | null) => {
-      if (b) udp!.send(b, rinfo.port, rinfo.address);
+      if (!b) return;
+      try {
+        udp!.send(b, rinfo.port, rinfo.address);
+      } catch (e) {
+        // e.g. a source port of 0: nothing to answer to.
+        stats.dropped++;
+      }
     };
     if (r !== undefined) send(r);
     else handleSlow(msg, false).then(send, (e) => log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`));
