@@ -139,11 +139,12 @@ export function isInRange(n: number, lo: number, hi: number): string[] {
 
 const CONFIG_KEY_FMT = "[-._a-zA-Z0-9]+";
 const CONFIG_KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
+const configKeyRe = new RegExp(`^${CONFIG_KEY_FMT}$`);
 
 export function isConfigMapKey(v: string): string[] {
   const errs: string[] = [];
   if (byteLength(v) > 253) errs.push(maxLenError(253));
-  if (!new RegExp(`^${CONFIG_KEY_FMT}$`).test(v)) errs.push(regexError(CONFIG_KEY_MSG, CONFIG_KEY_FMT, "key.name", "KEY_NAME", "key-name"));
+  if (!configKeyRe.test(v)) errs.push(regexError(CONFIG_KEY_MSG, CONFIG_KEY_FMT, "key.name", "KEY_NAME", "key-name"));
   if (v === ".") errs.push("must not be '.'");
   else if (v === "..") errs.push("must not be '..'");
   else if (v.startsWith("..")) errs.push("must not start with '..'");
@@ -152,10 +153,11 @@ export function isConfigMapKey(v: string): string[] {
 
 const ENV_NAME_FMT = "[-._a-zA-Z][-._a-zA-Z0-9]*";
 const ENV_NAME_MSG = "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit";
+const envNameRe = new RegExp(`^${ENV_NAME_FMT}$`);
 
 export function isEnvVarName(v: string): string[] {
   const errs: string[] = [];
-  if (!new RegExp(`^${ENV_NAME_FMT}$`).test(v)) errs.push(regexError(ENV_NAME_MSG, ENV_NAME_FMT, "my.env-name", "MY_ENV.NAME", "MyEnvName1"));
+  if (!envNameRe.test(v)) errs.push(regexError(ENV_NAME_MSG, ENV_NAME_FMT, "my.env-name", "MY_ENV.NAME", "MyEnvName1"));
   if (v === ".") errs.push("must not be '.'");
   else if (v === "..") errs.push("must not be '..'");
   else if (v.startsWith("..")) errs.push("must not start with '..'");
