@@ -144,7 +144,16 @@ export function openSqliteStore(path: string | ":memory:", opts: SqliteStoreOpti
       return;
     }
     try {
-      walFd ??= openSync(walPath, "r");
+      if (walFd === undefined) {
+        walFd = openSync(walPath, "r");
+        // The WAL file may be new: make its directory entry durable once, as SQLite's own sync does.
+        const dirFd = openSync(dirname(walPath), "r");
+        try {
+          fsyncSync(dirFd);
+        } finally {
+          closeSync(dirFd);
+        }
+      }
     } catch (e) {
       fail(e, ws);
       return;
