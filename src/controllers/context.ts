@@ -31,6 +31,27 @@ export class ControllerContext {
     return q;
   }
 
+  /**
+   * Adds `key` to `q` after `ms` (minReadySeconds and similar waits). Offline runs have a
+   * fixed clock, so there is nothing to wait for there.
+   */
+  addAfter(q: WorkQueue, key: string, ms: number): void {
+    if (this.deterministic) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      q.add(key);
+    }, ms + 10);
+    t.unref?.();
+    this.timers.add(t);
+  }
+
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  stopTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
   timestamp(): string {
     return this.now().toISOString().replace(/\.\d{3}Z$/, "Z");
   }

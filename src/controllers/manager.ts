@@ -66,6 +66,7 @@ export function startControllers(client: Client, settings: ClusterSettings, opts
       if (stopped) return;
       stopped = true;
       informers.stop();
+      ctx.stopTimers();
       for (const q of ctx.queues) q.stop();
     },
     async idle(o = {}) {

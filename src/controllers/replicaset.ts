@@ -11,6 +11,8 @@ export interface ReplicaSetPlan {
   create: Pod[];
   delete: Pod[];
   status: NonNullable<ReplicaSet["status"]>;
+  /** Milliseconds until a Ready Pod passes minReadySeconds (sync again then), if any. */
+  recheckAfterMs?: number;
 }
 
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
@@ -81,5 +83,12 @@ export function planReplicaSet(rs: ReplicaSet, pods: Pod[], rand: RandomSource, 
   if (available) status.availableReplicas = available;
   if (rs.metadata.generation !== undefined) status.observedGeneration = rs.metadata.generation;
   plan.status = status;
+  if (minReady > 0) {
+    const waits = active
+      .filter((p) => isPodReady(p) && !isAvailable(p, minReady, now))
+      .map((p) => Date.parse(readySince(p) ?? "") + minReady * 1000 - now.getTime())
+      .filter((ms) => Number.isFinite(ms) && ms > 0);
+    if (waits.length) plan.recheckAfterMs = Math.min(...waits);
+  }
   return plan;
 }

@@ -81,6 +81,7 @@ export function startReplicaSetController(ctx: ControllerContext): void {
       return;
     }
     await writeStatus(ctx, rs, plan.status);
+    if (plan.recheckAfterMs !== undefined) ctx.addAfter(q, key, plan.recheckAfterMs);
   });
   rss.on((t, rs) => t !== "delete" && q.add(objectKey(rs)));
   pods.on((_t, p) => enqueueOwner(q, "ReplicaSet", p, rss));

@@ -203,6 +203,20 @@ test("ReplicaSet deletes the least valuable Pods first and reports status", () =
   assert.ok(comparePodsForDeletion(pods[3], pods[0]) < 0);
 });
 
+test("ReplicaSet with minReadySeconds: Ready Pods count as available only after it, with a recheck time", () => {
+  const rs = replicaSet(2);
+  rs.spec.minReadySeconds = 10;
+  const readyAt = (name: string, t: string): Pod => {
+    const p = pod(name, { labels: { app: "web" }, ip: "10.0.0.1", node: "n" });
+    p.status!.conditions = [{ type: "Ready", status: "True", lastTransitionTime: t }];
+    return p;
+  };
+  const plan = planReplicaSet(rs, [readyAt("old", "2025-12-31T23:59:00Z"), readyAt("new", "2025-12-31T23:59:56Z")], seededRandom(1), NOW);
+  assert.equal(plan.status.readyReplicas, 2);
+  assert.equal(plan.status.availableReplicas, 1);
+  assert.equal(plan.recheckAfterMs, 6000);
+});
+
 // ------------------------------------------------------------------ StatefulSet
 
 function statefulSet(replicas: number, policy?: "OrderedReady" | "Parallel"): StatefulSet {
