@@ -111,5 +111,5 @@ test("desiredEndpoints: none for selectorless or ExternalName services; headless
   assert.equal(desiredEndpoints(service("x", { ports: [{ port: 80 }] }), []), undefined);
   assert.equal(desiredEndpoints(service("x", { type: "ExternalName", externalName: "a.b", selector: { a: "b" } }), []), undefined);
   const ep = desiredEndpoints(service("db", { clusterIP: "None", selector: { app: "db" }, ports: [{ port: 5432 }] }), [])!;
-  assert.deepEqual(ep, { apiVersion: "v1", kind: "Endpoints", metadata: { name: "db", namespace: "default", labels: { "service.kubernetes.io/headless": "" } } });
+  assert.deepEqual(ep, { apiVersion: "v1", kind: "Endpoints", metadata: { name: "db", namespace: "default", labels: { "service.kubernetes.io/headless": "", "endpoints.kubernetes.io/managed-by": "endpoint-controller" } } });
 });

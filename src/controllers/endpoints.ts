@@ -9,6 +9,9 @@ import { mapSelectorMatches } from "./selector.js";
 import { endpointHostname, findPort, isIPv6, isPodReady, podIPs, shouldPodBeInEndpoints } from "./pod-util.js";
 
 export const HEADLESS_LABEL = "service.kubernetes.io/headless";
+/** Marks Endpoints the controller made (upstream 1.33+), as opposed to hand-written ones. */
+export const ENDPOINTS_MANAGED_BY_LABEL = "endpoints.kubernetes.io/managed-by";
+export const ENDPOINT_CONTROLLER = "endpoint-controller";
 /** upstream maxCapacity: more addresses than this are truncated (ready ones kept first). */
 export const MAX_ENDPOINTS_CAPACITY = 1000;
 export const OVER_CAPACITY_ANNOTATION = "endpoints.kubernetes.io/over-capacity";
@@ -178,6 +181,7 @@ export function desiredEndpoints(svc: Service, pods: Pod[], existing?: Endpoints
   const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
   if (isHeadless(svc)) labels[HEADLESS_LABEL] = "";
   else delete labels[HEADLESS_LABEL];
+  labels[ENDPOINTS_MANAGED_BY_LABEL] = ENDPOINT_CONTROLLER;
   const annotations: Record<string, string> = { ...(existing?.metadata.annotations ?? {}) };
   if (truncated) annotations[OVER_CAPACITY_ANNOTATION] = "truncated";
   else delete annotations[OVER_CAPACITY_ANNOTATION];

@@ -87,6 +87,7 @@ test("seed: db-0..2 with hostnames under the headless service db; foo.bar", asyn
   const ep = cluster.get("Endpoints", "default", "db") as Endpoints;
   assert.deepEqual(ep.subsets![0].addresses!.map((a) => a.hostname).sort(), ["db-0", "db-1", "db-2"]);
   assert.equal(ep.metadata.labels?.["service.kubernetes.io/headless"], "");
+  assert.equal(ep.metadata.labels?.["endpoints.kubernetes.io/managed-by"], "endpoint-controller");
   const bar = cluster.get("Endpoints", "default", "bar") as Endpoints;
   assert.deepEqual(bar.subsets![0].addresses!.map((a) => a.hostname), ["foo"]);
   assert.deepEqual(slicesOf(cluster, "default", "bar")[0].endpoints.map((e) => e.hostname), ["foo"]);
@@ -101,6 +102,7 @@ test("seed: external-db's hand-written Endpoints untouched and mirrored", async 
   assert.deepEqual(ep.subsets, given.subsets!.map((ss) => ({ ...ss, ports: ss.ports!.map((p) => ({ ...p, protocol: "TCP" })) })));
   assert.equal(ep.metadata.resourceVersion !== undefined, true);
   assert.equal(ep.metadata.generation, 1, "never rewritten");
+  assert.equal(ep.metadata.labels, undefined, "not marked as the controller's");
   const slices = slicesOf(cluster, "default", "external-db");
   assert.equal(slices.length, 1);
   assert.equal(slices[0].metadata.labels?.["endpointslice.kubernetes.io/managed-by"], "endpointslicemirroring-controller.k8s.io");
