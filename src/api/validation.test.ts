@@ -70,6 +70,11 @@ const CASES: [string, string, string[]][] = [
     svc("  ports:\n  - port: 0\n"),
     ["spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive", "spec.ports[0].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive"],
   ],
+  [
+    "port missing",
+    svc("  ports:\n  - name: web\n"),
+    ["spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive", "spec.ports[0].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive"],
+  ],
   ["port range high", svc("  ports:\n  - port: 65536\n    targetPort: 80\n"), ["spec.ports[0].port: Invalid value: 65536: must be between 1 and 65535, inclusive"]],
   ["protocol", svc("  ports:\n  - port: 80\n    protocol: ICMP\n"), [`spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"`]],
   ["targetPort number range", svc("  ports:\n  - port: 80\n    targetPort: 70000\n"), ["spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive"]],

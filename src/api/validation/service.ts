@@ -50,7 +50,8 @@ function validateServicePort(sp: ServicePort, requireName: boolean, names: Set<s
   }
   for (const m of isValidPortNum(sp.port ?? 0)) errs.push(invalid(`${path}.port`, sp.port ?? 0, m));
   errs.push(...validateProtocol(sp.protocol, `${path}.protocol`));
-  errs.push(...validatePortNumOrName(sp.targetPort, `${path}.targetPort`));
+  // An unset targetPort is the zero IntOrString upstream, which fails the range check.
+  errs.push(...validatePortNumOrName(sp.targetPort ?? 0, `${path}.targetPort`));
   if (sp.appProtocol !== undefined) for (const m of isQualifiedName(sp.appProtocol)) errs.push(invalid(`${path}.appProtocol`, sp.appProtocol, m));
   return errs;
 }
