@@ -63,8 +63,8 @@ export function computeEndpointSubsets(svc: Service, pods: Pod[]): EndpointSubse
     for (const sp of ports) {
       const port = findPort(pod, sp);
       if (port === undefined) continue; // this Pod lacks the named port: not an endpoint for it
-      const ep: EndpointPort = { port, protocol: sp.protocol ?? "TCP" };
-      if (sp.name) ep.name = sp.name;
+      // Field order as upstream serializes EndpointPort: name, port, protocol, appProtocol.
+      const ep: EndpointPort = sp.name ? { name: sp.name, port, protocol: sp.protocol ?? "TCP" } : { port, protocol: sp.protocol ?? "TCP" };
       if (sp.appProtocol) ep.appProtocol = sp.appProtocol;
       subsets.push(ready ? { addresses: [addr], ports: [ep] } : { notReadyAddresses: [addr], ports: [ep] });
     }
