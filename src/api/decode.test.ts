@@ -96,6 +96,9 @@ test("JSON documents and List flattening", () => {
   const r = decodeManifests('{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}]}', "l.json");
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.objects.map((o) => o.metadata.name), ["a", "b"]);
+  const typed = decodeManifests('{"apiVersion":"v1","kind":"ServiceList","metadata":{},"items":[{"metadata":{"name":"web"},"spec":{"ports":[{"port":80}]}}]}', "t.json");
+  assert.deepEqual(typed.errors, []);
+  assert.deepEqual(typed.objects.map((o) => [o.apiVersion, o.kind, o.metadata.name]), [["v1", "Service", "web"]]);
 });
 
 test("v1beta1 Ingress converts to v1", () => {

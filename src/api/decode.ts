@@ -57,7 +57,12 @@ function decodeValue(value: unknown, source: string, document: number, prefix: s
   }
   const { apiVersion, kind } = value;
   if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(value.items)) {
-    value.items.forEach((item, i) => decodeValue(item, source, document, `${prefix}items[${i}].`, opts, out));
+    // Items of a typed list (`ServiceList` from the API) carry no apiVersion/kind of their own.
+    const itemKind = kind === "List" ? undefined : kind.slice(0, -"List".length);
+    value.items.forEach((item, i) => {
+      const filled = itemKind && isObj(item) && item.kind === undefined && item.apiVersion === undefined ? { apiVersion, kind: itemKind, ...item } : item;
+      decodeValue(filled, source, document, `${prefix}items[${i}].`, opts, out);
+    });
     return;
   }
   const missing: string[] = [];
