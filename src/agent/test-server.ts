@@ -47,6 +47,8 @@ export function serveHttp(listener: Server, port: number, id: TestServerIdentity
     }
     const answer: TestServerAnswer = {
       ...id,
+      // A server on several addresses (the external network) reports the one it was reached at.
+      podIP: id.podIP || stripV4Mapped(req.socket.localAddress ?? ""),
       port,
       client: stripV4Mapped(req.socket.remoteAddress ?? ""),
       clientPort: req.socket.remotePort ?? 0,

@@ -43,6 +43,8 @@ export interface LabPlan {
     ip: string;
     /** The DNS server of "the internet" (the cluster DNS's upstream). */
     dnsIP: string;
+    /** Where the internet's DNS points the names it knows (ExternalName targets): served by the external test server. */
+    webIP: string;
     /** Further addresses that manifests place outside the cluster (e.g. 203.0.113.42). */
     extraIPs: string[];
     /** Ranges external routes through the fabric: the public (LoadBalancer) range. */
@@ -103,7 +105,8 @@ export function planLab(input: LabPlanInput): LabPlan {
   }
   const extIP = nthAddress(ext, 2);
   const dnsIP = nthAddress(ext, 53);
-  const extra = [...new Set(input.externalAddresses ?? [])].filter((a) => cidrContains(ext, a) && a !== extIP && a !== dnsIP && a !== nthAddress(ext, 1)).sort();
+  const webIP = nthAddress(ext, 10);
+  const extra = [...new Set(input.externalAddresses ?? [])].filter((a) => cidrContains(ext, a) && ![extIP, dnsIP, webIP, nthAddress(ext, 1)].includes(a)).sort();
   return {
     lab: input.lab,
     prefix,
@@ -113,7 +116,7 @@ export function planLab(input: LabPlanInput): LabPlan {
     nodeNetwork: { cidr: cidrString(nodeNet), prefixLength: nodeNet.bits, gateway },
     fabric: { netns: `${prefix}fabric`, bridge: "br0", externalLink: "ext0", externalIP: nthAddress(ext, 1), publicIP: nthAddress(lb, 1) },
     nodes,
-    external: { netns: `${prefix}external`, cidr: EXTERNAL_CIDR, ip: extIP, dnsIP, extraIPs: extra, routedViaFabric: [cidrString(lb)] },
+    external: { netns: `${prefix}external`, cidr: EXTERNAL_CIDR, ip: extIP, dnsIP, webIP, extraIPs: extra, routedViaFabric: [cidrString(lb)] },
     // The lan client takes the last usable address of the node network.
     lan: { netns: `${prefix}lan`, ip: nthAddress(nodeNet, 2 ** (32 - nodeNet.bits) - 2), fabricLink: "lan0" },
     loadBalancerRange: cidrString(lb),

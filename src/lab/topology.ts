@@ -65,7 +65,7 @@ export function planTopology(p: LabPlan): TopologyPlan {
   lan.ip.push(`addr add ${p.lan.ip}/${nn.prefixLength} dev eth0`, "link set eth0 up", `route add default via ${nn.gateway}`);
   others.push(lan);
   const ext = batch(p.external.netns);
-  ext.ip.push(`addr add ${p.external.ip}/24 dev eth0`, `addr add ${p.external.dnsIP}/24 dev eth0`);
+  ext.ip.push(`addr add ${p.external.ip}/24 dev eth0`, `addr add ${p.external.dnsIP}/24 dev eth0`, `addr add ${p.external.webIP}/24 dev eth0`);
   for (const a of p.external.extraIPs) ext.ip.push(`addr add ${a}/24 dev eth0`);
   ext.ip.push("link set eth0 up");
   for (const r of p.external.routedViaFabric) ext.ip.push(`route add ${r} via ${p.fabric.externalIP}`);
@@ -96,7 +96,8 @@ function planNode(p: LabPlan, n: NodePlan): NamespaceBatch {
       b.bridge.push(`fdb append ${o.vxlanMac} dev flannel.1 dst ${o.ip}`);
     }
   }
-  b.sysctl.push("net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=1");
+  // route_localnet: kube-proxy's iptables mode serves NodePorts on 127.0.0.1 (localhostNodePorts) and sets it too.
+  b.sysctl.push("net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=1", "net.ipv4.conf.all.route_localnet=1");
   b.nft = [
     "table ip netlab {",
     "  chain postrouting {",
@@ -113,7 +114,8 @@ function planNode(p: LabPlan, n: NodePlan): NamespaceBatch {
 async function applyBatch(r: Runner, b: NamespaceBatch): Promise<void> {
   await ipBatch(r, b.ip, b.netns);
   if (b.bridge.length) await mustRun(r, "bridge", ["-n", b.netns, "-batch", "-"], { input: b.bridge.join("\n") + "\n" });
-  if (b.sysctl.length) await mustNsExec(r, b.netns, "sysctl", ["-qw", ...b.sysctl]);
+  // -e: a kernel without br_netfilter lacks bridge-nf-call-iptables (the bridge plugin's hairpinMode covers hairpin then)
+  if (b.sysctl.length) await mustNsExec(r, b.netns, "sysctl", ["-qew", ...b.sysctl]);
   if (b.nft) await mustNsExec(r, b.netns, "nft", ["-f", "-"], { input: b.nft });
 }
 

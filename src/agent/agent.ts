@@ -1,0 +1,384 @@
+// The node agent: the networking half of the kubelet for one node of the lab. It watches the
+// Pods bound to its node, creates each Pod's sandbox (a network namespace attached by the CNI
+// plugins), serves the declared ports (built-in test server via the socket hand-off, or a
+// special server such as cluster DNS), runs containers whose program exists on this machine,
+// runs readiness probes, and writes the Pod's status through the API. Deleted Pods are torn
+// down (CNI DEL in reverse, namespace removed).
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import type { ConfigMap, Container, Pod, Secret, Service } from "../api/types.js";
+import type { Client } from "../client/client.js";
+import { clusterDNSIP, type ClusterSettings } from "../cluster/settings.js";
+import type { LabPlan, NodePlan } from "../lab/address-plan.js";
+import { podNetnsName } from "../lab/address-plan.js";
+import { CNI_PLUGIN_DIRS, loopbackConfList, podNetworkConfList } from "../lab/cni-config.js";
+import { mustRun, type Runner } from "../lab/exec.js";
+import { cniAdd, cniDel, resultIPv4, type CniResult, type CniRuntimeConf } from "./cni.js";
+import { containerEnv } from "./env.js";
+import { startReadinessProber } from "./probes.js";
+import { containerArgv, findProgram, runProgram, type RunningProgram } from "./programs.js";
+import { podResolvConf } from "./resolv-conf.js";
+import { openSockets, type OpenedSocket, type SocketRequest } from "./sockets.js";
+import { serveHttp, serveUdpEcho } from "./test-server.js";
+import { objectKey, type CacheEvent, type WatchCache } from "./watch-cache.js";
+
+export interface SpecialServer {
+  /** Container ports this server serves instead of the test server. */
+  handles(protocol: string, port: number): boolean;
+  /** Further sockets it needs in the Pod's namespace (e.g. an unconnected UDP socket for upstream queries). */
+  extraSockets?: SocketRequest[];
+  start(ctx: { pod: Pod; podIP: string; netns: string; sockets: OpenedSocket[] }): Promise<{ close(): void | Promise<void> }>;
+}
+
+export interface AgentOptions {
+  client: Client;
+  pods: WatchCache<Pod>;
+  services: WatchCache<Service>;
+  configMaps: WatchCache<ConfigMap>;
+  secrets: WatchCache<Secret>;
+  lab: LabPlan;
+  node: NodePlan;
+  runner: Runner;
+  /** The lab's state directory (CNI IPAM data, cached CNI results, per-Pod files). */
+  stateDir: string;
+  settings: ClusterSettings;
+  /** The node's resolv.conf (dnsPolicy Default and hostNetwork Pods). */
+  nodeResolvConf: string;
+  special?: (pod: Pod) => SpecialServer | undefined;
+  etcNetns?: string;
+  /** Pod sandboxes built at once (CNI plugins and socket helpers are processes). */
+  concurrency?: number;
+  log?: (m: string) => void;
+}
+
+interface PodRuntime {
+  uid: string;
+  netns: string;
+  ownNetns: boolean;
+  podIP: string;
+  closers: { close(): void | Promise<void> }[];
+  programs: RunningProgram[];
+  probers: { stop(): void }[];
+  ready: boolean;
+  startTime: string;
+  cniResult?: CniResult;
+  env: Record<string, { name: string; value: string }[]>;
+}
+
+/** Files the agent keeps per Pod (also read by `netlab exec`). */
+export function podStateDir(stateDir: string, namespace: string, name: string): string {
+  return `${stateDir}/pods/${namespace}_${name}`;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+export class NodeAgent {
+  private runtimes = new Map<string, PodRuntime>();
+  /** uid each Pod key should run with (set when its start is queued). */
+  private wanted = new Map<string, string>();
+  /** Per-Pod chain of operations, so start and teardown of one Pod never overlap. */
+  private ops = new Map<string, Promise<void>>();
+  private active = 0;
+  private waiting: (() => void)[] = [];
+  private unsubscribe?: () => void;
+  private stopped = false;
+  private readonly log: (m: string) => void;
+  private readonly etcNetns: string;
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: AgentOptions) {
+    this.log = o.log ?? ((m) => process.stderr.write(`agent ${o.node.name}: ${m}\n`));
+    this.etcNetns = o.etcNetns ?? "/etc/netns";
+  }
+
+  start(): void {
+    this.unsubscribe = this.o.pods.subscribe((evs) => this.onEvents(evs));
+    // Pods already in the cache (the subscription only sees later batches).
+    this.onEvents(this.o.pods.list().map((p) => ({ type: "ADDED", object: p })));
+  }
+
+  /** Stops serving and probing; with teardown, also removes every Pod sandbox (lab down). */
+  async stop(teardown: boolean): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    await Promise.allSettled([...this.ops.values()]);
+    await Promise.allSettled([...this.runtimes.keys()].map((k) => (teardown ? this.teardown(k) : this.stopServing(k))));
+  }
+
+  /** Resolves when no Pod operation is queued or running. */
+  idle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  podIPs(): Map<string, string> {
+    return new Map([...this.runtimes].map(([k, r]) => [k, r.podIP]));
+  }
+
+  private onEvents(evs: CacheEvent[]): void {
+    if (this.stopped) return;
+    for (const ev of evs) {
+      const pod = ev.object as Pod;
+      const key = objectKey(pod);
+      const mine = pod.spec?.nodeName === this.o.node.name;
+      const rt = this.runtimes.get(key);
+      if (ev.type === "DELETED" || !mine || pod.metadata.deletionTimestamp) {
+        if (rt || this.ops.has(key)) this.enqueue(key, () => this.teardown(key));
+        this.wanted.delete(key);
+        continue;
+      }
+      const uid = pod.metadata.uid ?? "";
+      // Already running or queued to start for this uid: status writes come back as MODIFIED events.
+      if ((rt && rt.uid === uid) || this.wanted.get(key) === uid) continue;
+      if (rt || this.wanted.has(key)) this.enqueue(key, () => this.teardown(key));
+      this.wanted.set(key, uid);
+      this.enqueue(key, () => this.ensurePod(key));
+    }
+  }
+
+  private enqueue(key: string, fn: () => Promise<void>): void {
+    this.inflight++;
+    const prev = this.ops.get(key) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.limited(fn))
+      .catch((e: Error) => this.log(`${key}: ${e.message}`))
+      .finally(() => {
+        if (this.ops.get(key) === next) this.ops.delete(key);
+        if (--this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+    this.ops.set(key, next);
+  }
+
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    const max = this.o.concurrency ?? 8;
+    if (this.active >= max) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private cniInvocation() {
+    return { runner: this.o.runner, pluginDirs: CNI_PLUGIN_DIRS, execNetns: this.o.node.netns };
+  }
+
+  private confList() {
+    return podNetworkConfList(this.o.lab, this.o.node, `${this.o.stateDir}/ipam/${this.o.node.name}`);
+  }
+
+  private runtimeConf(pod: Pod, netns: string, ifName = "eth0"): CniRuntimeConf {
+    const portMappings = pod.spec.containers.flatMap((c) =>
+      (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase(), hostIP: p.hostIP ?? "" })),
+    );
+    return {
+      containerID: netns,
+      netns: `/run/netns/${netns}`,
+      ifName,
+      args: [
+        ["IgnoreUnknown", "1"],
+        ["K8S_POD_NAMESPACE", pod.metadata.namespace ?? "default"],
+        ["K8S_POD_NAME", pod.metadata.name ?? ""],
+        ["K8S_POD_INFRA_CONTAINER_ID", netns],
+        ["K8S_POD_UID", pod.metadata.uid ?? ""],
+      ],
+      capabilityArgs: portMappings.length ? { portMappings } : undefined,
+    };
+  }
+
+  private async ensurePod(key: string): Promise<void> {
+    if (this.stopped) return;
+    const pod = this.o.pods.items.get(key);
+    if (!pod || pod.spec?.nodeName !== this.o.node.name || pod.metadata.deletionTimestamp) return;
+    if (this.runtimes.get(key)?.uid === pod.metadata.uid) return;
+    const t0 = performance.now();
+    const lap: string[] = [];
+    const mark = (what: string) => lap.push(`${what} ${Math.round(performance.now() - t0)}`);
+    const ns = pod.metadata.namespace ?? "default";
+    const name = pod.metadata.name ?? "";
+    const dir = podStateDir(this.o.stateDir, ns, name);
+    await mkdir(dir, { recursive: true });
+    const hostNetwork = pod.spec.hostNetwork === true;
+    const netns = hostNetwork ? this.o.node.netns : podNetnsName(this.o.lab.lab, ns, name);
+    let podIP = this.o.node.ip;
+    let cniResult: CniResult | undefined;
+    if (!hostNetwork) {
+      const cached = await readFile(`${dir}/cni-result.json`, "utf8").then((t) => JSON.parse(t) as { uid: string; result: CniResult }, () => undefined);
+      const exists = await readFile(`/run/netns/${netns}`).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT");
+      if (cached && cached.uid === pod.metadata.uid && exists) {
+        cniResult = cached.result; // adopted from an earlier daemon
+      } else {
+        if (exists) await this.removeSandbox(pod, netns, cached?.result);
+        await mustRun(this.o.runner, "ip", ["netns", "add", netns]);
+        const inv = this.cniInvocation();
+        await cniAdd(inv, loopbackConfList(), this.runtimeConf(pod, netns, "lo"));
+        cniResult = await cniAdd(inv, this.confList(), this.runtimeConf(pod, netns));
+        await writeFile(`${dir}/cni-result.json`, JSON.stringify({ uid: pod.metadata.uid, netns, result: cniResult }));
+      }
+      mark("cni");
+      const ip = resultIPv4(cniResult);
+      if (!ip) throw new Error(`CNI result for ${key} has no IPv4 address`);
+      podIP = ip;
+    }
+    const rt: PodRuntime = { uid: pod.metadata.uid ?? "", netns, ownNetns: !hostNetwork, podIP, closers: [], programs: [], probers: [], ready: false, startTime: now(), cniResult, env: {} };
+    this.runtimes.set(key, rt);
+
+    // resolv.conf and environment, as the kubelet computes them when the container starts.
+    const resolv = podResolvConf(pod, { clusterDNS: [clusterDNSIP(this.o.settings)], clusterDomain: this.o.settings.clusterDomain, nodeResolvConf: this.o.nodeResolvConf });
+    await writeFile(`${dir}/resolv.conf`, resolv);
+    if (!hostNetwork) {
+      await mkdir(`${this.etcNetns}/${netns}`, { recursive: true });
+      await writeFile(`${this.etcNetns}/${netns}/resolv.conf`, resolv);
+    }
+    const services = this.o.services.list();
+    const configMaps = this.o.configMaps.list();
+    const secrets = this.o.secrets.list();
+    const envErrors: string[] = [];
+    for (const c of pod.spec.containers) {
+      try {
+        rt.env[c.name] = containerEnv(pod, c, services, configMaps, secrets).map((e) => ({ name: e.name, value: e.value }));
+      } catch (e) {
+        envErrors.push(`${c.name}: ${(e as Error).message}`);
+        rt.env[c.name] = [];
+      }
+    }
+    await writeFile(`${dir}/env.json`, JSON.stringify(rt.env));
+    await writeFile(`${dir}/sandbox.json`, JSON.stringify({ netns, podIP, hostNetwork, node: this.o.node.name, nodeNetns: this.o.node.netns }));
+
+    // Sockets: special servers first, the test server for every other declared port.
+    const special = this.o.special?.(pod);
+    const requests: SocketRequest[] = [];
+    const owners: ("test" | "special")[] = [];
+    const bindHost = "0.0.0.0";
+    // A Pod whose ports a real program owns (e.g. the ingress controller's nginx) gets no test server.
+    const testServer = pod.metadata.annotations?.["netlab.dev/test-server"] !== "false";
+    const seen = new Set<string>();
+    for (const c of pod.spec.containers) {
+      for (const p of c.ports ?? []) {
+        const protocol = p.protocol ?? "TCP";
+        if (protocol !== "TCP" && protocol !== "UDP") continue;
+        const k = `${protocol}/${p.containerPort}`;
+        if (seen.has(k)) continue;
+        if (!testServer && !special?.handles(protocol, p.containerPort)) continue;
+        seen.add(k);
+        requests.push({ protocol, host: bindHost, port: p.containerPort });
+        owners.push(special?.handles(protocol, p.containerPort) ? "special" : "test");
+      }
+    }
+    for (const x of special?.extraSockets ?? []) {
+      requests.push(x);
+      owners.push("special");
+    }
+    mark("files");
+    const opened = await openSockets(netns, requests);
+    mark("sockets");
+    for (const e of opened.errors) this.log(`${key}: cannot open ${e.request.protocol} port ${e.request.port}: ${e.message}`);
+    const specialSockets: OpenedSocket[] = [];
+    const identity = { pod: name, namespace: ns, node: this.o.node.name, podIP };
+    for (const s of opened.sockets) {
+      const owner = owners[requests.findIndex((r) => r.protocol === s.protocol && r.port === s.port && r.host === s.host)];
+      if (owner === "special") specialSockets.push(s);
+      else if (s.protocol === "TCP") rt.closers.push(serveHttp(s.server, s.port, identity));
+      else rt.closers.push(serveUdpEcho(s.socket));
+    }
+    if (special) {
+      try {
+        rt.closers.push(await special.start({ pod, podIP, netns, sockets: specialSockets }));
+      } catch (e) {
+        this.log(`${key}: special server failed: ${(e as Error).message}`);
+      }
+    }
+
+    // Containers whose program exists here.
+    for (const c of pod.spec.containers) {
+      const argv = containerArgv(c);
+      if (!argv) continue;
+      const path = await findProgram(argv[0]);
+      if (!path) continue;
+      rt.programs.push(
+        runProgram({ netns, argv, env: rt.env[c.name] ?? [], logPath: `${dir}/${c.name}.log`, pidFile: `${dir}/${c.name}.pids`, log: (m) => this.log(`${key}: ${m}`) }),
+      );
+    }
+
+    // Readiness.
+    const probed = pod.spec.containers.filter((c) => c.readinessProbe);
+    const readyByContainer = new Map<string, boolean>(pod.spec.containers.map((c) => [c.name, !c.readinessProbe]));
+    rt.ready = envErrors.length === 0 && [...readyByContainer.values()].every(Boolean);
+    await this.writeStatus(key, pod, rt, readyByContainer, envErrors);
+    mark("status");
+    if (process.env.NETLAB_DEBUG) this.log(`${key} started: ${lap.join(", ")} ms`);
+    for (const c of probed) {
+      rt.probers.push(
+        startReadinessProber(this.o.runner, pod, c, { nodeNetns: this.o.node.netns, podNetns: netns, podIP, env: rt.env[c.name] ?? [] }, (ok) => {
+          if (this.runtimes.get(key) !== rt) return;
+          readyByContainer.set(c.name, ok);
+          rt.ready = envErrors.length === 0 && [...readyByContainer.values()].every(Boolean);
+          void this.writeStatus(key, pod, rt, readyByContainer, envErrors).catch((e: Error) => this.log(`${key}: status: ${e.message}`));
+        }),
+      );
+    }
+  }
+
+  private async writeStatus(key: string, pod: Pod, rt: PodRuntime, readyBy: Map<string, boolean>, envErrors: string[]): Promise<void> {
+    const t = now();
+    const r = rt.ready ? "True" : "False";
+    const status: Pod["status"] = {
+      phase: "Running",
+      conditions: [
+        { type: "PodReadyToStartContainers", status: "True", lastTransitionTime: rt.startTime },
+        { type: "Initialized", status: "True", lastTransitionTime: rt.startTime },
+        { type: "Ready", status: r, lastTransitionTime: t, ...(rt.ready ? {} : { reason: "ContainersNotReady", message: `containers with unready status: [${[...readyBy].filter(([, v]) => !v).map(([k]) => k).join(" ")}]` }) },
+        { type: "ContainersReady", status: r, lastTransitionTime: t },
+        { type: "PodScheduled", status: "True", lastTransitionTime: rt.startTime },
+      ],
+      hostIP: this.o.node.ip,
+      hostIPs: [{ ip: this.o.node.ip }],
+      podIP: rt.podIP,
+      podIPs: [{ ip: rt.podIP }],
+      startTime: rt.startTime,
+      containerStatuses: pod.spec.containers.map((c: Container) => ({
+        name: c.name,
+        ready: readyBy.get(c.name) === true && envErrors.length === 0,
+        restartCount: 0,
+        started: true,
+        image: c.image ?? "",
+        state: envErrors.some((e) => e.startsWith(`${c.name}:`)) ? { waiting: { reason: "CreateContainerConfigError", message: envErrors.join("; ") } } : { running: { startedAt: rt.startTime } },
+      })),
+    };
+    const [ns, name] = key.includes("/") ? key.split("/") : ["default", key];
+    await this.o.client.patch({ kind: "Pod", namespace: ns, name }, { status }, { subresource: "status" });
+  }
+
+  private async stopServing(key: string): Promise<PodRuntime | undefined> {
+    const rt = this.runtimes.get(key);
+    if (!rt) return undefined;
+    this.runtimes.delete(key);
+    for (const p of rt.probers) p.stop();
+    for (const p of rt.programs) p.stop();
+    await Promise.allSettled(rt.closers.map((c) => c.close()));
+    return rt;
+  }
+
+  private async teardown(key: string): Promise<void> {
+    const rt = await this.stopServing(key);
+    const [ns, name] = key.split("/");
+    const dir = podStateDir(this.o.stateDir, ns, name);
+    if (rt?.ownNetns) {
+      const pod = { metadata: { namespace: ns, name, uid: rt.uid }, spec: { containers: [] } } as unknown as Pod;
+      await this.removeSandbox(pod, rt.netns, rt.cniResult);
+      await rm(`${this.etcNetns}/${rt.netns}`, { recursive: true, force: true });
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  private async removeSandbox(pod: Pod, netns: string, result: CniResult | undefined): Promise<void> {
+    try {
+      await cniDel(this.cniInvocation(), this.confList(), this.runtimeConf(pod, netns), result);
+    } catch (e) {
+      this.log(`${objectKey(pod)}: CNI DEL: ${(e as Error).message}`);
+    }
+    await this.o.runner.run("ip", ["netns", "del", netns]);
+  }
+}

@@ -1,0 +1,209 @@
+// The per-node service proxy (kube-proxy) of the lab: Services + EndpointSlices from shared
+// watch caches -> the proxy helper's pure plan and render -> ONE `iptables-restore --noflush`
+// or ONE `nft -f -` inside the node's namespace per sync, then stale UDP conntrack entries
+// flushed with `conntrack -D`. Changes are coalesced: while a sync runs, further events
+// collect and the next sync covers them all (level-triggered).
+import type { EndpointSlice, Service } from "../api/types.js";
+import type { NodePlan } from "../lab/address-plan.js";
+import { mustNsExec, nsExec, type Runner } from "../lab/exec.js";
+import { planProxy, type ProxyInput, type ProxyPlan } from "../proxy/plan.js";
+import { planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoints } from "../proxy/changes.js";
+import { baseJumpRules } from "../proxy/iptables/base-rules.js";
+import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
+import type { CacheEvent, WatchCache } from "./watch-cache.js";
+
+export interface SyncRecord {
+  mode: ProxyMode;
+  kind: "full" | "partial";
+  /** performance.now() of the oldest event this sync covers (0 for a sync without events). */
+  eventAt: number;
+  appliedAt: number;
+  durationMs: number;
+  changedServices: number;
+}
+
+export interface NodeProxyOptions {
+  services: WatchCache<Service>;
+  endpointSlices: WatchCache<EndpointSlice>;
+  node: NodePlan;
+  runner: Runner;
+  config: KubeProxyConfiguration;
+  log?: (m: string) => void;
+  onSync?: (r: SyncRecord) => void;
+}
+
+/** iptables-save output -> the restore input that deletes every kube-proxy jump and chain. */
+export function iptablesCleanup(save: string): string {
+  const tables = new Map<string, { rules: string[]; chains: string[] }>();
+  let cur: { rules: string[]; chains: string[] } | undefined;
+  for (const line of save.split("\n")) {
+    if (line.startsWith("*")) {
+      cur = { rules: [], chains: [] };
+      tables.set(line.slice(1), cur);
+    } else if (!cur) continue;
+    else if (line.startsWith(":KUBE-")) cur.chains.push(line.slice(1).split(" ")[0]);
+    else if (line.startsWith("-A ") && / -j KUBE-\S+( |$)/.test(line) && !/^-A KUBE-/.test(line)) cur.rules.push(`-D ${line.slice(3)}`);
+  }
+  const out: string[] = [];
+  for (const [name, t] of tables) {
+    if (!t.rules.length && !t.chains.length) continue;
+    out.push(`*${name}`, ...t.rules, ...t.chains.map((c) => `-F ${c}`), ...t.chains.map((c) => `-X ${c}`), "COMMIT");
+  }
+  return out.length ? out.join("\n") + "\n" : "";
+}
+
+/** The restore lines that insert the missing base jumps (kube-proxy's `-C` then `-I`). */
+export function missingJumps(save: string): string {
+  const present = new Set(save.split("\n").map((l) => l.trim()));
+  const byTable = new Map<string, string[]>();
+  for (const r of baseJumpRules()) {
+    const args = r.args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(" ");
+    if (present.has(`-A ${r.chain} ${args}`)) continue;
+    let l = byTable.get(r.table);
+    if (!l) byTable.set(r.table, (l = []));
+    l.push(`-I ${r.chain} 1 ${args}`);
+  }
+  const out: string[] = [];
+  for (const [t, lines] of byTable) out.push(`*${t}`, ...lines, "COMMIT");
+  return out.length ? out.join("\n") + "\n" : "";
+}
+
+export class NodeProxy {
+  private prev?: ProxyPlan;
+  private mode: ProxyMode;
+  private config: KubeProxyConfiguration;
+  private changed = new Set<string>();
+  private full = true;
+  private oldestEvent = 0;
+  private running?: Promise<void>;
+  private dirty = false;
+  private unsubscribe: (() => void)[] = [];
+  private jumpsEnsured = false;
+  private stopped = false;
+  private readonly log: (m: string) => void;
+  private syncedResolve!: () => void;
+  /** Resolves after the first successful sync. */
+  readonly synced = new Promise<void>((r) => (this.syncedResolve = r));
+  lastError?: string;
+  syncs = 0;
+
+  constructor(private readonly o: NodeProxyOptions) {
+    this.config = o.config;
+    this.mode = o.config.mode;
+    this.log = o.log ?? ((m) => process.stderr.write(`proxy ${o.node.name}: ${m}\n`));
+  }
+
+  /** A sync is running or changes wait for one. */
+  get busy(): boolean {
+    return !!this.running || this.changed.size > 0 || !this.prev;
+  }
+
+  get proxyMode(): ProxyMode {
+    return this.mode;
+  }
+
+  start(): void {
+    this.unsubscribe.push(
+      this.o.services.subscribe((evs) => this.onEvents(evs, (o) => `${o.metadata.namespace ?? "default"}/${o.metadata.name}`)),
+      this.o.endpointSlices.subscribe((evs) => this.onEvents(evs, (o) => `${o.metadata.namespace ?? "default"}/${o.metadata.labels?.["kubernetes.io/service-name"] ?? ""}`)),
+    );
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubscribe) u();
+  }
+
+  private onEvents(evs: CacheEvent[], key: (o: CacheEvent["object"]) => string): void {
+    for (const e of evs) this.changed.add(key(e.object));
+    if (!this.oldestEvent) this.oldestEvent = performance.now();
+    this.kick();
+  }
+
+  /** Switches between iptables and nftables: removes one mode's rules and loads the other's. */
+  async setMode(mode: ProxyMode): Promise<void> {
+    if (mode === this.mode) return;
+    await this.running;
+    const old = this.mode;
+    this.mode = mode;
+    this.config = { ...this.config, mode };
+    this.full = true;
+    this.prev = undefined;
+    // New rules first, then the old ones go: established connections keep their conntrack NAT either way.
+    this.kick();
+    await this.running;
+    await this.removeMode(old);
+  }
+
+  async removeMode(mode: ProxyMode): Promise<void> {
+    const ns = this.o.node.netns;
+    if (mode === "nftables") {
+      await nsExec(this.o.runner, ns, "nft", ["delete", "table", "ip", "kube-proxy"]);
+    } else {
+      const save = await mustNsExec(this.o.runner, ns, "iptables-save", []);
+      const cleanup = iptablesCleanup(save);
+      if (cleanup) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: cleanup });
+      this.jumpsEnsured = false;
+    }
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.dirty = false;
+        await this.syncOnce().catch((e: Error) => {
+          this.lastError = e.message;
+          this.log(`sync failed: ${e.message}`);
+          this.full = true; // the next sync rewrites everything
+          this.prev = undefined;
+        });
+      } while (this.dirty && !this.stopped);
+    })().finally(() => (this.running = undefined));
+  }
+
+  private input(): ProxyInput {
+    return { services: this.o.services.list(), endpointSlices: this.o.endpointSlices.list(), nodeName: this.o.node.name, nodeIPs: [this.o.node.ip], config: this.config };
+  }
+
+  private async syncOnce(): Promise<void> {
+    const t0 = performance.now();
+    const eventAt = this.oldestEvent;
+    this.oldestEvent = 0;
+    const changed = [...this.changed];
+    this.changed.clear();
+    const input = this.input();
+    const full = this.full || !this.prev;
+    const next = full ? planProxy(input) : replanServices(this.prev!, input, changed);
+    const ns = this.o.node.netns;
+    let kind: "full" | "partial";
+    if (this.mode === "iptables") {
+      const u = planIptablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed });
+      kind = u.kind;
+      await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: u.restore });
+      if (!this.jumpsEnsured) {
+        const jumps = missingJumps(await mustNsExec(this.o.runner, ns, "iptables-save", []));
+        if (jumps) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: jumps });
+        this.jumpsEnsured = true;
+      }
+    } else {
+      const u = planNftablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed });
+      kind = u.kind;
+      if (u.script) await mustNsExec(this.o.runner, ns, "nft", ["-f", "-"], { input: u.script });
+    }
+    const flushes = staleUdpEndpoints(this.prev, next);
+    for (const f of flushes) await nsExec(this.o.runner, ns, "conntrack", f.args); // exit 1 = nothing to delete
+    this.prev = next;
+    this.full = false;
+    this.syncs++;
+    this.lastError = undefined;
+    const appliedAt = performance.now();
+    this.syncedResolve();
+    this.o.onSync?.({ mode: this.mode, kind, eventAt, appliedAt, durationMs: appliedAt - t0, changedServices: changed.length });
+  }
+}
