@@ -30,7 +30,9 @@ test("field selectors parse and match by dotted path", () => {
 
 test("field selector errors", () => {
   assert.throws(() => parseFieldSelector("metadata.name"), { message: "invalid selector: 'metadata.name'; can't understand 'metadata.name'" });
-  assert.throws(() => parseFieldSelector("a=b\\x"), { message: "invalid field selector: invalid escape sequence: b\\x" });
+  assert.throws(() => parseFieldSelector("a=b\\x"), { message: "invalid field selector: invalid escape sequence: \\x" });
+  assert.throws(() => parseFieldSelector("a=b=c"), { message: "invalid field selector: unescaped character in value: 61" });
+  assert.deepEqual(parseFieldSelector("a=b\\=c"), [{ field: "a", operator: "=", value: "b=c" }]);
   assert.equal(checkFieldSelector("Pod", parseFieldSelector("spec.nodeName=x")), undefined);
   assert.equal(checkFieldSelector("Service", parseFieldSelector("spec.nodeName=x")), "field label not supported: spec.nodeName");
   assert.equal(fieldSelectorToString(parseFieldSelector("b=1,a!=x\\,y")), "a!=x\\,y,b=1");

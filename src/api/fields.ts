@@ -33,18 +33,9 @@ function splitTerms(s: string): string[] {
   return terms;
 }
 
-// The first unescaped operator in a term; `!=` and `==` are tried before `=`.
+// The first operator in a term (`!=` and `==` tried before `=`); the left side has no escaping.
 function splitTerm(term: string): [string, "=" | "==" | "!=", string] | undefined {
-  let escaped = false;
   for (let i = 0; i < term.length; i++) {
-    if (escaped) {
-      escaped = false;
-      continue;
-    }
-    if (term[i] === "\\") {
-      escaped = true;
-      continue;
-    }
     for (const op of ["!=", "==", "="] as const) {
       if (term.startsWith(op, i)) return [term.slice(0, i), op, term.slice(i + op.length)];
     }
@@ -52,6 +43,8 @@ function splitTerm(term: string): [string, "=" | "==" | "!=", string] | undefine
   return undefined;
 }
 
+// Upstream's UnescapeValue; its errors print the bad sequence, and an unescaped rune as its
+// code point (Go's %v of a rune).
 function unescapeValue(s: string): string {
   if (!/[\\,=]/.test(s)) return s;
   let out = "";
@@ -59,17 +52,17 @@ function unescapeValue(s: string): string {
   for (const c of s) {
     if (inSlash) {
       if (c === "\\" || c === "," || c === "=") out += c;
-      else throw new FieldSelectorError(`invalid field selector: invalid escape sequence: ${s}`);
+      else throw new FieldSelectorError(`invalid field selector: invalid escape sequence: \\${c}`);
       inSlash = false;
     } else if (c === "\\") {
       inSlash = true;
     } else if (c === "," || c === "=") {
-      throw new FieldSelectorError(`invalid field selector: unescaped character in value: ${s}`);
+      throw new FieldSelectorError(`invalid field selector: unescaped character in value: ${c.codePointAt(0)}`);
     } else {
       out += c;
     }
   }
-  if (inSlash) throw new FieldSelectorError(`invalid field selector: invalid escape sequence: ${s}`);
+  if (inSlash) throw new FieldSelectorError("invalid field selector: invalid escape sequence: \\");
   return out;
 }
 
