@@ -179,3 +179,19 @@ test("a ReplicaSet adopts a matching orphan Pod and releases one that stops matc
     stop();
   }
 });
+
+test("Pods of a deleted Node are deleted and replaced on the remaining nodes", async () => {
+  const { registry, idle, stop } = await cluster(2);
+  try {
+    await registry.create(web(4));
+    await idle();
+    await registry.delete({ kind: "Node", name: "node-2" });
+    await idle();
+    const pods = await list<Pod>(registry, "Pod", "app=web");
+    assert.equal(pods.length, 4);
+    assert.deepEqual([...new Set(pods.map((p) => p.spec.nodeName))], ["node-1"]);
+    assert.ok(pods.every((p) => p.status?.podIP?.startsWith("10.244.1.")));
+  } finally {
+    stop();
+  }
+});

@@ -10,6 +10,7 @@ import { startEndpointSliceController, startEndpointSliceMirroringController } f
 import { InformerFactory } from "./informer.js";
 import { startLoadBalancerController } from "./load-balancer-controller.js";
 import { startNodeIpamController } from "./node-ipam-controller.js";
+import { startPodGC } from "./pod-gc-controller.js";
 import type { RandomSource } from "./random.js";
 import { startScheduler } from "./scheduler-controller.js";
 import { startDaemonSetController, startDeploymentController, startReplicaSetController, startStatefulSetController } from "./workload-controllers.js";
@@ -51,6 +52,7 @@ export function startControllers(client: Client, settings: ClusterSettings, opts
   startReplicaSetController(ctx);
   startStatefulSetController(ctx);
   startDaemonSetController(ctx);
+  startPodGC(ctx);
   if (opts.offlinePodIPs) startOfflineKubelet(ctx);
 
   let stopped = false;
