@@ -101,6 +101,21 @@ for (const { v, bin } of KUBECTLS) {
     assert.notEqual(gone.code, 0);
     assert.match(gone.stderr, /Error from server \(NotFound\): services "frontend-nodeport" not found/);
 
+    // Imperative generators (kubectl 1.32+ sends these bodies as protobuf).
+    for (const args of [
+      ["create", "configmap", "gen-cm", "--from-literal=a=b"],
+      ["create", "secret", "generic", "gen-secret", "--from-literal=a=b"],
+      ["create", "deployment", "gen-deploy", "--image=nginx:1", "--replicas=0", "--port=8080"],
+      ["create", "service", "nodeport", "gen-svc", "--tcp=80:8080", "--node-port=30080"],
+    ]) {
+      const r = await k(args);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+    assert.equal((await k(["get", "cm", "gen-cm", "-o", "jsonpath={.data.a}"])).stdout, "b");
+    assert.equal((await k(["get", "secret", "gen-secret", "-o", "jsonpath={.data.a}"])).stdout, "Yg==");
+    assert.equal((await k(["get", "deploy", "gen-deploy", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}"])).stdout, "0 8080");
+    assert.equal((await k(["get", "svc", "gen-svc", "-o", "jsonpath={.spec.type} {.spec.ports[0].nodePort} {.spec.ports[0].targetPort}"])).stdout, "NodePort 30080 8080");
+
     // Deleting a namespace: Terminating first, then gone with its contents (kubectl waits).
     const dn = await k(["delete", "namespace", "sock-shop"]);
     assert.equal(dn.code, 0, dn.stderr);

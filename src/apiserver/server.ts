@@ -20,6 +20,7 @@ import { mergePatch } from "./merge-patch.js";
 import { strategicMergePatch } from "./strategic-merge.js";
 import { openapiDoc, openapiIndex, openapiV2JSON, openapiV2Protobuf } from "./openapi.js";
 import { jsonPatch } from "./json-patch.js";
+import { decodeKubernetesProtobuf, ProtobufError } from "./protobuf.js";
 import { wantsTable, toTable, watchEventTable } from "./table.js";
 
 export interface ApiServerOptions {
@@ -99,7 +100,24 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Body media types read as JSON (patch bodies have their own types, checked by the PATCH handler). */
+const JSON_BODIES = new Set(["application/json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json", "application/apply-patch+yaml"]);
+
 async function readJSON(req: IncomingMessage): Promise<unknown> {
+  const mt = mediaType(req);
+  if (mt === "application/vnd.kubernetes.protobuf" && (req.method === "POST" || req.method === "PUT")) {
+    // kubectl 1.32+ sends its generators' objects (create configmap/deployment/...) as protobuf.
+    try {
+      return decodeKubernetesProtobuf(await readBody(req));
+    } catch (e) {
+      if (e instanceof ProtobufError) throw statusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json (${e.message})`);
+      throw e;
+    }
+  }
+  if (!JSON_BODIES.has(mt)) {
+    req.resume();
+    throw statusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json`);
+  }
   const buf = await readBody(req);
   if (buf.length === 0) return undefined;
   try {
