@@ -134,15 +134,32 @@ export async function run(): Promise<void> {
       }
       line("kernel load: baseline nftables (nft -f)", ms(median(baseMs)), `${mb(base)}`);
       line("kernel load: our nftables (nft -f)", ms(median(oursMs)), `ratio ${(median(oursMs) / median(baseMs)).toFixed(2)}x baseline; target <= 1.2x`);
-      const a = inNetns(ns, "nft", ["-f", "-"], nftDelta);
-      if (a.status !== 0) throw new Error(`nft -f (delta) failed: ${a.stderr.slice(0, 300)}`);
-      line("apply one-endpoint change (nft -f)", ms(a.ms), "target <= 50 ms");
-      const r = inNetns(ns, "iptables-restore", ["--noflush"], ipt);
-      if (r.status !== 0) throw new Error(`iptables-restore failed: ${r.stderr.slice(0, 300)}`);
-      line("kernel load: iptables-restore --noflush", ms(r.ms));
-      const p = inNetns(ns, "iptables-restore", ["--noflush"], iptDelta);
-      if (p.status !== 0) throw new Error(`iptables-restore (partial) failed: ${p.stderr.slice(0, 300)}`);
-      line("apply one-endpoint change (iptables-restore)", ms(p.ms));
+      const applies: number[] = [];
+      // Apply the change and its reverse alternately: every run is a real one-endpoint change.
+      const next = replanServices(plan, moved, [changed]);
+      const back = planNftablesUpdate(next, plan, { changed: [changed] }).script;
+      for (let i = 0; i < 5; i++) {
+        const a = inNetns(ns, "nft", ["-f", "-"], i % 2 === 0 ? nftDelta : back);
+        if (a.status !== 0) throw new Error(`nft -f (delta) failed: ${a.stderr.slice(0, 300)}`);
+        applies.push(a.ms);
+      }
+      line("apply one-endpoint change (nft -f)", ms(median(applies)), "target <= 50 ms (includes starting nft)");
+      if (n <= 1000) {
+        const v = inNetns(ns, "nft", ["-f", "-"], renderNftables(plan, { endpointSelection: "vmap" }));
+        if (v.status !== 0) throw new Error(`nft -f (vmap) failed: ${v.stderr.slice(0, 300)}`);
+        line("kernel load: upstream shape (anonymous vmaps)", ms(v.ms), `ratio ${(v.ms / median(baseMs)).toFixed(2)}x baseline`);
+      }
+      inNetns(ns, "nft", ["delete", "table", "ip", "kube-proxy"]);
+      const limit = 150_000;
+      const r = inNetns(ns, "iptables-restore", ["--noflush"], ipt, limit);
+      if (r.status !== 0) {
+        line("kernel load: iptables-restore --noflush", `> ${limit / 1000} s`, r.stderr.includes("ETIMEDOUT") ? "timed out (iptables-nft with 110k chains)" : r.stderr.slice(0, 120));
+      } else {
+        line("kernel load: iptables-restore --noflush", ms(r.ms));
+        const p = inNetns(ns, "iptables-restore", ["--noflush"], iptDelta, limit);
+        if (p.status !== 0) throw new Error(`iptables-restore (partial) failed: ${p.stderr.slice(0, 300)}`);
+        line("apply one-endpoint change (iptables-restore)", ms(p.ms));
+      }
     } finally {
       deleteNetns(ns);
     }

@@ -17,23 +17,20 @@ const two = () => planProxy(testInput(services, slices(["10.180.0.1", "10.180.0.
 const one = () => planProxy(testInput(services, slices(["10.180.0.1"])));
 const none = () => planProxy(testInput(services, slices([])));
 
-test("nftables: removing one endpoint touches only that service's chains", () => {
+test("nftables: removing one endpoint touches only that service's chain and elements", () => {
   const u = planNftablesUpdate(two(), one());
   assert.equal(u.kind, "partial");
   assert.deepEqual(u.changedServices, ["ns1/dns"]);
   assert.equal(u.script, dedent(`
     flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
-    flush chain ip kube-proxy endpoint-TLHHKZSM-ns1/dns/udp/dns__10.180.0.2/53
     delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }
-    add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns goto endpoint-PCBKZPLF-ns1/dns/udp/dns__10.180.0.1/53
-    delete chain ip kube-proxy endpoint-TLHHKZSM-ns1/dns/udp/dns__10.180.0.2/53
+    add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns meta l4proto udp dnat to 10.180.0.1:53
   `));
 });
 
 test("nftables: last endpoint gone moves the service into the no-endpoint maps", () => {
   const u = planNftablesUpdate(one(), none());
   assert.equal(u.script, dedent(`
-    flush chain ip kube-proxy endpoint-PCBKZPLF-ns1/dns/udp/dns__10.180.0.1/53
     flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
     flush chain ip kube-proxy external-X5NJHU2V-ns1/dns/udp/dns
     delete element ip kube-proxy service-ips { 172.30.0.10 . udp . 53 }
@@ -41,11 +38,21 @@ test("nftables: last endpoint gone moves the service into the no-endpoint maps",
     delete element ip kube-proxy hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }
     add element ip kube-proxy no-endpoint-services { 172.30.0.10 . udp . 53 comment "ns1/dns:dns" : goto reject-chain }
     add element ip kube-proxy no-endpoint-nodeports { udp . 30053 comment "ns1/dns:dns" : goto reject-chain }
-    delete chain ip kube-proxy endpoint-PCBKZPLF-ns1/dns/udp/dns__10.180.0.1/53
     delete chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
     delete chain ip kube-proxy external-X5NJHU2V-ns1/dns/udp/dns
   `));
   assert.equal(planNftablesUpdate(one(), one()).script, "");
+});
+
+test("nftables (upstream vmap shape): an endpoint change rewrites the vmap rule and deletes the endpoint chain", () => {
+  const u = planNftablesUpdate(two(), one(), { endpointSelection: "vmap" });
+  assert.equal(u.script, dedent(`
+    flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
+    flush chain ip kube-proxy endpoint-TLHHKZSM-ns1/dns/udp/dns__10.180.0.2/53
+    delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }
+    add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns numgen random mod 1 vmap { 0 : goto endpoint-PCBKZPLF-ns1/dns/udp/dns__10.180.0.1/53 }
+    delete chain ip kube-proxy endpoint-TLHHKZSM-ns1/dns/udp/dns__10.180.0.2/53
+  `));
 });
 
 test("nftables: a first sync or a config change is a full render", () => {

@@ -52,14 +52,23 @@ export function replanServices(prev: ProxyPlan, input: ProxyInput, changed: Iter
     services: input.services.filter((s) => pick(s.metadata.namespace, s.metadata.name)),
     endpointSlices: input.endpointSlices.filter((s) => pick(s.metadata.namespace, s.metadata.labels?.["kubernetes.io/service-name"])),
   });
-  const kept = prev.services.filter((sp) => !want.has(serviceKey(sp)));
-  const services = [...kept, ...sub.services].sort((x, y) => {
-    const a = serviceKey(x);
-    const b = serviceKey(y);
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
-  // Stable within a service: keep the new ports in their spec order.
-  const totalEndpoints = services.reduce((n, s) => n + s.endpoints.length, 0);
+  // prev.services is sorted by namespace/name: drop the changed ones, then insert the new
+  // ports by binary search (no full re-sort; the proxy calls this on every watch event).
+  const services = prev.services.filter((sp) => !want.has(serviceKey(sp)));
+  for (const sp of sub.services) {
+    const k = serviceKey(sp);
+    let lo = 0;
+    let hi = services.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (serviceKey(services[mid]) <= k) lo = mid + 1;
+      else hi = mid;
+    }
+    services.splice(lo, 0, sp);
+  }
+  let totalEndpoints = prev.totalEndpoints;
+  for (const sp of prev.services) if (want.has(serviceKey(sp))) totalEndpoints -= sp.endpoints.length;
+  for (const sp of sub.services) totalEndpoints += sp.endpoints.length;
   return { ...prev, services, totalEndpoints, warnings: sub.warnings };
 }
 
@@ -111,15 +120,16 @@ export function planNftablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
   const ipX = next.ipFamily === "IPv6" ? "ip6" : "ip";
   const sel = opts.endpointSelection ?? "rules";
   const frags = (p: ProxyPlan) => p.services.filter((sp) => set.has(serviceKey(sp))).map((sp) => serviceFragment(sp, p, ipX, sel));
-  // An endpoint IP can back several services: its hairpin element stays while any uses it.
-  let others: Set<string> | undefined;
+  // An endpoint IP can back several services: its hairpin element stays while any other
+  // (unchanged) service still uses it. A plain scan, no allocation: ~100k compares at 10k x 10.
   const stillUsed = (e: NftElement) => {
     if (e.set !== HAIRPIN_ENDPOINTS) return false;
-    if (!others) {
-      others = new Set();
-      for (const sp of next.services) if (!set.has(serviceKey(sp))) for (const ep of sp.reachableEndpoints) others.add(`${ep.ip} . ${ep.ip}`);
+    const ip = e.key.slice(0, e.key.indexOf(" "));
+    for (const sp of next.services) {
+      if (set.has(serviceKey(sp))) continue;
+      for (const ep of sp.reachableEndpoints) if (ep.ip === ip) return true;
     }
-    return others.has(e.key);
+    return false;
   };
   const u = renderServiceUpdate(frags(prev), frags(next), { family: ipX, deferChainDeletes: opts.deferChainDeletes, stillUsed });
   return { kind: "partial", changedServices: changed, ...u };

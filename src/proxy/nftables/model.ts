@@ -12,10 +12,14 @@ export const TABLE = "kube-proxy";
 
 /**
  * How a service chain picks an endpoint.
- * - "rules": one rule per endpoint, `numgen random mod (n-i) == 0 goto ...` (the iptables
- *   statistic scheme: each endpoint gets 1/n overall). No sets, so bulk loads stay linear.
- * - "vmap": upstream's `numgen random mod n vmap { 0 : goto ..., ... }`, an anonymous map per
- *   service; nft's bulk load of those grows quadratically with the number of services.
+ * - "rules" (default, built to scale): one rule per endpoint in the service chain,
+ *   `numgen random mod (n-i) == 0 meta l4proto tcp dnat to ip:port` (the iptables statistic
+ *   scheme: each endpoint gets 1/n overall), and no per-endpoint chains at all. No anonymous
+ *   sets, so bulk loads stay linear; and with a tenth of the chains, every later `nft`
+ *   call (which reads the table's chains first) stays fast.
+ * - "vmap": upstream's shape: an `endpoint-...` chain per endpoint and
+ *   `numgen random mod n vmap { 0 : goto ..., ... }`, an anonymous map per service; nft's
+ *   bulk load of those grows quadratically with the number of services.
  */
 export type EndpointSelection = "rules" | "vmap";
 
@@ -213,7 +217,8 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
     return r;
   };
   // Declaration order as upstream: endpoint chains, policy chains, external, firewall.
-  for (const ep of sp.reachableEndpoints) chain(epChain(ep));
+  const endpointChains = selection === "vmap";
+  if (endpointChains) for (const ep of sp.reachableEndpoints) chain(epChain(ep));
   if (usesCluster) chain(n.svc);
   if (usesLocal) chain(n.local);
   if (usesExt) chain(n.ext);
@@ -242,9 +247,9 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
   }
   if (usesCluster) writeServiceToEndpointRules(chain(n.svc), sp, sp.clusterEndpoints, ipX, selection, epChain, epAffinity);
   if (usesLocal) writeServiceToEndpointRules(chain(n.local), sp, sp.localEndpoints, ipX, selection, epChain, epAffinity);
-  for (const ep of sp.reachableEndpoints) {
+  for (const ep of sp.reachableEndpoints) el(HAIRPIN_ENDPOINTS, `${ep.ip} . ${ep.ip}`);
+  if (endpointChains) for (const ep of sp.reachableEndpoints) {
     const r = chain(epChain(ep));
-    el(HAIRPIN_ENDPOINTS, `${ep.ip} . ${ep.ip}`);
     if (sp.sessionAffinity === "ClientIP") r.push(`update @${epAffinity(ep)} { ${ipX} saddr }`);
     r.push(`meta l4proto ${p} dnat to ${ep.endpoint}`);
   }
@@ -261,15 +266,17 @@ function writeServiceToEndpointRules(
   epChain: (ep: PlanEndpoint) => string,
   epAffinity: (ep: PlanEndpoint) => string,
 ): void {
-  if (sp.sessionAffinity === "ClientIP") {
-    for (const ep of eps) out.push(`${ipX} saddr @${epAffinity(ep)} goto ${epChain(ep)}`);
-  }
   const k = eps.length;
+  const affinity = sp.sessionAffinity === "ClientIP";
   if (selection === "vmap") {
+    if (affinity) for (const ep of eps) out.push(`${ipX} saddr @${epAffinity(ep)} goto ${epChain(ep)}`);
     out.push(`numgen random mod ${k} vmap { ${eps.map((ep, i) => `${i} : goto ${epChain(ep)}`).join(", ")} }`);
     return;
   }
+  // Inline endpoints: what upstream's endpoint chain does (refresh affinity, DNAT), in the rule.
+  const to = (ep: PlanEndpoint) => `${affinity ? `update @${epAffinity(ep)} { ${ipX} saddr } ` : ""}meta l4proto ${sp.proto} dnat to ${ep.endpoint}`;
+  if (affinity) for (const ep of eps) out.push(`${ipX} saddr @${epAffinity(ep)} ${to(ep)}`);
   eps.forEach((ep, i) => {
-    out.push(i < k - 1 ? `numgen random mod ${k - i} == 0 goto ${epChain(ep)}` : `goto ${epChain(ep)}`);
+    out.push(i < k - 1 ? `numgen random mod ${k - i} == 0 ${to(ep)}` : to(ep));
   });
 }
