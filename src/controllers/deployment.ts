@@ -121,6 +121,60 @@ function withReplicas(rs: ReplicaSet, replicas: number, d: Deployment): ReplicaS
   };
 }
 
+/**
+ * upstream DeploymentController.scale: the sizes of the active ReplicaSets after a scaling
+ * event. One active ReplicaSet (or none: the newest) takes the whole count; a saturated new
+ * ReplicaSet means the old ones go to zero; otherwise, for rolling updates, the difference to
+ * replicas+maxSurge is spread in proportion to each ReplicaSet's share (its size against the
+ * max-replicas it was sized for), leftovers to the largest.
+ */
+export function proportionalSizes(d: Deployment, newRS: ReplicaSet | undefined, olds: ReplicaSet[], maxSurge: number): Map<string, number> {
+  const replicas = d.spec.replicas ?? 1;
+  const out = new Map<string, number>();
+  const name = (rs: ReplicaSet) => rs.metadata.name ?? "";
+  const created = (rs: ReplicaSet) => rs.metadata.creationTimestamp ?? "";
+  const activeRS = [...(newRS ? [newRS] : []), ...olds].filter((rs) => specReplicas(rs) > 0);
+  if (activeRS.length <= 1) {
+    const newestOld = [...olds].sort((a, b) => created(b).localeCompare(created(a)) || name(b).localeCompare(name(a)))[0];
+    const target = activeRS[0] ?? newRS ?? newestOld;
+    if (target) out.set(name(target), replicas);
+    return out;
+  }
+  const desiredOf = (rs: ReplicaSet) => Number(rs.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION] ?? NaN);
+  if (newRS && specReplicas(newRS) === replicas && desiredOf(newRS) === replicas && available(newRS) === replicas) {
+    for (const rs of olds) if (specReplicas(rs) > 0) out.set(name(rs), 0);
+    return out;
+  }
+  if (d.spec.strategy?.type === "Recreate") return out;
+  const allReplicas = activeRS.reduce((n, rs) => n + specReplicas(rs), 0);
+  const allowed = replicas > 0 ? replicas + maxSurge : 0;
+  const toAdd = allowed - allReplicas;
+  // Larger first; on equal sizes newer first when growing, older first when shrinking.
+  const sorted = [...activeRS].sort((a, b) => specReplicas(b) - specReplicas(a) || (toAdd > 0 ? created(b).localeCompare(created(a)) : created(a).localeCompare(created(b))) || name(a).localeCompare(name(b)));
+  const fraction = (rs: ReplicaSet) => {
+    if (replicas === 0) return -specReplicas(rs);
+    const annotated = Number(rs.metadata.annotations?.[MAX_REPLICAS_ANNOTATION] ?? d.status?.replicas ?? 0);
+    if (!annotated) return 0;
+    return Math.round((specReplicas(rs) * (replicas + maxSurge)) / annotated) - specReplicas(rs);
+  };
+  let added = 0;
+  for (const rs of sorted) {
+    let size = specReplicas(rs);
+    if (toAdd !== 0 && toAdd !== added) {
+      const left = toAdd - added;
+      const p = toAdd > 0 ? Math.min(fraction(rs), left) : Math.max(fraction(rs), left);
+      size += p;
+      added += p;
+    }
+    out.set(name(rs), size);
+  }
+  if (toAdd !== 0) {
+    const first = name(sorted[0]);
+    out.set(first, Math.max(0, out.get(first)! + toAdd - added));
+  }
+  return out;
+}
+
 function condition(type: string, status: string, reason: string, message: string, prev: Condition[] | undefined, now: string): Condition {
   const old = prev?.find((c) => c.type === type);
   const sameStatus = old && old.status === status;
@@ -149,108 +203,115 @@ export function planDeployment(d: Deployment, replicaSets: ReplicaSet[], now: Da
   const put = (rs: ReplicaSet) => updates.set(rs.metadata.name ?? "", rs);
 
   // The new ReplicaSet: the oldest one whose template equals the Deployment's.
-  const sortedByAge = [...live].sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""));
-  let newRS = sortedByAge.find((rs) => templatesEqualIgnoringHash(rs.spec.template, d.spec.template));
-  const olds = () => live.filter((rs) => rs !== newRS).map((rs) => updates.get(rs.metadata.name ?? "") ?? rs);
-  const maxOldRevision = Math.max(0, ...live.filter((rs) => rs !== newRS).map(revisionOf));
+  const byAge = (a: ReplicaSet, b: ReplicaSet) =>
+    (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "");
+  const found = [...live].sort(byAge).find((rs) => templatesEqualIgnoringHash(rs.spec.template, d.spec.template));
+  let newName = found?.metadata.name;
+  const cur = (rs: ReplicaSet) => updates.get(rs.metadata.name ?? "") ?? rs;
+  const current = () => (newName === undefined ? undefined : plan.create?.metadata.name === newName ? plan.create : cur(live.find((rs) => rs.metadata.name === newName)!));
+  const olds = () => live.filter((rs) => rs.metadata.name !== newName).map(cur);
+  const maxOldRevision = Math.max(0, ...olds().map(revisionOf));
   const { maxSurge, maxUnavailable } = resolveFenceposts(d);
-  let created = false;
+  const setNew = (rs: ReplicaSet) => (plan.create?.metadata.name === rs.metadata.name ? (plan.create = rs) : put(rs));
 
-  if (newRS) {
+  if (found && revisionOf(found) <= maxOldRevision) {
     // A rollback makes an old ReplicaSet new again: it gets the next revision, and keeps a history.
-    if (revisionOf(newRS) <= maxOldRevision) {
-      const history = [newRS.metadata.annotations?.[REVISION_HISTORY_ANNOTATION], String(revisionOf(newRS))].filter(Boolean).join(",");
-      const ann: Record<string, string> = { ...(newRS.metadata.annotations ?? {}), [REVISION_ANNOTATION]: String(maxOldRevision + 1) };
-      if (revisionOf(newRS) > 0) ann[REVISION_HISTORY_ANNOTATION] = history;
-      newRS = { ...newRS, metadata: { ...newRS.metadata, annotations: ann } };
-      put(newRS);
+    const history = [found.metadata.annotations?.[REVISION_HISTORY_ANNOTATION], String(revisionOf(found))].filter(Boolean).join(",");
+    const ann: Record<string, string> = { ...(found.metadata.annotations ?? {}), [REVISION_ANNOTATION]: String(maxOldRevision + 1) };
+    if (revisionOf(found) > 0) ann[REVISION_HISTORY_ANNOTATION] = history;
+    put({ ...found, metadata: { ...found.metadata, annotations: ann } });
+  }
+
+  // A changed replica count (or a paused Deployment) is a scaling event: every active
+  // ReplicaSet is resized in proportion instead of advancing the rollout.
+  const active = (rs: ReplicaSet) => specReplicas(rs) > 0;
+  const scalingEvent = live.map(cur).some((rs) => {
+    const want = rs.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION];
+    return active(rs) && want !== undefined && Number(want) !== replicas;
+  });
+  const rollout = !d.spec.paused && !scalingEvent;
+
+  if (!rollout) {
+    for (const [name, size] of proportionalSizes(d, current(), olds(), maxSurge)) {
+      const rs = cur(live.find((x) => x.metadata.name === name)!);
+      const ann = rs.metadata.annotations ?? {};
+      if (specReplicas(rs) !== size || ann[DESIRED_REPLICAS_ANNOTATION] !== String(replicas) || ann[MAX_REPLICAS_ANNOTATION] !== String(replicas + maxSurge)) put(withReplicas(rs, size, d));
     }
-  } else if (!d.spec.paused) {
-    const current = olds().reduce((n, rs) => n + specReplicas(rs), 0);
+  } else if (!found) {
+    const total = olds().reduce((n, rs) => n + specReplicas(rs), 0);
     if (d.spec.strategy?.type === "Recreate") {
       // Recreate makes the new ReplicaSet only once every old Pod is gone.
       const oldRunning = olds().some((rs) => specReplicas(rs) > 0 || (rs.status?.replicas ?? 0) > 0);
       if (oldRunning) {
         for (const rs of olds()) if (specReplicas(rs) > 0) put(withReplicas(rs, 0, d));
       } else {
-        plan.create = newRS = buildNewReplicaSet(d, maxOldRevision + 1, replicas, collisionCount);
-        created = true;
+        plan.create = buildNewReplicaSet(d, maxOldRevision + 1, replicas, collisionCount);
       }
     } else {
-      const room = replicas + maxSurge - current;
-      const initial = current === 0 ? replicas : Math.max(0, Math.min(room, replicas));
-      plan.create = newRS = buildNewReplicaSet(d, maxOldRevision + 1, initial, collisionCount);
-      created = true;
+      const room = replicas + maxSurge - total;
+      const initial = total === 0 ? replicas : Math.max(0, Math.min(room, replicas));
+      plan.create = buildNewReplicaSet(d, maxOldRevision + 1, initial, collisionCount);
     }
-  }
-
-  if (!d.spec.paused && newRS && !created) {
-    if (d.spec.strategy?.type === "Recreate") {
-      const oldActive = olds().filter((rs) => specReplicas(rs) > 0);
-      if (oldActive.length) for (const rs of oldActive) put(withReplicas(rs, 0, d));
-      else if (olds().every((rs) => (rs.status?.replicas ?? 0) === 0) && specReplicas(newRS) !== replicas) {
-        put((newRS = withReplicas(updates.get(newRS.metadata.name ?? "") ?? newRS, replicas, d)));
-      }
-    } else {
-      const all = () => [newRS!, ...olds()];
-      const cur = updates.get(newRS.metadata.name ?? "") ?? newRS;
-      let scaledUp = false;
-      // reconcileNewReplicaSet
-      if (specReplicas(cur) > replicas) {
-        put((newRS = withReplicas(cur, replicas, d)));
+    newName = plan.create?.metadata.name;
+  } else if (d.spec.strategy?.type === "Recreate") {
+    const nrs = current()!;
+    const oldActive = olds().filter(active);
+    if (oldActive.length) for (const rs of oldActive) put(withReplicas(rs, 0, d));
+    else if (olds().every((rs) => (rs.status?.replicas ?? 0) === 0) && specReplicas(nrs) !== replicas) setNew(withReplicas(nrs, replicas, d));
+  } else {
+    const all = () => [current()!, ...olds()];
+    const nrs = current()!;
+    let scaledUp = false;
+    // reconcileNewReplicaSet
+    if (specReplicas(nrs) > replicas) {
+      setNew(withReplicas(nrs, replicas, d));
+      scaledUp = true;
+    } else if (specReplicas(nrs) < replicas) {
+      const currentPods = all().reduce((n, rs) => n + specReplicas(rs), 0);
+      const maxTotal = replicas + maxSurge;
+      if (currentPods < maxTotal) {
+        const up = Math.min(maxTotal - currentPods, replicas - specReplicas(nrs));
+        setNew(withReplicas(nrs, specReplicas(nrs) + up, d));
         scaledUp = true;
-      } else if (specReplicas(cur) < replicas) {
-        if (olds().every((rs) => specReplicas(rs) === 0)) {
-          put((newRS = withReplicas(cur, replicas, d)));
-          scaledUp = true;
-        } else {
-          const currentPods = all().reduce((n, rs) => n + specReplicas(rs), 0);
-          const maxTotal = replicas + maxSurge;
-          if (currentPods < maxTotal) {
-            const up = Math.min(maxTotal - currentPods, replicas - specReplicas(cur));
-            put((newRS = withReplicas(cur, specReplicas(cur) + up, d)));
-            scaledUp = true;
-          }
-        }
       }
-      if (!scaledUp) {
-        // reconcileOldReplicaSets
-        const oldPods = olds().reduce((n, rs) => n + specReplicas(rs), 0);
-        if (oldPods > 0) {
-          const allPods = all().reduce((n, rs) => n + specReplicas(rs), 0);
-          const minAvailable = replicas - maxUnavailable;
-          const newUnavailable = specReplicas(newRS) - available(newRS);
-          let maxScaledDown = allPods - minAvailable - newUnavailable;
-          if (maxScaledDown > 0) {
-            const oldByAge = olds().sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""));
-            // First the old ReplicaSets' unhealthy Pods, which cost no availability.
-            for (const rs of oldByAge) {
-              if (maxScaledDown <= 0) break;
-              const unhealthy = specReplicas(rs) - available(rs);
-              if (unhealthy <= 0) continue;
-              const down = Math.min(maxScaledDown, unhealthy);
-              put(withReplicas(rs, specReplicas(rs) - down, d));
-              maxScaledDown -= down;
-            }
-            // Then healthy ones, as far as minAvailable allows.
-            const availableNow = all().reduce((n, rs) => n + Math.min(available(rs), specReplicas(rs)), 0);
-            let total = Math.min(maxScaledDown, availableNow - minAvailable);
-            for (const rs of olds().sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))) {
-              if (total <= 0) break;
-              if (specReplicas(rs) === 0) continue;
-              const down = Math.min(specReplicas(rs), total);
-              put(withReplicas(rs, specReplicas(rs) - down, d));
-              total -= down;
-            }
+    }
+    if (!scaledUp) {
+      // reconcileOldReplicaSets
+      const oldPods = olds().reduce((n, rs) => n + specReplicas(rs), 0);
+      if (oldPods > 0) {
+        const allPods = all().reduce((n, rs) => n + specReplicas(rs), 0);
+        const minAvailable = replicas - maxUnavailable;
+        const newRS = current()!;
+        const newUnavailable = specReplicas(newRS) - available(newRS);
+        let maxScaledDown = allPods - minAvailable - newUnavailable;
+        if (maxScaledDown > 0) {
+          // First the old ReplicaSets' unhealthy Pods, which cost no availability.
+          for (const rs of olds().sort(byAge)) {
+            if (maxScaledDown <= 0) break;
+            const unhealthy = specReplicas(rs) - available(rs);
+            if (unhealthy <= 0) continue;
+            const down = Math.min(maxScaledDown, unhealthy);
+            put(withReplicas(rs, specReplicas(rs) - down, d));
+            maxScaledDown -= down;
+          }
+          // Then healthy ones, as far as minAvailable allows.
+          const availableNow = all().reduce((n, rs) => n + Math.min(available(rs), specReplicas(rs)), 0);
+          let total = Math.min(maxScaledDown, availableNow - minAvailable);
+          for (const rs of olds().sort(byAge)) {
+            if (total <= 0) break;
+            if (specReplicas(rs) === 0) continue;
+            const down = Math.min(specReplicas(rs), total);
+            put(withReplicas(rs, specReplicas(rs) - down, d));
+            total -= down;
           }
         }
       }
     }
   }
 
-  const finalAll = [...(plan.create ? [plan.create] : []), ...live.map((rs) => updates.get(rs.metadata.name ?? "") ?? rs)];
-  const finalNew = plan.create ?? (newRS ? (updates.get(newRS.metadata.name ?? "") ?? newRS) : undefined);
-  const finalOld = finalAll.filter((rs) => rs !== finalNew);
+  const finalAll = [...(plan.create ? [plan.create] : []), ...live.map(cur)];
+  const finalNew = current();
+  const finalOld = finalAll.filter((rs) => rs.metadata.name !== newName);
 
   // Cleanup of history only once the rollout is complete.
   const complete =

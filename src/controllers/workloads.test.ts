@@ -165,6 +165,40 @@ test("scaling a settled Deployment scales its ReplicaSet", () => {
   assert.deepEqual(r.rss.map((rs) => rs.spec.replicas), [5]);
 });
 
+test("scaling mid-rollout resizes every active ReplicaSet in proportion (upstream scale)", () => {
+  const rs = (name: string, size: number, revision: string, created: string, image: string): ReplicaSet => ({
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name,
+      namespace: "default",
+      uid: `uid-${name}`,
+      creationTimestamp: created,
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "uid-web", controller: true }],
+      annotations: { [REVISION_ANNOTATION]: revision, "deployment.kubernetes.io/desired-replicas": "10", "deployment.kubernetes.io/max-replicas": "13" },
+    },
+    spec: { replicas: size, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image }] } } },
+    status: { replicas: size, availableReplicas: size, readyReplicas: size },
+  });
+  const old = rs("web-old", 8, "1", "2026-01-01T00:00:00Z", "v1");
+  const nu = rs("web-new", 5, "2", "2026-01-01T00:01:00Z", "v2");
+  const d = deployment(15, "v2");
+  const plan = planDeployment(d, [old, nu], NOW);
+  assert.equal(plan.create, undefined);
+  const sizes = Object.fromEntries(plan.update.map((r) => [r.metadata.name, r.spec.replicas]));
+  // allowed = 15 + ceil(25% of 15) = 19, six more: round(8*19/13)-8 = 4 and round(5*19/13)-5 = 2.
+  assert.deepEqual(sizes, { "web-old": 12, "web-new": 7 });
+  assert.ok(plan.update.every((r) => r.metadata.annotations!["deployment.kubernetes.io/desired-replicas"] === "15"));
+  // Next sync: no longer a scaling event, the rollout continues.
+  const next = planDeployment(d, plan.update.map((r) => ({ ...r, status: { replicas: r.spec.replicas!, availableReplicas: r.spec.replicas!, readyReplicas: r.spec.replicas! } })), NOW);
+  // 19 Pods, at least 15 - 3 available: the old one can lose 7.
+  assert.deepEqual(Object.fromEntries(next.update.map((r) => [r.metadata.name, r.spec.replicas])), { "web-old": 5 });
+  // Scaling down shrinks the larger (older on ties) first.
+  const down = planDeployment(deployment(5, "v2"), [old, nu], NOW);
+  const total = down.update.reduce((n, r) => n + r.spec.replicas!, 0);
+  assert.equal(total, 5 + 2);
+});
+
 // ------------------------------------------------------------------ ReplicaSet
 
 function replicaSet(replicas: number): ReplicaSet {
