@@ -42,6 +42,11 @@ test("a new cluster has the default namespaces and the kubernetes Service at the
   r.setApiServerAddress("127.0.0.1", 40000);
   const ep2 = await r.get({ kind: "Endpoints", namespace: "default", name: "kubernetes" });
   assert.equal((ep2.subsets as { ports: { port: number }[] }[])[0].ports[0].port, 40000);
+  // An address given in the options is kept when the server reports where it listens.
+  const relay = registry({ apiServerAddress: { ip: "172.18.0.1", port: 6443 } });
+  relay.setDefaultApiServerAddress("127.0.0.1", 41000);
+  const rep = await relay.get({ kind: "Endpoints", namespace: "default", name: "kubernetes" });
+  assert.deepEqual(rep.subsets, [{ addresses: [{ ip: "172.18.0.1" }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] }]);
   // A second registry over the same store does not duplicate anything.
   const again = new Registry(r.store, DEFAULT_SETTINGS);
   assert.equal((await again.list("Namespace")).items.length, 4);

@@ -105,6 +105,8 @@ export class Registry implements Client {
   readonly allocations: ServiceAllocations;
   private readonly random: () => number;
   private apiServer: { ip: string; port: number };
+  /** The address was given by the caller (e.g. the lab's relay), so the server does not replace it. */
+  private readonly apiServerExplicit: boolean;
   private readonly nsDelay: number;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -116,6 +118,7 @@ export class Registry implements Client {
     this.allocations = new ServiceAllocations(settings, opts.allocation);
     this.random = opts.allocation?.seed !== undefined ? seededRandom(opts.allocation.seed ^ 0x5eed) : opts.allocation?.mode === "sequential" ? seededRandom(1) : Math.random;
     this.apiServer = opts.apiServerAddress ?? { ip: "127.0.0.1", port: 6443 };
+    this.apiServerExplicit = opts.apiServerAddress !== undefined;
     this.nsDelay = opts.namespaceFinalizeDelayMs ?? 1000;
     this.allocations.rebuild(store.list("Service").items as Service[]);
     if (opts.bootstrap !== false) this.bootstrap();
@@ -183,6 +186,11 @@ export class Registry implements Client {
   setApiServerAddress(ip: string, port: number): void {
     this.apiServer = { ip, port };
     this.writeApiServerEndpoints();
+  }
+
+  /** What the API server calls once it listens: used unless an address was given in the options. */
+  setDefaultApiServerAddress(ip: string, port: number): void {
+    if (!this.apiServerExplicit) this.setApiServerAddress(ip, port);
   }
 
   private writeApiServerEndpoints(): void {

@@ -430,7 +430,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   serverAddress = `${host}:${port}`;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `https://${urlHost}:${port}`;
-  registry.setApiServerAddress(host === "localhost" ? "127.0.0.1" : host, port);
+  registry.setDefaultApiServerAddress(host === "localhost" ? "127.0.0.1" : host, port);
   const kubeconfigPath = opts.kubeconfigPath ?? join(opts.dataDir, "kubeconfig");
   writeFileSync(kubeconfigPath, renderKubeconfig({ name: opts.name ?? "netlab", server: url, caPem: certs.caPem, token }), { mode: 0o600 });
   chmodSync(kubeconfigPath, 0o600);
