@@ -164,7 +164,11 @@ interface Request {
   protocol: string;
 }
 
-/** parse.go: [_port._proto. | endpoint.] service.namespace.(svc|pod); null = invalid (NXDOMAIN). */
+/**
+ * parse.go: [_port._proto. | endpoint.] service.namespace.(svc|pod); null = invalid (NXDOMAIN).
+ * No wildcards: CoreDNS removed `*` queries in 1.9.0 (coredns/coredns#5019), a `*` label is
+ * just a name that does not exist.
+ */
 function parseRequest(base: string): Request | null {
   const r: Request = { podOrSvc: "", namespace: "", service: "", endpoint: "", port: "", protocol: "" };
   if (base === "" || base === "svc" || base === "pod") return r;
