@@ -389,7 +389,8 @@ export class DnsRecords {
       this.pods.delete(key);
     }
     if (del) return;
-    const ips = pod.status?.podIPs?.length ? pod.status.podIPs.map((p) => p.ip) : pod.status?.podIP ? [pod.status.podIP] : [];
+    // CoreDNS indexes Pods by status.podIP only (object/pod.go), so a dual-stack Pod is verified by its primary IP.
+    const ips = pod.status?.podIP ? [pod.status.podIP] : [];
     if (ips.length === 0) return;
     this.pods.set(key, ips.length === 1 ? ips[0] : ips);
     for (const ip of ips) addMulti(this.podIPs, ipKey(ip), ns);
