@@ -145,6 +145,7 @@ const serveCases: Case[] = [
   },
   // kubernetes_apex_test.go / ns_test.go: apex SOA and NS, ns.dns A.
   { q: "cluster.local.", t: "SOA", answer: [SOA] },
+  { q: "cluster.local.", t: "HINFO", ns: [SOA] },
   { q: "cluster.local.", t: "NS", answer: ["cluster.local. 5 IN NS ns.dns.cluster.local."], extra: ["ns.dns.cluster.local. 5 IN A 10.0.0.10"] },
   { q: "ns.dns.cluster.local.", t: "A", answer: ["ns.dns.cluster.local. 5 IN A 10.0.0.10"] },
   { q: "ns.dns.cluster.local.", t: "AAAA", ns: [SOA] },
