@@ -106,6 +106,10 @@ export class IngressController {
     return [...this.targets.keys()];
   }
 
+  targetList(): NginxTarget[] {
+    return [...this.targets.values()];
+  }
+
   /** Resolves when no sync is pending or running. */
   idle(): Promise<void> {
     if (!this.timer && !this.running && !this.dirty) return Promise.resolve();
