@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import type { KubeObject, WatchEvent, WatchEventType } from "../api/types.js";
 import { resourceForKind } from "../api/resources.js";
 import { alreadyExists, conflict, notFound, statusError, type Status } from "../api/status.js";
+import { startCheckpointer } from "./checkpointer.js";
 import type { DeletePreconditions, ObjectFilter, Store, StoreList, StoreListOptions, StoreUpdateOptions, StoreWatch, StoreWatchOptions } from "./store.js";
 
 /** How many recent events a watch can replay from (default). */
@@ -22,6 +23,8 @@ const HISTORY = 20000;
 export interface SqliteStoreOptions {
   /** Events kept for watch replay (default 20000). */
   watchHistory?: number;
+  /** Run WAL checkpoints in a worker thread instead of inside commits (default true for files). */
+  checkpointInWorker?: boolean;
 }
 
 interface HistoryEvent {
@@ -70,6 +73,8 @@ export function openSqliteStore(path: string | ":memory:", opts: SqliteStoreOpti
   if (path !== ":memory:") db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL"); // plus our own fsync of the WAL before any acknowledgement, see below
   db.pragma("busy_timeout = 5000");
+  const checkpointer = path !== ":memory:" && opts.checkpointInWorker !== false ? startCheckpointer(path) : undefined;
+  if (checkpointer) db.pragma("wal_autocheckpoint = 0");
   db.exec(`
     CREATE TABLE IF NOT EXISTS objects (
       kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
@@ -435,6 +440,7 @@ export function openSqliteStore(path: string | ":memory:", opts: SqliteStoreOpti
       committedWaiters = [];
       announce(ws, []);
       watchers.clear();
+      void checkpointer?.stop();
       db.close();
       if (walFd !== undefined) closeSync(walFd);
     },
