@@ -139,7 +139,8 @@ export async function run(): Promise<void> {
   try {
     process.stdout.write(
       `store bench: ${WRITES} durable writes (${CONCURRENCY} concurrent HTTPS clients in a worker thread; the API group-commits, the raw baseline commits each insert alone)\n` +
-        `and a list of ${LIST_N} objects (GET + JSON.parse at the client; baseline: SELECT + join + JSON.parse); SQLite WAL, synchronous=FULL\n`,
+        `and a list of ${LIST_N} objects (GET + JSON.parse at the client; baseline: SELECT + join + JSON.parse).\n` +
+        `Durability: every write is fsynced before it is acknowledged (baseline: WAL, synchronous=FULL; store: WAL, commit + its own WAL fsync off the event loop)\n`,
     );
     const raw = rawWrites(dir);
     const rawListMs = rawList(dir);
