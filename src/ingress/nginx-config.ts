@@ -100,7 +100,7 @@ function renderServer(s: Server, o: Required<Pick<NginxRenderOptions, "httpPort"
   else lines.push(`    listen ${addr}${o.httpPort};`);
   if (https) {
     const p = certPaths(s.tls!.secret, certDir);
-    lines.push(`    listen ${addr}${o.httpsPort} ssl;`, `    ssl_certificate ${quote(p.cert)};`, `    ssl_certificate_key ${quote(p.key)};`);
+    lines.push(`    # TLS from secret ${s.tls!.secret} (digest ${s.tls!.digest ?? "-"})`, `    listen ${addr}${o.httpsPort} ssl;`, `    ssl_certificate ${quote(p.cert)};`, `    ssl_certificate_key ${quote(p.key)};`);
   }
   lines.push(`    server_name ${serverNameOf(s)};`);
   if (s.tls && !s.tls.available) lines.push(`    # TLS not served: ${s.tls.reason ?? "secret unavailable"}`);

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import type { Secret } from "../api/types.js";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,4 +44,40 @@ test("NginxInstance: starts, skips identical configurations, reloads changed one
   await inst.stop();
   assert.equal(existsSync(dir), false);
   await assert.rejects(get(port, "h", "/x"));
+});
+
+test("NginxInstance: writes kubernetes.io/tls Secrets for the routes and serves them by SNI; a renewed certificate reloads", { skip }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "nlt-inginst-tls-"));
+  const be = await startEchoBackends(["web"]);
+  const hp = await freePort();
+  const sp = await freePort();
+  const inst = new NginxInstance({ name: "tls", prefix: dir, listen: "127.0.0.1", httpPort: hp, httpsPort: sp });
+  t.after(async () => {
+    await inst.stop();
+    await be.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const mkCert = (cn: string) => {
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`, "-keyout", `${dir}/k.pem`, "-out", `${dir}/c.pem`], { stdio: "ignore" });
+    return { crt: readFileSync(`${dir}/c.pem`, "utf8"), key: readFileSync(`${dir}/k.pem`, "utf8") };
+  };
+  const secretOf = (c: { crt: string; key: string }, rv: string): Secret => ({
+    apiVersion: "v1", kind: "Secret", metadata: { name: "web-tls", namespace: "default", resourceVersion: rv }, type: "kubernetes.io/tls",
+    data: { "tls.crt": Buffer.from(c.crt).toString("base64"), "tls.key": Buffer.from(c.key).toString("base64") },
+  });
+  const services = [{ apiVersion: "v1", kind: "Service" as const, metadata: { name: "web", namespace: "default" }, spec: { clusterIP: "127.0.0.1", ports: [{ port: be.ports.get("web")!, protocol: "TCP" as const }] } }];
+  const ing = ingress("web", [{ host: "web.example", paths: [{ path: "/", pathType: "Prefix", service: "web", port: be.ports.get("web")! }] }], { tls: [{ hosts: ["web.example"], secretName: "web-tls" }] });
+  const c1 = mkCert("web.example");
+  const s1 = secretOf(c1, "1");
+  const table = buildRoutes({ ingresses: [ing], services, secrets: [s1] });
+  await inst.sync(table, new Map([["default/web-tls", s1]]));
+  const r = await get(sp, "web.example", "/", { https: true, ca: c1.crt });
+  assert.equal(JSON.parse(r.body).backend, "web");
+  // Same routes, renewed certificate: a reload, and the new certificate is served.
+  const c2 = mkCert("web.example");
+  const s2 = secretOf(c2, "2");
+  const res = await inst.sync(buildRoutes({ ingresses: [ing], services, secrets: [s2] }), new Map([["default/web-tls", s2]]));
+  assert.equal(res.action, "reloaded");
+  assert.equal((await get(sp, "web.example", "/", { https: true, ca: c2.crt })).status, 200);
+  await assert.rejects(get(sp, "web.example", "/", { https: true, ca: c1.crt }));
 });

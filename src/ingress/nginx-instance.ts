@@ -66,14 +66,13 @@ export class NginxInstance implements NginxTarget {
       const crt = secret && pemOf(secret, "tls.crt");
       const key = secret && pemOf(secret, "tls.key");
       if (!crt || !key) continue;
-      const stamp = `${secret.metadata.resourceVersion ?? ""}:${crt.length}:${key.length}`;
+      const stamp = s.tls.digest ?? "";
       if (this.writtenCerts.get(s.tls.secret) === stamp) continue;
       const p = certPaths(s.tls.secret, certDir);
       await writeFile(p.cert, crt, { mode: 0o644 });
       await writeFile(p.key, key, { mode: 0o600 });
+      // The digest is in the configuration text too, so a renewed certificate reloads nginx.
       this.writtenCerts.set(s.tls.secret, stamp);
-      // A changed certificate needs a reload even when the text is the same.
-      this.lastText = "";
     }
   }
 

@@ -97,7 +97,8 @@ test("TLS from kubernetes.io/tls Secrets, per host; missing or wrong Secrets are
     secrets: [secret("good", "kubernetes.io/tls", { "tls.crt": "Y2VydA==", "tls.key": "a2V5" }), secret("opaque", "Opaque", { "tls.crt": "x", "tls.key": "y" })],
   });
   const tls = Object.fromEntries(t.servers.map((s) => [s.host, s.tls]));
-  assert.deepEqual(tls["a.example"], { secret: "default/good", ingress: "default/tls", available: true });
+  assert.deepEqual(tls["a.example"], { secret: "default/good", ingress: "default/tls", available: true, digest: tls["a.example"]?.digest });
+  assert.match(tls["a.example"]?.digest ?? "", /^[0-9a-f]{16}$/);
   assert.equal(tls["b.example"]?.available, false);
   assert.equal(tls["c.example"]?.available, false);
   assert.deepEqual(t.problems, [

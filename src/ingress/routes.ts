@@ -18,6 +18,7 @@
 //   oldest served Ingress's defaultBackend, else 404.
 // - Backends go to the Service's ClusterIP:port (the node's proxy balances, so endpoint changes
 //   need no reload); headless Services go to their ready endpoints.
+import { createHash } from "node:crypto";
 import type { EndpointSlice, Ingress, IngressBackend, PathType, Secret, Service, ServicePort } from "../api/types.js";
 import { ingressKey, parseAnnotations, type AnnotationError, type LocationOptions } from "./annotations.js";
 
@@ -53,6 +54,8 @@ export interface ServerTLS {
   /** The Secret exists, has type kubernetes.io/tls and both keys. */
   available: boolean;
   reason?: string;
+  /** Digest of the certificate and key: a renewed Secret changes the configuration text (and so reloads nginx). */
+  digest?: string;
 }
 
 export interface Server {
@@ -191,12 +194,12 @@ function pathProblem(path: string, kind: PathKind): string | undefined {
   return undefined;
 }
 
-function tlsSecretState(ns: string, name: string, secrets: readonly Secret[]): { available: boolean; reason?: string } {
+function tlsSecretState(ns: string, name: string, secrets: readonly Secret[]): { available: boolean; reason?: string; digest?: string } {
   const s = secrets.find((x) => x.metadata.name === name && (x.metadata.namespace ?? "default") === ns);
   if (!s) return { available: false, reason: `secret "${ns}/${name}" not found` };
   if (s.type !== "kubernetes.io/tls") return { available: false, reason: `secret "${ns}/${name}" is of type ${s.type ?? "Opaque"}, not kubernetes.io/tls` };
   if (!s.data?.["tls.crt"] || !s.data?.["tls.key"]) return { available: false, reason: `secret "${ns}/${name}" lacks tls.crt or tls.key` };
-  return { available: true };
+  return { available: true, digest: createHash("sha256").update(s.data["tls.crt"]).update("\n").update(s.data["tls.key"]).digest("hex").slice(0, 16) };
 }
 
 export function buildRoutes(input: RoutesInput): RouteTable {
