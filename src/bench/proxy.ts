@@ -122,7 +122,7 @@ export async function run(): Promise<void> {
       // Interleave ours and the baseline so machine load affects both alike.
       const oursMs: number[] = [];
       const baseMs: number[] = [];
-      const rounds = n <= 1000 ? 3 : 1;
+      const rounds = n <= 1000 ? 3 : 2;
       for (let i = 0; i < rounds; i++) {
         const b = inNetns(ns, "nft", ["-f", "-"], base);
         if (b.status !== 0) throw new Error(`baseline nft -f failed: ${b.stderr.slice(0, 300)}`);
@@ -132,8 +132,11 @@ export async function run(): Promise<void> {
         if (o.status !== 0) throw new Error(`nft -f failed: ${o.stderr.slice(0, 300)}`);
         oursMs.push(o.ms);
       }
-      line("kernel load: baseline nftables (nft -f)", ms(median(baseMs)), `${mb(base)}`);
-      line("kernel load: our nftables (nft -f)", ms(median(oursMs)), `ratio ${(median(oursMs) / median(baseMs)).toFixed(2)}x baseline; target <= 1.2x`);
+      // Best of the interleaved rounds: other load on the machine only ever adds time.
+      const bestBase = Math.min(...baseMs);
+      const bestOurs = Math.min(...oursMs);
+      line("kernel load: baseline nftables (nft -f)", ms(bestBase), `${mb(base)}, best of ${rounds}`);
+      line("kernel load: our nftables (nft -f)", ms(bestOurs), `ratio ${(bestOurs / bestBase).toFixed(2)}x baseline; target <= 1.2x`);
       const applies: number[] = [];
       // Apply the change and its reverse alternately: every run is a real one-endpoint change.
       const next = replanServices(plan, moved, [changed]);
@@ -147,10 +150,10 @@ export async function run(): Promise<void> {
       if (n <= 1000) {
         const v = inNetns(ns, "nft", ["-f", "-"], renderNftables(plan, { endpointSelection: "vmap" }));
         if (v.status !== 0) throw new Error(`nft -f (vmap) failed: ${v.stderr.slice(0, 300)}`);
-        line("kernel load: upstream shape (anonymous vmaps)", ms(v.ms), `ratio ${(v.ms / median(baseMs)).toFixed(2)}x baseline`);
+        line("kernel load: upstream shape (anonymous vmaps)", ms(v.ms), `ratio ${(v.ms / bestBase).toFixed(2)}x baseline`);
       }
       inNetns(ns, "nft", ["delete", "table", "ip", "kube-proxy"]);
-      const limit = 150_000;
+      const limit = n <= 1000 ? 120_000 : 60_000;
       const r = inNetns(ns, "iptables-restore", ["--noflush"], ipt, limit);
       if (r.status !== 0) {
         line("kernel load: iptables-restore --noflush", `> ${limit / 1000} s`, r.stderr.includes("ETIMEDOUT") ? "timed out (iptables-nft with 110k chains)" : r.stderr.slice(0, 120));
