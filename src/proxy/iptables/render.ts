@@ -28,6 +28,8 @@ export interface IptablesRenderOptions {
 
 class Table {
   readonly chains = new Map<string, string[]>();
+  /** Whole chains given as text (the 100,000s of KUBE-SEP chains): no per-chain array or map entry. */
+  readonly blocks: { name: string; text: string }[] = [];
   declare(name: string): string[] {
     let r = this.chains.get(name);
     if (!r) this.chains.set(name, (r = []));
@@ -38,6 +40,9 @@ class Table {
     if (!r) this.chains.set(chain, (r = []));
     r.push(`-A ${chain} ${rule}`);
   }
+  addBlock(name: string, text: string): void {
+    this.blocks.push({ name, text });
+  }
 }
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
@@ -46,19 +51,26 @@ class Discard extends Table {
     return [];
   }
   override add(): void {}
+  override addBlock(): void {}
 }
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function writeTable(name: string, t: Table, extra: string[] = []): string {
   // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first).
-  const rest = [...t.chains.keys()].filter((c) => c !== "KUBE-NODEPORTS" && c !== "KUBE-SERVICES").sort();
-  const kube = rest.filter((c) => c.startsWith("KUBE-"));
-  const other = rest.filter((c) => !c.startsWith("KUBE-"));
-  const names = [...["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)), ...kube, ...other];
-  const out: string[] = [`*${name}`];
-  for (const c of names) out.push(`:${c} - [0:0]`);
-  for (const c of names) for (const r of t.chains.get(c)!) out.push(r);
-  out.push(...extra, "COMMIT");
-  return out.join("\n") + "\n";
+  const all: { name: string; text: string }[] = [...t.blocks];
+  for (const [c, rules] of t.chains) if (c !== "KUBE-NODEPORTS" && c !== "KUBE-SERVICES") all.push({ name: c, text: rules.length ? rules.join("\n") + "\n" : "" });
+  all.sort(byName);
+  const kube = all.filter((c) => c.name.startsWith("KUBE-"));
+  const other = all.filter((c) => !c.name.startsWith("KUBE-"));
+  const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => ({ name: c, text: t.chains.get(c)!.map((r) => r + "\n").join("") }));
+  const ordered = [...top, ...kube, ...other];
+  const out: string[] = [`*${name}\n`];
+  for (const c of ordered) out.push(`:${c.name} - [0:0]\n`);
+  for (const c of ordered) out.push(c.text);
+  for (const l of extra) out.push(l + "\n");
+  out.push("COMMIT\n");
+  return out.join("");
 }
 
 /** Whether localhost NodePorts apply (kube-proxy turns them off when nodePortAddresses exclude 127.0.0.1). */
@@ -266,13 +278,12 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
     writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, x.cc, sepNames);
   }
   if (svcNat === x.skipped) return;
+  const c = x.cc(spn);
+  const affinity = sp.sessionAffinity === "ClientIP";
   for (const ep of sp.reachableEndpoints) {
     const sep = sepNames.get(ep)!;
-    svcNat.declare(sep);
-    const c = x.cc(spn);
-    svcNat.add(sep, `${c}-s ${ep.ip} -j KUBE-MARK-MASQ`);
-    const recent = sp.sessionAffinity === "ClientIP" ? `-m recent --name ${sep} --set ` : "";
-    svcNat.add(sep, `${c}${recent}${m} -j DNAT --to-destination ${ep.endpoint}`);
+    const recent = affinity ? `-m recent --name ${sep} --set ` : "";
+    svcNat.addBlock(sep, `-A ${sep} ${c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${sep} ${c}${recent}${m} -j DNAT --to-destination ${ep.endpoint}\n`);
   }
 }
 
