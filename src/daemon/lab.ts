@@ -292,7 +292,11 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       log(`switching proxy mode to ${mode}`);
       record.proxyMode = mode;
       void writeJsonAtomic(`${stateDir}/lab.json`, record);
-      for (const p of proxies) void p.setMode(mode).catch((e: Error) => log(`proxy mode switch: ${e.message}`));
+      const t = performance.now();
+      void Promise.all(proxies.map((p) => p.setMode(mode).catch((e: Error) => log(`proxy mode switch: ${e.message}`)))).then(() => {
+        log(`proxy mode ${mode} on every node in ${Math.round(performance.now() - t)} ms`);
+        return writeJsonAtomic(`${stateDir}/status.json`, status());
+      });
     }
   };
   const unsubConfig = caches.configMaps.subscribe(onConfig);
