@@ -6,6 +6,7 @@ import type { ConfigMap, EndpointSlice, Endpoints, KubeObject, Node, Pod, Secret
 import { isStatusError } from "../api/status.js";
 import { Registry } from "../apiserver/registry.js";
 import { startApiServer, type ApiServer } from "../apiserver/server.js";
+import { strategicMergePatch } from "../apiserver/strategic-merge.js";
 import type { ClusterSettings } from "../cluster/settings.js";
 import { clusterDNSIP } from "../cluster/settings.js";
 import { startControllers, type RunningControllers } from "../controllers/manager.js";
@@ -79,20 +80,30 @@ export async function applyObjects(client: Registry, objects: KubeObject[]): Pro
   const errors: string[] = [];
   const sorted = [...objects].map((o, i) => [o, i] as const).sort((a, b) => applyOrder(a[0]) - applyOrder(b[0]) || a[1] - b[1]);
   for (const [o] of sorted) {
+    const name = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
     try {
-      await client.create(o);
+      // Existing objects first: creating a Service whose fixed ClusterIP/NodePort it already holds fails with 422, as upstream.
+      const cur = await client.get({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name! }).catch((e: unknown) => {
+        if (isStatusError(e) && e.status.reason === "NotFound") return undefined;
+        throw e;
+      });
+      if (!cur) {
+        await client.create(o);
+        continue;
+      }
+      // Like `kubectl apply` onto what exists: a strategic merge keeps what the cluster filled in (ClusterIPs, nodeName, ...).
+      const merged = strategicMergePatch(o.kind, cur as never, o as never) as unknown as KubeObject;
+      if (canonical(merged) !== canonical(cur)) await client.update(merged);
     } catch (e) {
-      if (isStatusError(e) && e.status.reason === "AlreadyExists") {
-        try {
-          const cur = await client.get({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name! });
-          await client.update({ ...o, metadata: { ...o.metadata, resourceVersion: cur.metadata.resourceVersion } });
-        } catch (e2) {
-          errors.push(`${o.kind} ${o.metadata.name}: ${(e2 as Error).message}`);
-        }
-      } else errors.push(`${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}: ${(e as Error).message}`);
+      errors.push(`${name}: ${(e as Error).message}`);
     }
   }
   return errors;
+}
+
+/** JSON with sorted keys: equality that ignores key order. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 }
 
 function nodeObject(plan: LabPlan, i: number): Node {

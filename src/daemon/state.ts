@@ -1,6 +1,7 @@
 // Where a lab keeps its files, and the small JSON records the daemon and the CLI share.
 import { readFile, writeFile, rename } from "node:fs/promises";
 import { homedir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PodNetworkMode, ProxyMode } from "../lab/address-plan.js";
 import type { ClusterSettings } from "../cluster/settings.js";
@@ -35,9 +36,12 @@ export interface LabStatus {
   updated: string;
 }
 
+let tmpCounter = 0;
 export async function writeJsonAtomic(path: string, v: unknown): Promise<void> {
-  await writeFile(`${path}.tmp`, JSON.stringify(v, null, 2) + "\n", { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  // A unique temporary name: two writers of the same file must not rename each other's file away.
+  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
+  await writeFile(tmp, JSON.stringify(v, null, 2) + "\n", { mode: 0o600 });
+  await rename(tmp, path);
 }
 
 export async function readJson<T>(path: string): Promise<T | undefined> {
@@ -52,8 +56,14 @@ export function pidAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed daemon whose parent has not reaped it yet is a zombie: gone for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }

@@ -231,3 +231,40 @@ for (const [podNetwork, proxyMode] of [
     assert.equal((await probe.curl("egress-client", `http://${lab.plan.external.webIP}/`)).client, lab.plan.fabric.publicIP);
   });
 }
+
+test("e2e CLI: up --detach, kill -9 the daemon, up adopts the lab, down removes everything", { skip, timeout: 120_000 }, async (t) => {
+  const name = uniqueLabName("cli");
+  const home = await mkdtemp(`${tmpdir()}/nlt-home-`);
+  const env = { ...process.env, NETLAB_HOME: home } as Record<string, string>;
+  const cli = new URL("../cli/main.js", import.meta.url).pathname;
+  t.after(async () => {
+    await run([process.execPath, cli, "down", "--name", name], env, 30_000);
+    await removeLab(systemRunner, name, `${home}/${name}`);
+    await rm(home, { recursive: true, force: true });
+  });
+  const before = await snapshotRootNamespace(systemRunner);
+  const up1 = await run([process.execPath, cli, "up", "-f", SEED, "--name", name, "--detach", "--pod-network", "routed"], env, 90_000);
+  assert.equal(up1.code, 0, up1.stderr);
+  assert.match(up1.stdout, new RegExp(`lab "${name}" ready in`));
+  const st = JSON.parse((await run([process.execPath, cli, "status", "--name", name, "-o", "json"], env)).stdout) as { pid: number; pods: { ready: boolean; ip: string; name: string }[] };
+  assert.ok(st.pods.length >= 20 && st.pods.every((p) => p.ready));
+  process.kill(st.pid, "SIGKILL");
+  await new Promise((r) => setTimeout(r, 200));
+  // The Pods' namespaces survive the daemon; a new daemon adopts them (same Pod IPs).
+  const up2 = await run([process.execPath, cli, "up", "-f", SEED, "--name", name, "--detach", "--pod-network", "routed"], env, 90_000);
+  assert.equal(up2.code, 0, up2.stderr);
+  const st2 = JSON.parse((await run([process.execPath, cli, "status", "--name", name, "-o", "json"], env)).stdout) as typeof st;
+  assert.notEqual(st2.pid, st.pid);
+  const ips = (s: typeof st) => Object.fromEntries(s.pods.map((p) => [p.name, p.ip]));
+  assert.deepEqual(ips(st2), ips(st));
+  const ex = await run([process.execPath, cli, "exec", "--name", name, "egress-client", "--", "curl", "-sS", "--max-time", "3", "http://my-service/"], env);
+  assert.equal(ex.code, 0, ex.stderr);
+  assert.ok(JSON.parse(ex.stdout).pod);
+  process.kill(st2.pid, "SIGKILL");
+  await new Promise((r) => setTimeout(r, 200));
+  const down = await run([process.execPath, cli, "down", "--name", name], env, 30_000);
+  assert.equal(down.code, 0, down.stderr);
+  assert.deepEqual(await listLabNamespaces(systemRunner, `nl-${name}-`), []);
+  assert.ok(!existsSync(`${home}/${name}`));
+  assert.equal(await snapshotRootNamespace(systemRunner), before);
+});
