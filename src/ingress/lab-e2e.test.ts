@@ -4,12 +4,12 @@
 // servers, which echo the Host and path they received. Never sent from the root namespace.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Deployment, Event, Ingress, KubeObject, Service } from "../api/types.js";
+import type { Deployment, Event, Ingress, KubeObject, Secret, Service } from "../api/types.js";
 import { loadManifestPaths } from "../api/decode.js";
 import { DEFAULT_SETTINGS } from "../cluster/settings.js";
 import { startLab, podNetnsName, type RunningLab } from "../daemon/lab.js";
@@ -220,4 +220,33 @@ test("lab: no request fails while Ingresses are created and deleted under load; 
   for (let i = 0; i < 30; i++) seen.add((await ask("foo.bar.com", "/foo")).pod ?? "");
   assert.equal(seen.size, 3, [...seen].join(" "));
   assert.deepEqual(targets.map((t) => t.reloads), reloads);
+});
+
+test("lab: TLS with SNI from a kubernetes.io/tls Secret through the LoadBalancer, HTTP redirected", { skip }, async () => {
+  const dir = join(stateDir, "tls");
+  await mkdir(dir, { recursive: true });
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=secure.example", "-addext", "subjectAltName=DNS:secure.example", "-keyout", `${dir}/k.pem`, "-out", `${dir}/c.pem`], { stdio: "ignore" });
+  const crt = await readFile(`${dir}/c.pem`);
+  const key = await readFile(`${dir}/k.pem`);
+  await lab!.registry.create<Secret>({ apiVersion: "v1", kind: "Secret", metadata: { name: "secure-tls", namespace: "default" }, type: "kubernetes.io/tls", data: { "tls.crt": crt.toString("base64"), "tls.key": key.toString("base64") } });
+  await lab!.registry.create(ingress("secure", [{ host: "secure.example", paths: [{ path: "/", pathType: "Prefix", service: "service2", port: 80 }] }], { tls: [{ hosts: ["secure.example"], secretName: "secure-tls" }] }));
+  const curl = (args: string[]) =>
+    new Promise<string>((resolve) => {
+      const child = spawn("ip", ["netns", "exec", lab!.plan.external.netns, "curl", "-s", "--max-time", "3", ...args], { stdio: ["ignore", "pipe", "ignore"] });
+      let o = "";
+      child.stdout.on("data", (d) => (o += d));
+      child.on("close", () => resolve(o));
+    });
+  try {
+    const https = ["--resolve", `secure.example:443:${lbIP}`, "--cacert", `${dir}/c.pem`, "https://secure.example/x"];
+    await until("HTTPS for secure.example", async () => (await curl(https)).startsWith("{"));
+    const body = JSON.parse(await curl(https)) as { pod: string; headers: Record<string, string> };
+    assert.equal(workload(body.pod), "service2");
+    assert.equal(body.headers["x-forwarded-proto"], "https");
+    const redirect = await curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: secure.example", `http://${lbIP}/x?y=1`]);
+    assert.equal(redirect, "308 https://secure.example/x?y=1");
+  } finally {
+    await lab!.registry.delete({ kind: "Ingress", namespace: "default", name: "secure" });
+    await lab!.registry.delete({ kind: "Secret", namespace: "default", name: "secure-tls" });
+  }
 });
