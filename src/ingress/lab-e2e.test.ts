@@ -250,3 +250,15 @@ test("lab: TLS with SNI from a kubernetes.io/tls Secret through the LoadBalancer
     await lab!.registry.delete({ kind: "Secret", namespace: "default", name: "secure-tls" });
   }
 });
+
+test("lab: the docs' host wildcard table through the controller", { skip }, async () => {
+  await lab!.registry.create(ingress("wild", [{ host: "*.wild.test", paths: [{ path: "/", pathType: "Prefix", service: "service2", port: 80 }] }]));
+  try {
+    await until("the wildcard route", async () => workload((await ask("bar.wild.test", "/")).pod) === "service2");
+    assert.equal((await ask("baz.bar.wild.test", "/")).status, 404, "two labels");
+    assert.equal((await ask("wild.test", "/")).status, 404, "no label");
+    assert.equal(workload((await ask("BAR.Wild.test", "/")).pod), "service2", "case-insensitive");
+  } finally {
+    await lab!.registry.delete({ kind: "Ingress", namespace: "default", name: "wild" });
+  }
+});
