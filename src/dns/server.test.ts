@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import dnsPacket, { type Answer as RR, type DecodedPacket } from "dns-packet";
 import type { KubeList, KubeObject, WatchEvent } from "../api/types.js";
 import type { Client, Watch, WatchHandler } from "../client/client.js";
-import { startDnsServer, type DnsServer } from "./server.js";
+import { cacheKey, startDnsServer, type DnsServer } from "./server.js";
 import { corednsCluster, service, slice } from "./fixtures.test-util.js";
 
 function query(name: string, type: string, opts: { id?: number; edns?: number; rd?: boolean } = {}): Buffer {
@@ -94,6 +94,27 @@ test("UDP and TCP answers, case kept, ID patched from the cache, EDNS echoed", a
     assert.equal(nx.authorities?.[0].type, "SOA");
     const refused = decode(await udpAsk(port, query("example.com", "A")));
     assert.equal(refused.rcode, "REFUSED");
+  });
+});
+
+test("EDNS options (cookies) do not defeat the response cache; the DO bit and size do count", async () => {
+  const withCookie = (cookie: string, size = 1232, flags = 0) =>
+    dnsPacket.encode({
+      type: "query",
+      id: 7,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name: "svc1.testns.svc.cluster.local", type: "A" }],
+      additionals: [{ type: "OPT", name: ".", udpPayloadSize: size, flags, options: [{ code: 10, data: Buffer.from(cookie, "hex") }] } as unknown as RR],
+    });
+  assert.equal(cacheKey(withCookie("0102030405060708")), cacheKey(withCookie("a1a2a3a4a5a6a7a8")));
+  assert.notEqual(cacheKey(withCookie("0102030405060708")), cacheKey(withCookie("0102030405060708", 4096)));
+  assert.notEqual(cacheKey(withCookie("0102030405060708")), cacheKey(withCookie("0102030405060708", 1232, dnsPacket.DNSSEC_OK)));
+  await withServer({ objects: corednsCluster() }, async (s, port) => {
+    decode(await udpAsk(port, withCookie("0102030405060708")));
+    const hits = s.stats.cacheHits;
+    const b = decode(await udpAsk(port, withCookie("1112131415161718")));
+    assert.equal(s.stats.cacheHits, hits + 1);
+    assert.deepEqual(data(b), ['svc1.testns.svc.cluster.local A "10.0.0.1"']);
   });
 });
 

@@ -139,7 +139,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return null;
     }
     refresh();
-    const hit = (overTcp ? tcpCache : udpCache).get(msg.toString("latin1", 2));
+    const hit = (overTcp ? tcpCache : udpCache).get(cacheKey(msg));
     if (!hit) return undefined;
     stats.cacheHits++;
     const out = Buffer.allocUnsafe(hit.length);
@@ -208,7 +208,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     if (cacheable && out) {
       const cache = overTcp ? tcpCache : udpCache;
       if (cache.size >= MAX_CACHE) cache.clear();
-      cache.set(msg.toString("latin1", 2), out);
+      cache.set(cacheKey(msg), out);
     }
     return out;
   }
@@ -337,6 +337,26 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       ]);
     },
   };
+}
+
+/**
+ * The response-cache key: the query after its ID. EDNS options (a client cookie differs on every
+ * query from dig and some resolvers) are left out; the answer does not depend on them.
+ */
+export function cacheKey(msg: Buffer): string {
+  if (msg.length > 12 && msg.readUInt32BE(4) === 0x00010000 && msg.readUInt32BE(8) === 0x00000001) {
+    let o = 12;
+    while (o < msg.length) {
+      const l = msg[o];
+      if (l === 0) break;
+      if (l & 0xc0) return msg.toString("latin1", 2);
+      o += l + 1;
+    }
+    o += 5; // the root label, qtype, qclass
+    // OPT: root name, type 41, class (UDP size), TTL (extended rcode, version, DO); then RDLEN and options.
+    if (o + 11 <= msg.length && msg[o] === 0 && msg.readUInt16BE(o + 1) === 41) return msg.toString("latin1", 2, o + 9);
+  }
+  return msg.toString("latin1", 2);
 }
 
 function upstreamToAnswer(u: UpstreamAnswer): DnsAnswer {
