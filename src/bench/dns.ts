@@ -7,9 +7,9 @@
 // server runs alone on its core.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import dnsPacket from "dns-packet";
 import type { EndpointSlice, KubeList, KubeObject, Pod, Service, WatchEvent } from "../api/types.js";
@@ -204,31 +204,33 @@ interface PerfResult {
   rcodes: string;
 }
 
+let perfRun = 0;
+
 function dnsperf(port: number, file: string, pin: string | null, extra: string[], verbose: boolean): Promise<PerfResult> {
   const args = ["-s", "127.0.0.1", "-p", String(port), "-d", file, "-c", "4", "-q", "256", "-t", "2", ...extra, ...(verbose ? ["-v"] : [])];
   const [cmd, a] = pin ? ["taskset", ["-c", pin, "dnsperf", ...args]] : ["dnsperf", args];
+  // Output goes to a file: with -v (a line per query) a pipe to this process could stall dnsperf.
+  const outPath = join(dirname(file), `dnsperf-${perfRun++}.out`);
+  const fd = openSync(outPath, "w");
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, a, { stdio: ["ignore", "pipe", "pipe"] });
-    const lat: number[] = [];
-    let text = "";
-    let partial = "";
-    p.stdout.on("data", (d: Buffer) => {
-      const s = partial + d.toString();
-      const lines = s.split("\n");
-      partial = lines.pop() ?? "";
-      for (const l of lines) {
+    const p = spawn(cmd, a, { stdio: ["ignore", fd, "pipe"] });
+    closeSync(fd);
+    let err = "";
+    p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    p.on("error", reject);
+    p.on("exit", (code) => {
+      const out = readFileSync(outPath, "utf8");
+      rmSync(outPath, { force: true });
+      if (code !== 0) return reject(new Error(`dnsperf exited ${code}: ${err.trim()}`));
+      const lat: number[] = [];
+      let text = "";
+      for (const l of out.split("\n")) {
         // -v: "> NOERROR name type 0.000123"
         if (verbose && l.startsWith("> ")) {
           const v = Number(l.slice(l.lastIndexOf(" ") + 1));
           if (Number.isFinite(v)) lat.push(v * 1000);
         } else text += l + "\n";
       }
-    });
-    let err = "";
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.on("error", reject);
-    p.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`dnsperf exited ${code}: ${err.trim()}`));
       const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
       lat.sort((x, y) => x - y);
       resolve({
