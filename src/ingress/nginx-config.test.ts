@@ -48,22 +48,24 @@ test("Prefix by element: `= /p` + `/p/`; Exact `= /p`; 404 fallback", async () =
     "listen 80;",
     "server_name foo.bar.com;",
     'location = "/foo" {',
-    "proxy_pass http://10.96.0.12:8080;",
+    "proxy_pass http://svc-default_s2-8080;",
     "}",
     'location "/foo/" {',
-    "proxy_pass http://10.96.0.11:80;",
+    "proxy_pass http://svc-default_s1-80;",
     "}",
     'location = "/bar" {',
-    "proxy_pass http://10.96.0.12:8080;",
+    "proxy_pass http://svc-default_s2-8080;",
     "}",
     'location "/bar/" {',
-    "proxy_pass http://10.96.0.12:8080;",
+    "proxy_pass http://svc-default_s2-8080;",
     "}",
     "location / {",
     "return 404;",
     "}",
   ].join("\n"));
   assert.equal(serverBlock(text, "_"), ["listen 80 default_server;", "server_name _;", "location / {", "return 404;", "}"].join("\n"));
+  // Each Service port is an upstream of its ClusterIP, listed twice: one retry through the proxy.
+  assert.match(text, /upstream svc-default_s1-80 \{\n    server 10\.96\.0\.11:80 max_fails=0;\n    server 10\.96\.0\.11:80 max_fails=0;\n  \}/);
   if (!skip) await nginxAccepts(text);
 });
 
@@ -83,13 +85,13 @@ test("a server with a regex route renders all its Prefix routes as anchored rege
     "server_name h.example;",
     'location ~ "^/api/v[0-9]+/(.*)" {',
     'rewrite "^/api/v[0-9]+/(.*)" "/$1" break;',
-    "proxy_pass http://10.96.0.12:8080;",
+    "proxy_pass http://svc-default_s2-8080;",
     "}",
     'location ~ "^/a\\\\.b(/|$)" {',
-    "proxy_pass http://10.96.0.11:80;",
+    "proxy_pass http://svc-default_s1-80;",
     "}",
     "location / {",
-    "proxy_pass http://10.96.0.11:80;",
+    "proxy_pass http://svc-default_s1-80;",
     "}",
   ].join("\n"));
   if (!skip) await nginxAccepts(text);
@@ -107,7 +109,7 @@ test("headless Services get an upstream of their endpoints", async () => {
   };
   const t = buildRoutes({ ingresses: [ingress("h", [{ paths: [{ path: "/", pathType: "Prefix", service: "h", port: 80 }] }])], services: [service("h", "None", [{ port: 80 }])], endpointSlices: [slice] });
   const text = renderNginxConfig(t, { prefix: "/PREFIX" });
-  assert.match(text, /upstream ep-default_h-80 \{\n    server 10\.244\.1\.2:8080;\n    server 10\.244\.2\.2:8080;\n  \}/);
+  assert.match(text, /upstream ep-default_h-80 \{\n    server 10\.244\.1\.2:8080 max_fails=0;\n    server 10\.244\.2\.2:8080 max_fails=0;\n  \}/);
   assert.match(text, /proxy_pass http:\/\/ep-default_h-80;/);
   if (!skip) await nginxAccepts(text);
 });
@@ -154,12 +156,12 @@ test("location options: backend-protocol HTTPS, timeouts, body size; default bac
     'rewrite "^" "/y" break;',
     "proxy_read_timeout 90s;",
     "client_max_body_size 0;",
-    "proxy_pass https://10.96.0.11:80;",
+    "proxy_pass https://svc-default_s1-80;",
     "}",
     "location / {",
     "proxy_read_timeout 90s;",
     "client_max_body_size 0;",
-    "proxy_pass https://10.96.0.12:8080;",
+    "proxy_pass https://svc-default_s2-8080;",
     "}",
   ].join("\n"));
   if (!skip) await nginxAccepts(text);

@@ -8,7 +8,8 @@
 // - A server with use-regex routes renders its Prefix routes as `location ~ "^/p(/|$)"` too and
 //   lists every regex location in the route table's precedence order (nginx takes the first
 //   regex that matches), so longest-first holds across both kinds.
-// Backends are the Service's ClusterIP:port: endpoints can change without a reload.
+// Backends are the Service's ClusterIP:port: endpoints can change without a reload. A failed
+// connection (an endpoint leaving) is retried once through the Service (idempotent requests only).
 import { createHash } from "node:crypto";
 import type { LocationOptions } from "./annotations.js";
 import { routeMatches } from "./match.js";
@@ -50,8 +51,10 @@ export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, (c) => `\\${c}`);
 }
 
-function upstreamName(b: Extract<Backend, { type: "endpoints" }>): string {
-  return `ep-${b.service.replace(/[^A-Za-z0-9_-]/g, "_")}-${b.port}`;
+type UpstreamBackend = Extract<Backend, { type: "endpoints" | "service" }>;
+
+function upstreamName(b: UpstreamBackend): string {
+  return `${b.type === "service" ? "svc" : "ep"}-${b.service.replace(/[^A-Za-z0-9_-]/g, "_")}-${b.port}`;
 }
 
 function serverNameOf(s: Server): string {
@@ -79,8 +82,7 @@ function locationBody(lines: string[], ind: string, backend: Backend, opts: Loca
   if (opts.proxyReadTimeout !== undefined) lines.push(`${ind}proxy_read_timeout ${opts.proxyReadTimeout}s;`);
   if (opts.proxyBodySize !== undefined) lines.push(`${ind}client_max_body_size ${opts.proxyBodySize};`);
   const scheme = opts.backendProtocol === "HTTPS" ? "https" : "http";
-  const target = backend.type === "service" ? backend.address : upstreamName(backend);
-  lines.push(`${ind}proxy_pass ${scheme}://${target};`);
+  lines.push(`${ind}proxy_pass ${scheme}://${upstreamName(backend)};`);
 }
 
 function rewriteFor(r: Route): string | undefined {
@@ -158,11 +160,11 @@ function renderServer(s: Server, o: Required<Pick<NginxRenderOptions, "httpPort"
   return lines;
 }
 
-function collectUpstreams(table: RouteTable): Extract<Backend, { type: "endpoints" }>[] {
-  const seen = new Map<string, Extract<Backend, { type: "endpoints" }>>();
+function collectUpstreams(table: RouteTable): UpstreamBackend[] {
+  const seen = new Map<string, UpstreamBackend>();
   for (const s of table.servers) {
     for (const b of [...s.routes.map((r) => r.backend), s.fallback.backend]) {
-      if (b.type === "endpoints" && !seen.has(upstreamName(b))) seen.set(upstreamName(b), b);
+      if (b.type !== "none" && !seen.has(upstreamName(b))) seen.set(upstreamName(b), b);
     }
   }
   return [...seen.values()].sort((a, b) => (upstreamName(a) < upstreamName(b) ? -1 : 1));
@@ -182,9 +184,23 @@ export function renderNginxConfig(table: RouteTable, opts: NginxRenderOptions): 
 
   const http: string[] = [];
   for (const u of collectUpstreams(table)) {
-    http.push(`  # ${u.service} port ${u.port} (headless: its ready endpoints)`, `  upstream ${upstreamName(u)} {`);
-    for (const a of u.addresses) http.push(`    server ${a};`);
-    http.push("  }", "");
+    if (u.type === "service") {
+      // The Service address twice: when a connection fails (an endpoint going away before the
+      // proxy dropped it), nginx tries the next entry, and the node's proxy picks an endpoint
+      // afresh. max_fails=0: a failure never marks the Service itself unavailable.
+      http.push(
+        `  # ${u.service} port ${u.port}: its ClusterIP (the node's proxy balances; endpoint changes need no reload)`,
+        `  upstream ${upstreamName(u)} {`,
+        `    server ${u.address} max_fails=0;`,
+        `    server ${u.address} max_fails=0;`,
+        "  }",
+        "",
+      );
+    } else {
+      http.push(`  # ${u.service} port ${u.port} (headless: its ready endpoints)`, `  upstream ${upstreamName(u)} {`);
+      for (const a of u.addresses) http.push(`    server ${a} max_fails=0;`);
+      http.push("  }", "");
+    }
   }
   for (const s of table.servers) http.push(...renderServer(s, o, certDir), "");
   if (anyTLS) {
@@ -240,6 +256,8 @@ export function renderNginxConfig(table: RouteTable, opts: NginxRenderOptions): 
     "  proxy_set_header X-Forwarded-Host $host;",
     "  proxy_set_header X-Forwarded-Port $server_port;",
     "  proxy_connect_timeout 5s;",
+    "  proxy_next_upstream error timeout;",
+    "  proxy_next_upstream_tries 2;",
     "",
   ];
   return [...head, ...http, "}", ""].join("\n");

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import type { Secret } from "../api/types.js";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -80,4 +81,30 @@ test("NginxInstance: writes kubernetes.io/tls Secrets for the routes and serves 
   assert.equal(res.action, "reloaded");
   assert.equal((await get(sp, "web.example", "/", { https: true, ca: c2.crt })).status, 200);
   await assert.rejects(get(sp, "web.example", "/", { https: true, ca: c1.crt }));
+});
+
+test("a connection that fails (an endpoint going away) is retried once through the Service address", { skip }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "nlt-inginst-retry-"));
+  // Every other connection is reset before any answer, as a Pod that just went away.
+  let n = 0;
+  const flaky = createServer((req, res) => res.end("ok"));
+  flaky.on("connection", (sock) => {
+    if (n++ % 2 === 0) sock.destroy();
+  });
+  await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
+  const bport = (flaky.address() as { port: number }).port;
+  const port = await freePort();
+  const inst = new NginxInstance({ name: "retry", prefix: dir, listen: "127.0.0.1", httpPort: port, httpsPort: await freePort() });
+  t.after(async () => {
+    await inst.stop();
+    flaky.closeAllConnections();
+    await new Promise((r) => flaky.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+  const services = [{ apiVersion: "v1", kind: "Service" as const, metadata: { name: "flaky", namespace: "default" }, spec: { clusterIP: "127.0.0.1", ports: [{ port: bport, protocol: "TCP" as const }] } }];
+  await inst.sync(buildRoutes({ ingresses: [ingress("f", [{ paths: [{ path: "/", pathType: "Prefix", service: "flaky", port: bport }] }])], services }), new Map());
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push((await get(port, "h", `/${i}`)).status);
+  assert.deepEqual(statuses, Array(20).fill(200));
+  assert.ok(n >= 30, `backend saw ${n} connections: the failed ones were retried`);
 });
