@@ -12,7 +12,7 @@ import type { LabPlan, NodePlan } from "../lab/address-plan.js";
 import { podNetnsName } from "../lab/address-plan.js";
 import { CNI_PLUGIN_DIRS, loopbackConfList, podNetworkConfList } from "../lab/cni-config.js";
 import { mustRun, type Runner } from "../lab/exec.js";
-import { cniAdd, cniDel, resultIPv4, type CniResult, type CniRuntimeConf } from "./cni.js";
+import { cniAdd, cniDel, resultIPv4, type CniConfList, type CniResult, type CniRuntimeConf } from "./cni.js";
 import { containerEnv } from "./env.js";
 import { startReadinessProber } from "./probes.js";
 import { containerArgv, findProgram, runProgram, type RunningProgram } from "./programs.js";
@@ -61,7 +61,19 @@ interface PodRuntime {
   ready: boolean;
   startTime: string;
   cniResult?: CniResult;
+  confList?: CniConfList;
   env: Record<string, { name: string; value: string }[]>;
+}
+
+interface CniCache {
+  uid?: string;
+  netns: string;
+  result: CniResult;
+  confList: CniConfList;
+}
+
+function hasHostPorts(pod: Pod): boolean {
+  return pod.spec.containers.some((c) => c.ports?.some((p) => p.hostPort));
 }
 
 /** Files the agent keeps per Pod (also read by `netlab exec`). */
@@ -165,8 +177,8 @@ export class NodeAgent {
     return { runner: this.o.runner, pluginDirs: CNI_PLUGIN_DIRS, execNetns: this.o.node.netns };
   }
 
-  private confList() {
-    return podNetworkConfList(this.o.lab, this.o.node, `${this.o.stateDir}/ipam/${this.o.node.name}`);
+  private confList(withPortMap = true) {
+    return podNetworkConfList(this.o.lab, this.o.node, `${this.o.stateDir}/ipam/${this.o.node.name}`, withPortMap);
   }
 
   private runtimeConf(pod: Pod, netns: string, ifName = "eth0"): CniRuntimeConf {
@@ -204,25 +216,29 @@ export class NodeAgent {
     const netns = hostNetwork ? this.o.node.netns : podNetnsName(this.o.lab.lab, ns, name);
     let podIP = this.o.node.ip;
     let cniResult: CniResult | undefined;
+    let confList: CniConfList | undefined;
     if (!hostNetwork) {
-      const cached = await readFile(`${dir}/cni-result.json`, "utf8").then((t) => JSON.parse(t) as { uid: string; result: CniResult }, () => undefined);
+      const cached = await readFile(`${dir}/cni-result.json`, "utf8").then((t) => JSON.parse(t) as CniCache, () => undefined);
       const exists = await readFile(`/run/netns/${netns}`).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT");
       if (cached && cached.uid === pod.metadata.uid && exists) {
         cniResult = cached.result; // adopted from an earlier daemon
+        confList = cached.confList;
       } else {
-        if (exists) await this.removeSandbox(pod, netns, cached?.result);
+        if (exists) await this.removeSandbox(pod, netns, cached?.result, cached?.confList);
         await mustRun(this.o.runner, "ip", ["netns", "add", netns]);
-        const inv = this.cniInvocation();
-        await cniAdd(inv, loopbackConfList(), this.runtimeConf(pod, netns, "lo"));
-        cniResult = await cniAdd(inv, this.confList(), this.runtimeConf(pod, netns));
-        await writeFile(`${dir}/cni-result.json`, JSON.stringify({ uid: pod.metadata.uid, netns, result: cniResult }));
+        // loopback only touches the Pod's namespace: it need not run inside the node's.
+        await cniAdd({ ...this.cniInvocation(), execNetns: undefined }, loopbackConfList(), this.runtimeConf(pod, netns, "lo"));
+        confList = this.confList(hasHostPorts(pod));
+        cniResult = await cniAdd(this.cniInvocation(), confList, this.runtimeConf(pod, netns));
+        // Like libcni's cache: DEL later gets the same config and the ADD result.
+        await writeFile(`${dir}/cni-result.json`, JSON.stringify({ uid: pod.metadata.uid, netns, result: cniResult, confList } satisfies CniCache));
       }
       mark("cni");
       const ip = resultIPv4(cniResult);
       if (!ip) throw new Error(`CNI result for ${key} has no IPv4 address`);
       podIP = ip;
     }
-    const rt: PodRuntime = { uid: pod.metadata.uid ?? "", netns, ownNetns: !hostNetwork, podIP, closers: [], programs: [], probers: [], ready: false, startTime: now(), cniResult, env: {} };
+    const rt: PodRuntime = { uid: pod.metadata.uid ?? "", netns, ownNetns: !hostNetwork, podIP, closers: [], programs: [], probers: [], ready: false, startTime: now(), cniResult, confList, env: {} };
     this.runtimes.set(key, rt);
 
     // resolv.conf and environment, as the kubelet computes them when the container starts.
@@ -367,15 +383,15 @@ export class NodeAgent {
     const dir = podStateDir(this.o.stateDir, ns, name);
     if (rt?.ownNetns) {
       const pod = { metadata: { namespace: ns, name, uid: rt.uid }, spec: { containers: [] } } as unknown as Pod;
-      await this.removeSandbox(pod, rt.netns, rt.cniResult);
+      await this.removeSandbox(pod, rt.netns, rt.cniResult, rt.confList);
       await rm(`${this.etcNetns}/${rt.netns}`, { recursive: true, force: true });
     }
     await rm(dir, { recursive: true, force: true });
   }
 
-  private async removeSandbox(pod: Pod, netns: string, result: CniResult | undefined): Promise<void> {
+  private async removeSandbox(pod: Pod, netns: string, result: CniResult | undefined, confList?: CniConfList): Promise<void> {
     try {
-      await cniDel(this.cniInvocation(), this.confList(), this.runtimeConf(pod, netns), result);
+      await cniDel(this.cniInvocation(), confList ?? this.confList(), this.runtimeConf(pod, netns), result);
     } catch (e) {
       this.log(`${objectKey(pod)}: CNI DEL: ${(e as Error).message}`);
     }

@@ -21,7 +21,7 @@ test("ADD runs plugins in order with CNI_* env, config on stdin and prevResult c
   const r = new RecordingRunner((c) => ({ stdout: JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: "10.244.1.5/24" }], from: c.args.at(-1) }) }));
   const res = await cniAdd({ runner: r, pluginDirs: ["/usr/lib/cni"], execNetns: "node-ns" }, list, rt);
   assert.equal(resultIPv4(res), "10.244.1.5");
-  assert.deepEqual(r.lines(), ["ip netns exec node-ns /usr/lib/cni/bridge", "ip netns exec node-ns /usr/lib/cni/portmap"]);
+  assert.deepEqual(r.lines(), ["nsenter --net=/run/netns/node-ns -- /usr/lib/cni/bridge", "nsenter --net=/run/netns/node-ns -- /usr/lib/cni/portmap"]);
   const first = JSON.parse(r.calls[0].input!);
   const second = JSON.parse(r.calls[1].input!);
   assert.equal(first.prevResult, undefined);

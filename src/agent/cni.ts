@@ -3,11 +3,11 @@
 // configuration as JSON on stdin, the result (or an error object) as JSON on stdout.
 // A conflist runs its plugins in order for ADD, each given the previous plugin's result as
 // `prevResult`, and in reverse order for DEL (given the cached ADD result). The plugins run
-// inside the node's namespace (`ip netns exec <node>`), where they create the host end of
+// inside the node's network namespace (nsenter, see lab/exec.ts), where they create the host end of
 // the Pod's veth and the bridge.
 import { access } from "node:fs/promises";
 import { constants } from "node:fs";
-import type { Runner } from "../lab/exec.js";
+import { netnsArgv, type Runner } from "../lab/exec.js";
 
 export interface CniPluginConf {
   type: string;
@@ -128,7 +128,7 @@ async function invoke(inv: CniInvocation, command: "ADD" | "DEL" | "CHECK", plug
     CNI_ARGS: cniArgsString(rt.args),
     CNI_PATH: inv.pluginDirs.join(":"),
   };
-  const [cmd, args] = inv.execNetns ? ["ip", ["netns", "exec", inv.execNetns, path]] : [path, []];
+  const [cmd, args] = inv.execNetns ? netnsArgv(inv.execNetns, path, []) : [path, []];
   const res = await inv.runner.run(cmd, args as string[], { env, input: JSON.stringify(stdin), timeoutMs: inv.timeoutMs ?? 15_000 });
   const out = parsePluginOutput(plugin.type, command, res.code, res.stdout, res.stderr);
   if (out instanceof CniError) throw out;

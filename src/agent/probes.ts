@@ -31,13 +31,13 @@ export function probeCommand(probe: Probe, container: Container, t: ProbeTarget)
     const path = probe.httpGet.path?.startsWith("/") ? probe.httpGet.path : `/${probe.httpGet.path ?? ""}`;
     const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}${path}`;
     // The kubelet counts 200-399 as success and does not verify HTTPS certificates.
-    return { cmd: "ip", args: ["netns", "exec", t.nodeNetns, "curl", "-ks", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", String(timeout), "-A", "kube-probe/1.33", url], timeoutMs: timeout * 1000 + 2000 };
+    return { cmd: "nsenter", args: [`--net=/run/netns/${t.nodeNetns}`, "--", "curl", "-ks", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", String(timeout), "-A", "kube-probe/1.33", url], timeoutMs: timeout * 1000 + 2000 };
   }
   if (probe.tcpSocket) {
     const port = resolveProbePort(probe.tcpSocket.port, container);
     if (!port) return { error: `invalid tcpSocket port ${JSON.stringify(probe.tcpSocket.port)}` };
     const host = probe.tcpSocket.host || t.podIP;
-    return { cmd: "ip", args: ["netns", "exec", t.nodeNetns, "timeout", String(timeout), "bash", "-c", `exec 3<>/dev/tcp/${host}/${port}`], timeoutMs: timeout * 1000 + 2000 };
+    return { cmd: "nsenter", args: [`--net=/run/netns/${t.nodeNetns}`, "--", "timeout", String(timeout), "bash", "-c", `exec 3<>/dev/tcp/${host}/${port}`], timeoutMs: timeout * 1000 + 2000 };
   }
   if (probe.exec) {
     if (!probe.exec.command?.length) return { error: "exec probe without a command" };

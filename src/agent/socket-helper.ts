@@ -1,4 +1,4 @@
-// Short-lived helper, started as `ip netns exec NS node socket-helper.js` with an IPC channel:
+// Short-lived helper, started inside a network namespace (`nsenter --net=... node socket-helper.js`) with an IPC channel:
 // it creates the listening sockets a Pod needs inside that namespace and hands each to the
 // daemon with process.send(msg, handle), then exits. Sockets keep the namespace they were
 // made in, so one daemon process can serve every Pod (DESIGN.md "Process model").

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:net";
 import type { Socket } from "node:dgram";
+import { netnsArgv } from "../lab/exec.js";
 
 export interface SocketRequest {
   protocol: "TCP" | "UDP";
@@ -24,7 +25,7 @@ const HELPER = fileURLToPath(new URL("./socket-helper.js", import.meta.url));
 export function openSockets(netns: string | undefined, requests: SocketRequest[], timeoutMs = 10_000): Promise<OpenSocketsResult> {
   if (requests.length === 0) return Promise.resolve({ sockets: [], errors: [] });
   return new Promise((resolve, reject) => {
-    const [cmd, args] = netns ? ["ip", ["netns", "exec", netns, process.execPath, HELPER]] : [process.execPath, [HELPER]];
+    const [cmd, args] = netns ? netnsArgv(netns, process.execPath, [HELPER]) : [process.execPath, [HELPER]];
     // Without NODE_EXTRA_CA_CERTS: parsing a CA bundle costs the helper ~100 ms of startup and it makes no TLS connection.
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;

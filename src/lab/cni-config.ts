@@ -7,8 +7,12 @@ import type { LabPlan, NodePlan } from "./address-plan.js";
 export const CNI_VERSION = "1.0.0";
 export const CNI_PLUGIN_DIRS = ["/usr/lib/cni", "/opt/cni/bin"];
 
-export function podNetworkConfList(plan: LabPlan, node: NodePlan, ipamDataDir: string): CniConfList {
-  return {
+/**
+ * withPortMap: the conflist for Pods with hostPorts (portmap chained after bridge). Pods
+ * without any use the same network without it: one plugin execution less per Pod, same IPAM.
+ */
+export function podNetworkConfList(plan: LabPlan, node: NodePlan, ipamDataDir: string, withPortMap = true): CniConfList {
+  const list: CniConfList = {
     cniVersion: CNI_VERSION,
     name: "netlab",
     plugins: [
@@ -30,6 +34,8 @@ export function podNetworkConfList(plan: LabPlan, node: NodePlan, ipamDataDir: s
       { type: "portmap", capabilities: { portMappings: true }, snat: true },
     ],
   };
+  if (!withPortMap) list.plugins = list.plugins.filter((p) => p.type !== "portmap");
+  return list;
 }
 
 export function loopbackConfList(): CniConfList {

@@ -28,6 +28,7 @@ const PROGRAMS: [string, string][] = [
   ["dig", "dnsutils"],
   ["ping", "iputils-ping"],
   ["sysctl", "procps"],
+  ["nsenter", "util-linux"],
 ];
 const CNI_PLUGINS = ["bridge", "host-local", "loopback", "portmap"];
 const SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

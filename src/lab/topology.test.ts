@@ -44,7 +44,8 @@ test("buildTopology runs every ip batch inside a lab namespace (never the root n
   await buildTopology(r, planLab({ lab: "a", nodes: 2, settings: DEFAULT_SETTINGS, podNetwork: "vxlan" }));
   for (const c of r.calls) {
     if (c.cmd === "ip" && c.args[0] === "-batch") assert.ok(c.input!.split("\n").every((l) => l === "" || l.startsWith("netns add nl-a-")), c.input);
-    else if (c.cmd === "ip" || c.cmd === "bridge") assert.ok((c.args[0] === "-n" || c.args[1] === "exec") && /^nl-a-/.test(c.args[c.args[0] === "-n" ? 1 : 2]), c.args.join(" "));
+    else if (c.cmd === "ip" || c.cmd === "bridge") assert.ok(c.args[0] === "-n" && /^nl-a-/.test(c.args[1]), c.args.join(" "));
+    else if (c.cmd === "nsenter") assert.match(c.args[0], /^--net=\/run\/netns\/nl-a-/);
     else assert.fail(`unexpected command ${c.cmd}`);
   }
 });
