@@ -1,6 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "node:https";
@@ -264,4 +265,50 @@ test("delete cascades to dependents through the REST API (Background) and orphan
   await client.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dep", ownerReferences: [{ ...ref, uid: o2.metadata.uid! }] } });
   await client.delete({ kind: "ConfigMap", name: "own" }, { propagationPolicy: "Orphan" });
   assert.equal((await client.get({ kind: "ConfigMap", name: "dep" })).metadata.ownerReferences, undefined);
+});
+
+function curl(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile("curl", ["-sS", "--cacert", join(dir, "pki", "ca.crt"), "-H", `Authorization: Bearer ${server.token}`, ...args], { timeout: 20_000 }, (err, stdout) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
+    });
+  });
+}
+
+test("the real curl with the token creates, lists, watches and deletes", async (t) => {
+  if (!existsSync("/usr/bin/curl")) {
+    t.skip("curl is not installed");
+    return;
+  }
+  const base = `${server.url}/api/v1/namespaces/default/configmaps`;
+  const before = JSON.parse((await curl([base])).out).metadata.resourceVersion;
+  const watch = curl([`${base}?watch=true&resourceVersion=${before}&timeoutSeconds=2&labelSelector=curl%3Dyes`]);
+  await new Promise((r) => setTimeout(r, 300));
+  const created = await curl(["-X", "POST", "-H", "Content-Type: application/json", "-d", '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"by-curl","labels":{"curl":"yes"}},"data":{"k":"v"}}', base]);
+  assert.equal(JSON.parse(created.out).metadata.name, "by-curl");
+  const listed = JSON.parse((await curl([`${base}?labelSelector=curl%3Dyes`])).out);
+  assert.deepEqual(listed.items.map((o: KubeObject) => o.metadata.name), ["by-curl"]);
+  const deleted = await curl(["-X", "DELETE", `${base}/by-curl`]);
+  assert.equal(JSON.parse(deleted.out).metadata.name, "by-curl");
+  const lines = (await watch).out.trim().split("\n").map((l) => JSON.parse(l) as WatchEvent);
+  assert.deepEqual(lines.map((e) => `${e.type} ${e.object.metadata.name}`), ["ADDED by-curl", "DELETED by-curl"]);
+  const noToken = await new Promise<string>((resolve) => execFile("curl", ["-sS", "--cacert", join(dir, "pki", "ca.crt"), base], (_e, out) => resolve(out)));
+  assert.equal(JSON.parse(noToken).code, 401);
+});
+
+test("HttpClient: patch, updateStatus, list across namespaces, unknown kind", async () => {
+  await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "hc" } });
+  await client.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "hc" }, data: { a: "1" } });
+  const p = await client.patch<KubeObject>({ kind: "ConfigMap", namespace: "hc", name: "x" }, { data: { b: "2" } });
+  assert.deepEqual(p.data, { a: "1", b: "2" });
+  const all = await client.list("ConfigMap");
+  assert.ok(all.items.some((o) => o.metadata.namespace === "hc" && o.metadata.name === "x"));
+  const svc = await client.create<Service>({ apiVersion: "v1", kind: "Service", metadata: { name: "lb", namespace: "hc" }, spec: { type: "LoadBalancer", ports: [{ port: 80 }] } });
+  const st = await client.updateStatus<Service>({ ...svc, status: { loadBalancer: { ingress: [{ ip: "198.51.100.7" }] } } });
+  assert.equal(st.status?.loadBalancer?.ingress?.[0].ip, "198.51.100.7");
+  await assert.rejects(client.get({ kind: "Nope", name: "x" }), (e: unknown) => e instanceof StatusError && e.code === 404);
+  const ev: WatchEvent[] = [];
+  const w = client.watch("Nope", {}, (e) => ev.push(e));
+  await w.done;
+  assert.equal(ev[0]?.type, "ERROR");
 });

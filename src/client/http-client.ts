@@ -1,7 +1,7 @@
 // The Client over HTTPS: the same interface as the in-process Registry, against our API
 // server or any Kubernetes API server, configured from a kubeconfig (token auth, CA).
 import { Agent, request, type RequestOptions } from "node:https";
-import type { IncomingMessage } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import { readFileSync } from "node:fs";
 import type { KubeList, KubeObject, WatchEvent } from "../api/types.js";
 import { apiVersionOf, resourceForKind, type ResourceType } from "../api/resources.js";
@@ -138,28 +138,28 @@ export class HttpClient implements Client {
 
   // ---------------------------------------------------------------- Client
 
-  create<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
+  async create<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
     const t = typeFor(obj.kind);
     const body = { ...obj, apiVersion: apiVersionOf(t) };
     return this.send<T>("POST", this.path(t, this.ns(t, obj.metadata?.namespace)) + HttpClient.query({ dryRun: opts.dryRun ? "All" : undefined, fieldManager: opts.fieldManager }), body);
   }
 
-  get<T extends KubeObject>(key: ObjectKey): Promise<T> {
+  async get<T extends KubeObject>(key: ObjectKey): Promise<T> {
     const t = typeFor(key.kind);
     return this.send<T>("GET", this.path(t, this.ns(t, key.namespace), key.name));
   }
 
-  list<T extends KubeObject>(kind: string, opts: ListOptions = {}): Promise<KubeList<T>> {
+  async list<T extends KubeObject>(kind: string, opts: ListOptions = {}): Promise<KubeList<T>> {
     const t = typeFor(kind);
     return this.send<KubeList<T>>("GET", this.path(t, t.namespaced ? opts.namespace || undefined : undefined) + HttpClient.query({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }));
   }
 
-  update<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
+  async update<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
     const t = typeFor(obj.kind);
     return this.send<T>("PUT", this.path(t, this.ns(t, obj.metadata?.namespace), obj.metadata?.name ?? "") + HttpClient.query({ dryRun: opts.dryRun ? "All" : undefined }), { ...obj, apiVersion: apiVersionOf(t) });
   }
 
-  updateStatus<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
+  async updateStatus<T extends KubeObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
     const t = typeFor(obj.kind);
     return this.send<T>("PUT", this.path(t, this.ns(t, obj.metadata?.namespace), obj.metadata?.name ?? "", "status") + HttpClient.query({ dryRun: opts.dryRun ? "All" : undefined }), {
       ...obj,
@@ -167,12 +167,12 @@ export class HttpClient implements Client {
     });
   }
 
-  patch<T extends KubeObject>(key: ObjectKey, mergePatch: unknown, opts: WriteOptions & { subresource?: "status" } = {}): Promise<T> {
+  async patch<T extends KubeObject>(key: ObjectKey, mergePatch: unknown, opts: WriteOptions & { subresource?: "status" } = {}): Promise<T> {
     const t = typeFor(key.kind);
     return this.send<T>("PATCH", this.path(t, this.ns(t, key.namespace), key.name, opts.subresource) + HttpClient.query({ dryRun: opts.dryRun ? "All" : undefined }), mergePatch, "application/merge-patch+json");
   }
 
-  delete<T extends KubeObject>(key: ObjectKey, opts: DeleteOptions = {}): Promise<T> {
+  async delete<T extends KubeObject>(key: ObjectKey, opts: DeleteOptions = {}): Promise<T> {
     const t = typeFor(key.kind);
     const body = { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: opts.propagationPolicy, preconditions: opts.preconditions, dryRun: opts.dryRun ? ["All"] : undefined };
     return this.send<T>("DELETE", this.path(t, this.ns(t, key.namespace), key.name), body);
@@ -183,6 +183,7 @@ export class HttpClient implements Client {
     const done = new Promise<void>((r) => (resolveDone = r));
     let stopped = false;
     let res: IncomingMessage | undefined;
+    let req: ClientRequest | undefined;
     const finish = () => {
       if (stopped) return;
       stopped = true;
@@ -218,7 +219,7 @@ export class HttpClient implements Client {
         fieldSelector: opts.fieldSelector,
         allowWatchBookmarks: opts.allowWatchBookmarks ? "true" : undefined,
       });
-    const req = request(this.options("GET", path), (r) => {
+    req = request(this.options("GET", path), (r) => {
       res = r;
       if ((r.statusCode ?? 0) >= 300) {
         const chunks: Buffer[] = [];
