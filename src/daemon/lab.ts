@@ -25,6 +25,7 @@ import { isClusterDnsPod, KUBE_PROXY_CONFIGMAP, systemObjects } from "../lab/sys
 import { buildTopology, destroyLab, topologyPresent } from "../lab/topology.js";
 import { defaultKubeProxyConfiguration, parseKubeProxyConfiguration } from "../proxy/config.js";
 import { openSqliteStore } from "../store/sqlite-store.js";
+import { startIngressAddon, type IngressAddon } from "../ingress/lab-addon.js";
 import type { Store } from "../store/store.js";
 import { labProcesses } from "./cleanup.js";
 import { labStateDir, writeJsonAtomic, type LabRecord, type LabStatus } from "./state.js";
@@ -41,6 +42,8 @@ export interface LabOptions {
   runner?: Runner;
   log?: (m: string) => void;
   progress?: (m: string) => void;
+  /** Start the ingress add-on (ingress-nginx controller Pods running a real nginx); needs nginx. */
+  ingress?: boolean;
 }
 
 export interface RunningLab {
@@ -313,6 +316,21 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   const unsubConfig = caches.configMaps.subscribe(onConfig);
   onConfig();
 
+  // The ingress add-on (src/ingress/lab-addon.ts): its controller Pods run nginx in their namespaces.
+  let ingress: IngressAddon | undefined;
+  if (o.ingress) {
+    try {
+      ingress = await startIngressAddon({
+        client: registry,
+        podNetns: (p) => (p.spec.hostNetwork ? plan.nodes.find((n) => n.name === p.spec.nodeName)?.netns : podNetnsName(o.name, p.metadata.namespace ?? "default", p.metadata.name ?? "")),
+        stateDir: `${stateDir}/ingress`,
+        log: (m) => log(m),
+      });
+    } catch (e) {
+      log(`ingress add-on not started: ${(e as Error).message}`);
+    }
+  }
+
   progress("applying manifests");
   const applyErrors = await applyObjects(registry, o.objects);
   for (const e of applyErrors) log(`apply: ${e}`);
@@ -427,6 +445,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       unsubConfig();
       unsubLb();
       unsubZone();
+      await ingress?.stop().catch(() => {});
       controllers.stop();
       for (const p of proxies) p.stop();
       await Promise.allSettled(agents.map((a) => a.stop(teardown)));

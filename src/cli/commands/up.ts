@@ -27,6 +27,7 @@ Options:
       --pod-network MODE       vxlan (default) or routed
       --detach                 run the lab in a background daemon
       --fix                    install missing Debian packages first (netlab doctor --fix)
+      --no-ingress             do not start the ingress-nginx add-on (started when nginx is installed)
       --timeout SECONDS        how long to wait for ready (default 120)
 ${Object.entries(SETTINGS_FLAGS).map(([f, k]) => `      --${f.padEnd(24)} (default ${DEFAULT_SETTINGS[k]})`).join("\n")}
 `;
@@ -42,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
       "pod-network": { type: "string", default: "vxlan" },
       detach: { type: "boolean" },
       fix: { type: "boolean" },
+      "no-ingress": { type: "boolean" },
       timeout: { type: "string", default: "120" },
       help: { type: "boolean", short: "h" },
       ...Object.fromEntries(Object.keys(SETTINGS_FLAGS).map((f) => [f, { type: "string" as const }])),
@@ -118,7 +120,8 @@ export async function run(argv: string[]): Promise<number> {
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
   try {
-    lab = await startLab({ name, nodes, podNetwork: podNetwork as PodNetworkMode, proxyMode: proxyMode as ProxyMode, settings, objects, stateDir, progress, log: (m) => process.stderr.write(`${m}\n`) });
+    const ingress = checks.some((c) => c.name === "nginx" && c.ok) && !values["no-ingress"];
+    lab = await startLab({ name, nodes, podNetwork: podNetwork as PodNetworkMode, proxyMode: proxyMode as ProxyMode, settings, objects, stateDir, progress, ingress, log: (m) => process.stderr.write(`${m}\n`) });
     const ms = await lab.waitReady(timeoutS * 1000);
     if (!child) process.stdout.write(summary(lab.status(), ms, lab.adopted));
     else progress(`ready in ${ms} ms`);
@@ -184,6 +187,8 @@ export function summary(st: LabStatus, ms: number, adopted: boolean): string {
   out.push("try:\n");
   out.push(`  netlab exec${st.name !== "netlab" ? ` --name ${st.name}` : ""} egress-client -- curl -s my-service\n`);
   if (np) out.push(`  netlab exec${st.name !== "netlab" ? ` --name ${st.name}` : ""} lan -- curl -s ${st.nodes[0]?.ip}:${np.ports.split(",")[0].split(":")[1]?.split("/")[0]}\n`);
+  const ing = st.services.find((s) => s.namespace === "netlab-ingress" && s.external);
+  if (ing) out.push(`  netlab exec${st.name !== "netlab" ? ` --name ${st.name}` : ""} external -- curl -s -H 'Host: foo.bar.com' ${ing.external.split(",")[0]}/foo\n`);
   if (lb) out.push(`  netlab exec${st.name !== "netlab" ? ` --name ${st.name}` : ""} external -- curl -s ${lb.external.split(",")[0]}\n`);
   out.push(`  KUBECONFIG=${st.kubeconfig} kubectl get pods -o wide\n`);
   return out.join("");
