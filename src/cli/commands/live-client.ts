@@ -18,7 +18,7 @@ export const CONNECTION_OPTIONS = {
 } as const;
 
 export const CONNECTION_HELP = [
-  "      --kubeconfig PATH     kubeconfig to use (default $KUBECONFIG, else the running lab's)",
+  "      --kubeconfig PATH     kubeconfig to use (default $KUBECONFIG, else the running lab's, else netlab apiserver's)",
   "      --context NAME        kubeconfig context (default its current-context)",
   "      --name LAB            the lab whose kubeconfig to use (default netlab: ~/.netlab/netlab/kubeconfig)",
   "  -n, --namespace NS        namespace (default the context's, else default)",
@@ -35,7 +35,10 @@ export function kubeconfigPath(values: { kubeconfig?: string; name?: string }): 
   if (env) return env;
   const lab = join(netlabHome(), values.name || "netlab", "kubeconfig");
   if (existsSync(lab)) return lab;
-  throw new UserError(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, or start a lab (netlab up / netlab apiserver) so that ${lab} exists`);
+  // `netlab apiserver` with its default --data-dir, when no lab was asked for by name.
+  const standalone = join(process.env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "netlab", "apiserver", "kubeconfig");
+  if (!values.name && existsSync(standalone)) return standalone;
+  throw new UserError(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, or start a lab (netlab up) so that ${lab} exists`);
 }
 
 export function connect(values: { kubeconfig?: string; name?: string; context?: string }): HttpClient {

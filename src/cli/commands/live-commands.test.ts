@@ -159,14 +159,19 @@ test("delete: KIND NAME, -f, -l, --ignore-not-found", async () => {
 
 test("kubeconfig: --kubeconfig, else the lab's ~/.netlab/<name>/kubeconfig, else a clear error", async () => {
   const home = join(dir, "home");
-  const r1 = await netlab(["get", "ns"], { env: { KUBECONFIG: "" } });
+  const r1 = await netlab(["get", "ns"], { env: { KUBECONFIG: "", XDG_DATA_HOME: join(dir, "xdg") } });
   assert.equal(r1.code, 1);
   assert.match(r1.stderr, /^error: no kubeconfig: pass --kubeconfig, set KUBECONFIG, or start a lab/);
   mkdirSync(join(home, "lab2"), { recursive: true });
   copyFileSync(server.kubeconfigPath, join(home, "lab2", "kubeconfig"));
-  const r2 = await netlab(["get", "ns", "--name", "lab2"], { env: { KUBECONFIG: "" } });
+  const r2 = await netlab(["get", "ns", "--name", "lab2"], { env: { KUBECONFIG: "", XDG_DATA_HOME: join(dir, "xdg") } });
   assert.equal(r2.code, 0, r2.stderr);
   assert.match(r2.stdout, /^NAME\s+STATUS\s+AGE\ndefault\s+Active/);
   const r3 = await netlab(["get", "ns", "--kubeconfig", server.kubeconfigPath], { env: { KUBECONFIG: "/nonexistent" } });
   assert.equal(r3.code, 0, r3.stderr);
+  // netlab apiserver's default data directory.
+  mkdirSync(join(dir, "xdg", "netlab", "apiserver"), { recursive: true });
+  copyFileSync(server.kubeconfigPath, join(dir, "xdg", "netlab", "apiserver", "kubeconfig"));
+  const r4 = await netlab(["get", "ns"], { env: { KUBECONFIG: "", XDG_DATA_HOME: join(dir, "xdg") } });
+  assert.equal(r4.code, 0, r4.stderr);
 });
