@@ -133,7 +133,3 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   const i = key.indexOf("/");
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
-
-export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}

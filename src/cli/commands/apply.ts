@@ -55,6 +55,7 @@ function comparable(o: KubeObject): KubeObject {
 export async function applyObject(client: Client, config: KubeObject, opts: { dryRun?: "client" | "server" } = {}): Promise<ApplyResult> {
   const t = resourceForKind(config.kind);
   if (!t) throw new UserError(`no matches for kind "${config.kind}" in version "${config.apiVersion}"`);
+  if (!config.metadata.name) throw new UserError(`resource name may not be empty (${config.kind}${config.metadata.generateName ? ` with generateName ${config.metadata.generateName}: use create, apply needs a name` : ""})`);
   const ref = objectRef(config);
   const key = { kind: config.kind, namespace: t.namespaced ? config.metadata.namespace : undefined, name: config.metadata.name ?? "" };
   for (let attempt = 0; ; attempt++) {

@@ -20,6 +20,7 @@ Options:
   -o, --output FORMAT       yaml, json, wide or name
   -l, --selector SELECTOR   label selector (a=b,c!=d,e in (f,g))
       --field-selector SEL  field selector (metadata.name=x,spec.nodeName=node-1)
+      --show-labels         add a LABELS column
 ${CONNECTION_HELP}
 `;
 
@@ -57,12 +58,18 @@ export function parseRequests(args: string[]): Request[] {
   return types.map((type) => ({ type, names }));
 }
 
+/** kubectl --show-labels: `k=v,k2=v2` in key order, or <none>. */
+function labelsText(o: KubeObject): string {
+  const l = Object.entries(o.metadata.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return l.length ? l.map(([k, v]) => `${k}=${v}`).join(",") : "<none>";
+}
+
 function header(name: string): string {
   return name.toUpperCase();
 }
 
 /** Rows of kubectl's table for `items` of one type. */
-export function renderTable(t: ResourceType, items: KubeObject[], opts: { wide: boolean; withNamespace: boolean; withKind: boolean; now?: number }): string {
+export function renderTable(t: ResourceType, items: KubeObject[], opts: { wide: boolean; withNamespace: boolean; withKind: boolean; showLabels?: boolean; now?: number }): string {
   const tab = toTable(t, items, "", "None", opts.now ?? Date.now()) as { columnDefinitions: { name: string; priority: number }[]; rows: { cells: (string | number)[] }[] };
   const cols = tab.columnDefinitions.map((c, i) => ({ ...c, i })).filter((c) => opts.wide || c.priority === 0);
   const head = cols.map((c) => header(c.name));
@@ -71,8 +78,10 @@ export function renderTable(t: ResourceType, items: KubeObject[], opts: { wide: 
       const v = String(r.cells[c.i] ?? "");
       return c.name === "Name" && opts.withKind ? `${resourceWord(t)}/${v}` : v;
     });
+    if (opts.showLabels) cells.push(labelsText(items[ri]));
     return opts.withNamespace ? [items[ri].metadata.namespace ?? "", ...cells] : cells;
   });
+  if (opts.showLabels) head.push("LABELS");
   return table(opts.withNamespace ? ["NAMESPACE", ...head] : head, rows);
 }
 
@@ -105,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
         output: { type: "string", short: "o" },
         selector: { type: "string", short: "l" },
         "field-selector": { type: "string" },
+        "show-labels": { type: "boolean" },
       },
       allowPositionals: true,
     });
@@ -167,7 +177,7 @@ export async function run(argv: string[]): Promise<number> {
       const withKind = requests.length > 1;
       shown.forEach(({ r, items }, i) => {
         if (i > 0) process.stdout.write("\n");
-        process.stdout.write(renderTable(r.type, items, { wide: output === "wide", withNamespace: allNs && r.type.namespaced, withKind }));
+        process.stdout.write(renderTable(r.type, items, { wide: output === "wide", withNamespace: allNs && r.type.namespaced, withKind, showLabels: values["show-labels"] === true }));
       });
     }
   } finally {

@@ -82,6 +82,8 @@ test("get: kubectl's columns, wide, -A, -o name/json, NotFound", async () => {
   const ep = JSON.parse(json.stdout) as Endpoints;
   assert.equal(ep.kind, "Endpoints");
   assert.equal(ep.subsets![0].addresses!.length, 3);
+  const labels = await netlab(["get", "pods", "db-0", "--show-labels"]);
+  assert.match(labels.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+LABELS\ndb-0\s+.*\s+app=db,apps\.kubernetes\.io\/pod-index=0,controller-revision-hash=db-\w+,statefulset\.kubernetes\.io\/pod-name=db-0\n$/);
   const missing = await netlab(["get", "pod", "nope"]);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, 'Error from server (NotFound): pods "nope" not found\n');
