@@ -7,6 +7,7 @@ import { RESOURCES, resourceForName, type ResourceType } from "../../api/resourc
 import { toTable } from "../../apiserver/table.js";
 import type { Client } from "../../client/client.js";
 import { table } from "../output.js";
+import { renderJsonPath } from "./jsonpath.js";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, resourceWord, UserError } from "./live-client.js";
 
 const USAGE = `Usage: netlab get KIND[,KIND...] [NAME...] [options]
@@ -17,7 +18,7 @@ or "all".
 
 Options:
   -A, --all-namespaces      list across all namespaces
-  -o, --output FORMAT       yaml, json, wide or name
+  -o, --output FORMAT       yaml, json, wide, name or jsonpath=TEMPLATE ({.spec.clusterIP})
   -l, --selector SELECTOR   label selector (a=b,c!=d,e in (f,g))
       --field-selector SEL  field selector (metadata.name=x,spec.nodeName=node-1)
       --show-labels         add a LABELS column
@@ -128,8 +129,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const output = values.output ?? "";
-  if (!["", "yaml", "json", "wide", "name"].includes(output)) {
-    process.stderr.write(`error: unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml\n`);
+  const jsonpath = /^jsonpath=/.test(output) ? output.slice("jsonpath=".length) : undefined;
+  if (!["", "yaml", "json", "wide", "name"].includes(output) && jsonpath === undefined) {
+    process.stderr.write(`error: unable to match a printer suitable for the output format "${output}", allowed formats are: json,jsonpath,name,wide,yaml\n`);
     return 1;
   }
   let requests: Request[];
@@ -164,7 +166,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     const all = results.flatMap((x) => x.items);
     const single = requests.length === 1 && requests[0].names.length === 1 && all.length === 1;
-    if (output === "json" || output === "yaml") {
+    if (jsonpath !== undefined) {
+      const doc = single ? all[0] : { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items: all };
+      try {
+        process.stdout.write(renderJsonPath(jsonpath, doc));
+      } catch (e) {
+        process.stderr.write(`error: error executing jsonpath ${JSON.stringify(jsonpath)}: ${(e as Error).message}\n`);
+        failed = true;
+      }
+    } else if (output === "json" || output === "yaml") {
       const doc = single ? all[0] : { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items: all };
       process.stdout.write(output === "json" ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc, { lineWidth: 0, version: "1.1" }));
     } else if (output === "name") {

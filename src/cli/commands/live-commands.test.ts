@@ -84,6 +84,10 @@ test("get: kubectl's columns, wide, -A, -o name/json, NotFound", async () => {
   assert.equal(ep.subsets![0].addresses!.length, 3);
   const labels = await netlab(["get", "pods", "db-0", "--show-labels"]);
   assert.match(labels.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+LABELS\ndb-0\s+.*\s+app=db,apps\.kubernetes\.io\/pod-index=0,controller-revision-hash=db-\w+,statefulset\.kubernetes\.io\/pod-name=db-0\n$/);
+  const jp = await netlab(["get", "svc", "frontend-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]);
+  assert.match(jp.stdout, /^198\.51\.100\.\d+$/);
+  const jpList = await netlab(["get", "sts", "-o", "jsonpath={.items[*].metadata.name}"]);
+  assert.equal(jpList.stdout, "db");
   const missing = await netlab(["get", "pod", "nope"]);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, 'Error from server (NotFound): pods "nope" not found\n');
