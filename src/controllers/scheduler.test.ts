@@ -28,6 +28,20 @@ test("spreads a batch evenly", () => {
   assert.deepEqual(placed.map((p) => p.spec.nodeName), ["node-1", "node-2", "node-10", "node-1", "node-2", "node-10", "node-1"]);
 });
 
+test("replicas of one controller spread first, then overall load", () => {
+  const owner = { kind: "ReplicaSet", name: "web", uid: "rs-1" };
+  const existing = [
+    pod("web-a", { node: "node-1", owner }),
+    pod("x", { node: "node-2" }),
+    pod("y", { node: "node-2" }),
+    pod("z", { node: "node-10" }),
+  ];
+  // node-1 is the least loaded overall but already has a sibling.
+  assert.deepEqual(schedulePod(pod("web-b", { owner }), nodes, existing), { node: "node-10" });
+  // A Pod without a controller only looks at load.
+  assert.deepEqual(schedulePod(pod("solo"), nodes, existing), { node: "node-1" });
+});
+
 test("no fitting node: upstream-style message", () => {
   const p = { ...pod("a"), spec: { containers: [], nodeSelector: { disk: "nvme" } } };
   assert.deepEqual(schedulePod(p, [node("n1"), node("n2", { unschedulable: true })], []), {

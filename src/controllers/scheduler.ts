@@ -1,8 +1,14 @@
 // A small scheduler: filter nodes as upstream's default plugins would for our fields
-// (nodeName, nodeSelector, unschedulable, NotReady), then spread: the node with the fewest
-// Pods wins, ties broken by name (node-2 before node-10).
+// (nodeName, nodeSelector, unschedulable, NotReady), then spread: first the node with the
+// fewest Pods of the same controller (upstream's default topology spreading keeps a
+// workload's replicas apart), then the node with the fewest Pods, then by name (node-2
+// before node-10).
 import type { Node, Pod } from "../api/types.js";
 import { isPodTerminal, naturalCompare } from "./pod-util.js";
+
+function controllerUid(p: Pod): string | undefined {
+  return p.metadata.ownerReferences?.find((o) => o.controller)?.uid;
+}
 
 export type ScheduleResult = { node: string } | { error: string };
 
@@ -24,9 +30,12 @@ export function podFitsNode(pod: Pod, node: Node): string | undefined {
 export function schedulePod(pod: Pod, nodes: Node[], pods: Pod[]): ScheduleResult {
   if (pod.spec.nodeName) return { node: pod.spec.nodeName };
   const load = new Map<string, number>();
+  const siblings = new Map<string, number>();
+  const owner = controllerUid(pod);
   for (const p of pods) {
     if (!p.spec.nodeName || isPodTerminal(p)) continue;
     load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
+    if (owner && controllerUid(p) === owner) siblings.set(p.spec.nodeName, (siblings.get(p.spec.nodeName) ?? 0) + 1);
   }
   const reasons = new Map<string, number>();
   const fit: Node[] = [];
@@ -40,6 +49,7 @@ export function schedulePod(pod: Pod, nodes: Node[], pods: Pod[]): ScheduleResul
     const parts = [...reasons].map(([why, n]) => `${n} ${why}`).sort();
     return { error: `0/${nodes.length} nodes are available: ${parts.join(", ")}.` };
   }
-  fit.sort((a, b) => (load.get(a.metadata.name ?? "") ?? 0) - (load.get(b.metadata.name ?? "") ?? 0) || naturalCompare(a.metadata.name ?? "", b.metadata.name ?? ""));
+  const count = (m: Map<string, number>, n: Node) => m.get(n.metadata.name ?? "") ?? 0;
+  fit.sort((a, b) => count(siblings, a) - count(siblings, b) || count(load, a) - count(load, b) || naturalCompare(a.metadata.name ?? "", b.metadata.name ?? ""));
   return { node: fit[0].metadata.name ?? "" };
 }
