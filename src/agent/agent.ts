@@ -395,6 +395,18 @@ export class NodeAgent {
     } catch (e) {
       this.log(`${objectKey(pod)}: CNI DEL: ${(e as Error).message}`);
     }
+    // A container's program may have left children behind; they would keep the namespace alive.
+    const pids = await this.o.runner.run("ip", ["netns", "pids", netns]);
+    for (const l of pids.stdout.split("\n")) {
+      const pid = Number(l.trim());
+      if (pid > 1 && pid !== process.pid) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+    }
     await this.o.runner.run("ip", ["netns", "del", netns]);
   }
 }

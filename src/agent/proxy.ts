@@ -12,6 +12,9 @@ import { baseJumpRules } from "../proxy/iptables/base-rules.js";
 import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
 import type { CacheEvent, WatchCache } from "./watch-cache.js";
 
+/** Time bound of one ruleset load: tens of thousands of rules (10,000 Services) take seconds with iptables-nft. */
+const BIG = 120_000;
+
 export interface SyncRecord {
   mode: ProxyMode;
   kind: "full" | "partial";
@@ -139,11 +142,11 @@ export class NodeProxy {
   async removeMode(mode: ProxyMode): Promise<void> {
     const ns = this.o.node.netns;
     if (mode === "nftables") {
-      await nsExec(this.o.runner, ns, "nft", ["delete", "table", "ip", "kube-proxy"]);
+      await nsExec(this.o.runner, ns, "nft", ["delete", "table", "ip", "kube-proxy"], { timeoutMs: BIG });
     } else {
-      const save = await mustNsExec(this.o.runner, ns, "iptables-save", []);
+      const save = await mustNsExec(this.o.runner, ns, "iptables-save", [], { timeoutMs: BIG });
       const cleanup = iptablesCleanup(save);
-      if (cleanup) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: cleanup });
+      if (cleanup) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: cleanup, timeoutMs: BIG });
       this.jumpsEnsured = false;
     }
   }
@@ -185,16 +188,16 @@ export class NodeProxy {
     if (this.mode === "iptables") {
       const u = planIptablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed });
       kind = u.kind;
-      await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: u.restore });
+      await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: u.restore, timeoutMs: BIG });
       if (!this.jumpsEnsured) {
-        const jumps = missingJumps(await mustNsExec(this.o.runner, ns, "iptables-save", []));
+        const jumps = missingJumps(await mustNsExec(this.o.runner, ns, "iptables-save", [], { timeoutMs: BIG }));
         if (jumps) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: jumps });
         this.jumpsEnsured = true;
       }
     } else {
       const u = planNftablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed });
       kind = u.kind;
-      if (u.script) await mustNsExec(this.o.runner, ns, "nft", ["-f", "-"], { input: u.script });
+      if (u.script) await mustNsExec(this.o.runner, ns, "nft", ["-f", "-"], { input: u.script, timeoutMs: BIG });
     }
     const flushes = staleUdpEndpoints(this.prev, next);
     for (const f of flushes) await nsExec(this.o.runner, ns, "conntrack", f.args); // exit 1 = nothing to delete

@@ -454,7 +454,16 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       await api.close();
       registry.close();
       store.close?.();
-      if (teardown) await destroyLab(runner, plan.prefix);
+      if (teardown) {
+        for (const pid of await labProcesses(runner, o.name)) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone
+          }
+        }
+        await destroyLab(runner, plan.prefix);
+      }
     },
   };
 }

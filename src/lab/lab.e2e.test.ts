@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { loadManifestPaths } from "../api/decode.js";
@@ -68,8 +68,7 @@ async function seedObjects(): Promise<KubeObject[]> {
   return r.objects;
 }
 
-async function up(t: { after(fn: () => Promise<void>): void }, tag: string, podNetwork: PodNetworkMode, proxyMode: ProxyMode, extra: KubeObject[] = []): Promise<{ lab: RunningLab; probe: Probe; name: string }> {
-  const name = uniqueLabName(tag);
+async function up(t: { after(fn: () => Promise<void>): void }, name: string, podNetwork: PodNetworkMode, proxyMode: ProxyMode, extra: KubeObject[] = []): Promise<{ lab: RunningLab; probe: Probe; name: string }> {
   const stateDir = await mkdtemp(`${tmpdir()}/nlt-lab-`);
   let lab: RunningLab | undefined;
   t.after(async () => {
@@ -99,6 +98,13 @@ const probed: Deployment = {
     },
   },
 };
+// A container whose command names a program of this machine runs it in the Pod's namespace with the Pod's env.
+const runner = (lab: string): Pod => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "runner", namespace: "default" },
+  spec: { containers: [{ name: "sh", image: "busybox", command: ["sh", "-c", `echo "$GREETING $(ip -4 -o addr show eth0 | awk '{print $4}')" > ${tmpdir()}/nlt-${lab}-runner.out; sleep 300`], env: [{ name: "GREETING", value: "hello" }] }] },
+});
 const probedSvc: Service = { apiVersion: "v1", kind: "Service", metadata: { name: "probed", namespace: "default" }, spec: { selector: { app: "probed" }, ports: [{ port: 80, targetPort: 8080 }] } };
 
 for (const [podNetwork, proxyMode] of [
@@ -107,7 +113,8 @@ for (const [podNetwork, proxyMode] of [
 ] as [PodNetworkMode, ProxyMode][]) {
   test(`e2e ${proxyMode}+${podNetwork}: the seed's networking works and down leaves nothing`, { skip, timeout: 180_000 }, async (t) => {
     const before = await snapshotRootNamespace(systemRunner);
-    const { lab, probe, name } = await up(t, proxyMode.slice(0, 2) + podNetwork.slice(0, 2), podNetwork, proxyMode, [probed, probedSvc]);
+    const labName = uniqueLabName(proxyMode.slice(0, 2) + podNetwork.slice(0, 2));
+    const { lab, probe, name } = await up(t, labName, podNetwork, proxyMode, [probed, probedSvc, runner(labName)]);
     const egress = podNamed(lab, "egress-client");
     const frontends = podsOf(lab, "tier", "frontend");
     assert.equal(frontends.length, 3);
@@ -175,6 +182,14 @@ for (const [podNetwork, proxyMode] of [
       assert.match(v.gitVersion, /^v1\./);
     });
 
+    await t.test("a container's program runs in the Pod's namespace with its environment", async () => {
+      const out = `${tmpdir()}/nlt-${name}-runner.out`;
+      const end = Date.now() + 5000;
+      while (!existsSync(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      t.after(() => rm(out, { force: true }));
+      assert.equal(readFileSync(out, "utf8").trim(), `hello ${podNamed(lab, "runner").status!.podIP}/24`);
+    });
+
     await t.test("scaling and unreadiness change which Pods answer (programming latency reported)", async () => {
       const pods = podsOf(lab, "app", "probed");
       assert.equal(pods.length, 2);
@@ -212,6 +227,9 @@ for (const [podNetwork, proxyMode] of [
     await lab.stop(true);
     await removeLab(systemRunner, name, lab.stateDir);
     assert.deepEqual(await listLabNamespaces(systemRunner, `nl-${name}-`), []);
+    // no process of the lab remains (the runner's sleep included)
+    const ps = await systemRunner.run("pgrep", ["-f", `nlt-${name}-runner`]);
+    assert.equal(ps.stdout.trim(), "");
     assert.ok(!existsSync(lab.stateDir));
     assert.deepEqual(readdirSync("/etc/netns").filter((d) => d.startsWith(`nl-${name}-`)), []);
     assert.equal(await snapshotRootNamespace(systemRunner), before);
@@ -223,7 +241,7 @@ for (const [podNetwork, proxyMode] of [
   ["vxlan", "nftables"],
 ] as [PodNetworkMode, ProxyMode][]) {
   test(`e2e smoke ${proxyMode}+${podNetwork}: Service by name, NodePort, LoadBalancer`, { skip, timeout: 120_000 }, async (t) => {
-    const { lab, probe } = await up(t, `s${proxyMode.slice(0, 1)}${podNetwork.slice(0, 1)}`, podNetwork, proxyMode);
+    const { lab, probe } = await up(t, uniqueLabName(`s${proxyMode.slice(0, 1)}${podNetwork.slice(0, 1)}`), podNetwork, proxyMode);
     assert.equal(new Set(await probe.spread("egress-client", "http://my-service/", 30)).size, 3);
     assert.equal(String((await probe.curl("lan", `http://${lab.plan.nodes[2].ip}:30001/`)).port), "8080");
     const ip = (lab.caches.services.items.get("default/frontend-lb") as Service).status?.loadBalancer?.ingress?.[0]?.ip;
