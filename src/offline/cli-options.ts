@@ -4,6 +4,7 @@ import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_SETTINGS, SETTINGS_FLAGS, type ClusterSettings } from "../cluster/settings.js";
 import { loadObjectsOrExit } from "../cli/load.js";
 import { convergeCluster, DEFAULT_NODES, type ConvergedCluster } from "./converge.js";
+import { parseCidr4 } from "../controllers/cidr.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -42,7 +43,27 @@ export function settingsFromValues(values: ClusterOptionValues): ClusterSettings
       (s as unknown as Record<string, string>)[key] = v;
     }
   }
+  const problem = settingsProblem(s);
+  if (problem) throw new OptionError(problem);
   return s;
+}
+
+/** A bad setting, named by its flag, or undefined when all are usable. */
+export function settingsProblem(s: ClusterSettings): string | undefined {
+  for (const [flag, key] of [
+    ["service-cluster-ip-range", "serviceClusterIPRange"],
+    ["cluster-cidr", "clusterCIDR"],
+    ["load-balancer-ip-range", "loadBalancerIPRange"],
+  ] as const) {
+    const c = parseCidr4(s[key]);
+    if (!c || /\s/.test(s[key])) return `invalid --${flag} ${JSON.stringify(s[key])}: must be an IPv4 CIDR such as ${DEFAULT_SETTINGS[key]}`;
+  }
+  const cluster = parseCidr4(s.clusterCIDR)!;
+  if (s.nodeCIDRMaskSize < cluster.prefix) return `invalid --node-cidr-mask-size ${s.nodeCIDRMaskSize}: must not be smaller than the --cluster-cidr prefix length ${cluster.prefix}`;
+  const m = /^(\d+)-(\d+)$/.exec(s.serviceNodePortRange);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2])) return `invalid --service-node-port-range ${JSON.stringify(s.serviceNodePortRange)}: must be a range such as 30000-32767`;
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(s.clusterDomain)) return `invalid --cluster-domain ${JSON.stringify(s.clusterDomain)}: must be a DNS domain such as cluster.local`;
+  return undefined;
 }
 
 export function nodesFromValues(values: ClusterOptionValues): number {

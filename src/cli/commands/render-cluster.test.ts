@@ -55,6 +55,17 @@ test("render cluster: bad input and bad flags exit 1 with a message", async () =
     assert.equal((await netlab(["render", "cluster", "-f", SEED, "-o", "wide"])).code, 1);
     assert.match((await netlab(["render", "cluster", "-f", SEED, "--nodes", "x"])).stderr, /invalid --nodes "x"/);
     assert.match((await netlab(["render", "cluster"])).stderr, /must specify -f/);
+    const flags: [string[], RegExp][] = [
+      [["--cluster-cidr", "foo"], /invalid --cluster-cidr "foo": must be an IPv4 CIDR/],
+      [["--node-cidr-mask-size", "8"], /invalid --node-cidr-mask-size 8: must not be smaller than the --cluster-cidr prefix length 16/],
+      [["--service-node-port-range", "5-3"], /invalid --service-node-port-range "5-3"/],
+      [["--cluster-domain", "Bad_Domain"], /invalid --cluster-domain "Bad_Domain"/],
+    ];
+    for (const [args, want] of flags) {
+      const r = await netlab(["render", "cluster", "-f", join(SEED, "03-nodeport.yaml"), ...args]);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(r.stderr, want);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
