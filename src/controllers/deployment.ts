@@ -3,7 +3,7 @@
 // back to, rolling updates bounded by maxSurge/maxUnavailable (Recreate: all old down first),
 // cleanup beyond revisionHistoryLimit, and status. Each plan is one level-triggered step.
 import type { Deployment, PodTemplateSpec, ReplicaSet } from "../api/types.js";
-import { canonicalJson, computeHash } from "./hash.js";
+import { canonicalJson, computeHash, semanticNormalize } from "./hash.js";
 import { controllerRef, scaledValue } from "./workload-util.js";
 
 export const POD_TEMPLATE_HASH_LABEL = "pod-template-hash";
@@ -42,7 +42,7 @@ function stripHash(t: PodTemplateSpec): PodTemplateSpec {
 
 /** upstream EqualIgnoreHash: templates equal once the pod-template-hash label is removed. */
 export function templatesEqualIgnoringHash(a: PodTemplateSpec, b: PodTemplateSpec): boolean {
-  return canonicalJson(stripHash(a)) === canonicalJson(stripHash(b));
+  return canonicalJson(semanticNormalize(stripHash(a))) === canonicalJson(semanticNormalize(stripHash(b)));
 }
 
 /** upstream ResolveFenceposts: surge rounds up, unavailable down; both 0 means 1 unavailable. */

@@ -33,3 +33,10 @@ test("computeHash: stable, key-order independent, changed by template and collis
 test("canonicalJson sorts keys and drops undefined", () => {
   assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: undefined }] }), '{"a":[{"d":2}],"b":1}');
 });
+
+test("computeHash ignores what Go cannot tell from absent (null, {} and [])", () => {
+  const plain = { metadata: { labels: { a: "1" } }, spec: { containers: [{ name: "c", image: "x" }] } };
+  const noisy = { metadata: { creationTimestamp: null, labels: { a: "1" } }, spec: { containers: [{ name: "c", image: "x", resources: {}, env: [] }] } };
+  assert.equal(computeHash(noisy), computeHash(plain));
+  assert.notEqual(computeHash({ ...plain, spec: { containers: [{ name: "c", image: "x", resources: { limits: { cpu: "1" } } }] } }), computeHash(plain));
+});

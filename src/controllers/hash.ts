@@ -23,6 +23,28 @@ export function canonicalJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
 }
 
+/**
+ * Drops what Go's structs cannot tell apart from absent: null, {} and []. Clients such as
+ * kubectl send `creationTimestamp: null` or `resources: {}`; upstream compares and hashes the
+ * Go structs, where those are the zero value, so we must too.
+ */
+export function semanticNormalize(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const a = v.map(semanticNormalize);
+    return a;
+  }
+  if (v === null || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const n = semanticNormalize(x);
+    if (n === null || n === undefined) continue;
+    if (Array.isArray(n) && n.length === 0) continue;
+    if (typeof n === "object" && !Array.isArray(n) && Object.keys(n as object).length === 0) continue;
+    out[k] = n;
+  }
+  return out;
+}
+
 /** upstream rand.SafeEncodeString: each character maps to ALPHANUMS[code % 27]. */
 export function safeEncodeString(s: string): string {
   let out = "";
@@ -31,7 +53,7 @@ export function safeEncodeString(s: string): string {
 }
 
 export function computeHash(template: unknown, collisionCount?: number): string {
-  const json = new TextEncoder().encode(canonicalJson(template));
+  const json = new TextEncoder().encode(canonicalJson(semanticNormalize(template)));
   let h = fnv32a(json);
   if (collisionCount !== undefined && collisionCount !== null) {
     const b = new Uint8Array(4);

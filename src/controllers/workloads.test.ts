@@ -157,6 +157,16 @@ test("rollback reuses the old ReplicaSet with a new revision; history is trimmed
   assert.deepEqual(rss.map((rs) => rs.spec.template.spec.containers[0].image).sort(), ["v1", "v3"]);
 });
 
+test("kubectl rollout undo's template (creationTimestamp: null, resources: {}) finds the old ReplicaSet", () => {
+  let { rss, d } = step(deployment(1, "v1"), [], 0);
+  rss = settle(rss);
+  const noisy = deployment(1, "v1");
+  (noisy.spec.template.metadata as Record<string, unknown>).creationTimestamp = null;
+  (noisy.spec.template.spec.containers[0] as unknown as Record<string, unknown>).resources = {};
+  const plan = planDeployment({ ...noisy, metadata: d.metadata }, rss, NOW);
+  assert.equal(plan.create, undefined);
+});
+
 test("scaling a settled Deployment scales its ReplicaSet", () => {
   let { rss, d } = step(deployment(2), [], 0);
   rss = settle(rss);
