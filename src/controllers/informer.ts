@@ -13,6 +13,8 @@ export function objectKey(o: KubeObject): string {
   return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata.name ?? "");
 }
 
+const MAX_TOMBSTONES = 10_000;
+
 function rvNum(o: KubeObject | undefined): number {
   const n = Number(o?.metadata.resourceVersion ?? "0");
   return Number.isFinite(n) ? n : 0;
@@ -133,7 +135,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     const old = this.cache.get(k);
     if (type === "DELETED") {
       if (old && rvNum(old) > rv) return;
-      this.tombstones.set(k, Math.max(rv, this.tombstones.get(k) ?? 0));
+      this.tombstones.delete(k);
+      this.tombstones.set(k, Math.max(rv, old ? rvNum(old) : 0));
+      // Late events arrive within moments; old tombstones only cost memory.
+      if (this.tombstones.size > MAX_TOMBSTONES) this.tombstones.delete(this.tombstones.keys().next().value!);
       if (old) {
         this.cache.delete(k);
         this.emit("delete", old);
