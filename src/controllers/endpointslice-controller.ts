@@ -49,6 +49,12 @@ export function startEndpointSliceController(ctx: ControllerContext): void {
     const k = sliceOwnerKey(s, ENDPOINTSLICE_CONTROLLER);
     if (k) q.add(k);
   });
+  // Endpoints carry their node's zone: a zone change touches every Service with Pods there.
+  nodes.on((_t, n, old) => {
+    const zone = (x?: Node) => x?.metadata.labels?.["topology.kubernetes.io/zone"];
+    if (!old || zone(n) === zone(old)) return;
+    for (const svc of services.list()) if (svc.spec.selector) q.add(objectKey(svc));
+  });
 }
 
 export function startEndpointSliceMirroringController(ctx: ControllerContext): void {
