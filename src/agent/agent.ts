@@ -44,6 +44,8 @@ export interface AgentOptions {
   /** The node's resolv.conf (dnsPolicy Default and hostNetwork Pods). */
   nodeResolvConf: string;
   special?: (pod: Pod) => SpecialServer | undefined;
+  /** How sockets are made inside a namespace (default: a socket helper started from this process). */
+  openSockets?: typeof openSockets;
   etcNetns?: string;
   /** Pod sandboxes built at once (CNI plugins and socket helpers are processes). */
   concurrency?: number;
@@ -288,7 +290,7 @@ export class NodeAgent {
       owners.push("special");
     }
     mark("files");
-    const opened = await openSockets(netns, requests);
+    const opened = await (this.o.openSockets ?? openSockets)(netns, requests);
     mark("sockets");
     for (const e of opened.errors) this.log(`${key}: cannot open ${e.request.protocol} port ${e.request.port}: ${e.message}`);
     const specialSockets: OpenedSocket[] = [];

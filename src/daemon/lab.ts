@@ -18,7 +18,8 @@ import { serveHttp, serveUdpEcho } from "../agent/test-server.js";
 import { WatchCache } from "../agent/watch-cache.js";
 import { planLab, podNetnsName, type LabPlan, type PodNetworkMode, type ProxyMode } from "../lab/address-plan.js";
 import { CloudLoadBalancer } from "../lab/cloud-lb.js";
-import { nsExec, systemRunner, type Runner } from "../lab/exec.js";
+import { nsExec, type Runner } from "../lab/exec.js";
+import { Spawner } from "../lab/spawner.js";
 import { serveExternalDns, type ExternalZone } from "../lab/external-dns.js";
 import { relayTcp, startDnsUpstreamRelay } from "../lab/relays.js";
 import { isClusterDnsPod, KUBE_PROXY_CONFIGMAP, systemObjects } from "../lab/system-objects.js";
@@ -138,7 +139,10 @@ async function ensureNode(reg: Registry, node: Node): Promise<void> {
 
 export async function startLab(o: LabOptions): Promise<RunningLab> {
   const t0 = performance.now();
-  const runner = o.runner ?? systemRunner;
+  // Process starts go through small spawner children: forking the daemon itself costs its event loop several ms each.
+  const spawner = o.runner ? undefined : new Spawner(2);
+  const runner: Runner = o.runner ?? spawner!;
+  const sockets = spawner ? spawner.openSockets.bind(spawner) : openSockets;
   const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const progressOut = o.progress ?? (() => {});
   const progress = (m: string) => progressOut(process.env.NETLAB_DEBUG ? `[${Math.round(performance.now() - t0)} ms] ${m}` : m);
@@ -196,7 +200,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   progress("API server, controllers and caches running");
 
   // The lab's edges: API relay in the fabric, the internet's DNS and web server.
-  const relaySockets = await openSockets(plan.fabric.netns, [{ protocol: "TCP", host: plan.apiRelay.ip, port: plan.apiRelay.port }]);
+  const relaySockets = await sockets(plan.fabric.netns, [{ protocol: "TCP", host: plan.apiRelay.ip, port: plan.apiRelay.port }]);
   for (const e of relaySockets.errors) log(`API relay: ${e.message}`);
   for (const s of relaySockets.sockets) if (s.protocol === "TCP") closers.push(relayTcp(s.server, { host: "127.0.0.1", port: api.port }));
   const zone: ExternalZone = { names: new Map([["www.example.com", plan.external.webIP]]) };
@@ -207,7 +211,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   updateZone();
   const unsubZone = caches.services.subscribe(updateZone);
   const extPorts = [80, 443, 8080, 9376];
-  const ext = await openSockets(plan.external.netns, [
+  const ext = await sockets(plan.external.netns, [
     { protocol: "UDP", host: plan.external.dnsIP, port: 53 },
     { protocol: "TCP", host: plan.external.dnsIP, port: 53 },
     ...extPorts.map((port) => ({ protocol: "TCP" as const, host: "0.0.0.0", port })),
@@ -281,7 +285,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       },
     });
     proxies.push(proxy);
-    const agent = new NodeAgent({ client: registry, pods: caches.pods, services: caches.services, configMaps: caches.configMaps, secrets: caches.secrets, lab: plan, node, runner, stateDir, settings: o.settings, nodeResolvConf, special, log: (m) => log(`agent ${node.name}: ${m}`) });
+    const agent = new NodeAgent({ client: registry, pods: caches.pods, services: caches.services, configMaps: caches.configMaps, secrets: caches.secrets, lab: plan, node, runner, stateDir, settings: o.settings, nodeResolvConf, special, openSockets: sockets, log: (m) => log(`agent ${node.name}: ${m}`) });
     agents.push(agent);
   }
   if (adopted) await Promise.all(proxies.map(async (p) => {
@@ -464,6 +468,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
         }
         await destroyLab(runner, plan.prefix);
       }
+      spawner?.close();
     },
   };
 }
