@@ -44,3 +44,87 @@ test("base jumps are inserted only when missing, in kube-proxy's order", () => {
   assert.match(out, /-I OUTPUT 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES/);
   assert.doesNotMatch(out, /-I POSTROUTING/);
 });
+
+// ---- the NodeProxy against a fake API (list + watch) and the recording kernel edge
+
+import type { EndpointSlice, KubeList, KubeObject, Service, WatchEvent } from "../api/types.js";
+import type { Client, WatchHandler } from "../client/client.js";
+import { RecordingRunner } from "../lab/exec.js";
+import { WatchCache } from "./watch-cache.js";
+import { NodeProxy } from "./proxy.js";
+import { defaultKubeProxyConfiguration } from "../proxy/config.js";
+import { makeService, makeSlice } from "../proxy/test-fixtures.js";
+
+class FakeApi {
+  objects = new Map<string, KubeObject[]>();
+  handlers = new Map<string, WatchHandler>();
+  rv = 1;
+  client(): Client {
+    return {
+      list: async <T extends KubeObject>(kind: string) => ({ apiVersion: "v1", kind: `${kind}List`, metadata: { resourceVersion: String(this.rv) }, items: (this.objects.get(kind) ?? []) as T[] }) as KubeList<T>,
+      watch: (kind: string, _o: unknown, h: WatchHandler) => {
+        this.handlers.set(kind, h);
+        return { stop() {}, done: new Promise<void>(() => {}) };
+      },
+    } as unknown as Client;
+  }
+  emit(kind: string, ev: WatchEvent): void {
+    ev.object.metadata.resourceVersion = String(++this.rv);
+    this.handlers.get(kind)!(ev);
+  }
+}
+
+const node = { name: "node-1", index: 1, netns: "nl-t-node-1", ip: "172.18.0.2", podCIDR: "10.244.1.0/24", bridgeIP: "10.244.1.1", fabricLink: "n1", vxlanMac: "", vxlanIP: "" };
+const dns = () =>
+  makeService("kube-system", "kube-dns", (s) => {
+    s.spec.clusterIP = "10.96.0.10";
+    s.spec.ports = [{ name: "dns", port: 53, protocol: "UDP", targetPort: 53 }];
+  });
+const dnsSlice = (ips: string[]) => makeSlice("kube-system", "kube-dns", 1, ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })), [{ name: "dns", port: 53, protocol: "UDP" }]);
+
+async function until(f: () => boolean): Promise<void> {
+  const end = Date.now() + 3000;
+  while (!f() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(f(), "condition not reached");
+}
+
+test("NodeProxy: one iptables-restore per sync inside the node, jumps once, stale UDP conntrack flushed, live switch to nftables", async () => {
+  const api = new FakeApi();
+  api.objects.set("Service", [dns()]);
+  api.objects.set("EndpointSlice", [dnsSlice(["10.244.1.5", "10.244.2.5"])]);
+  const r = new RecordingRunner((c) => (c.args.includes("iptables-save") ? { stdout: "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n" } : undefined));
+  const services = new WatchCache<Service>(api.client(), "Service").start();
+  const slices = new WatchCache<EndpointSlice>(api.client(), "EndpointSlice").start();
+  await Promise.all([services.synced, slices.synced]);
+  const proxy = new NodeProxy({ services, endpointSlices: slices, node, runner: r, config: defaultKubeProxyConfiguration() });
+  proxy.start();
+  await proxy.synced;
+  await until(() => !proxy.busy);
+  const lines = r.lines();
+  assert.deepEqual(lines, [
+    "nsenter --net=/run/netns/nl-t-node-1 -- iptables-restore -w 5 --noflush",
+    "nsenter --net=/run/netns/nl-t-node-1 -- iptables-save",
+    "nsenter --net=/run/netns/nl-t-node-1 -- iptables-restore -w 5 --noflush",
+  ]);
+  assert.match(r.calls[0].input!, /-A KUBE-SERVICES -m comment --comment "kube-system\/kube-dns:dns cluster IP" -m udp -p udp -d 10\.96\.0\.10 --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU/);
+  assert.match(r.calls[2].input!, /-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES/);
+
+  // An endpoint goes away: one partial restore, then its UDP conntrack entries are deleted.
+  r.calls.length = 0;
+  api.emit("EndpointSlice", { type: "MODIFIED", object: dnsSlice(["10.244.1.5"]) });
+  await until(() => r.calls.some((c) => c.args.includes("conntrack")));
+  assert.deepEqual(r.lines(), [
+    "nsenter --net=/run/netns/nl-t-node-1 -- iptables-restore -w 5 --noflush",
+    "nsenter --net=/run/netns/nl-t-node-1 -- conntrack -D -p udp --orig-dst 10.96.0.10 --dst-nat 10.244.2.5",
+  ]);
+
+  // Switch modes: the nftables ruleset in one transaction, then iptables' rules removed.
+  r.calls.length = 0;
+  await proxy.setMode("nftables");
+  assert.equal(proxy.proxyMode, "nftables");
+  assert.deepEqual(r.lines().slice(0, 2), ["nsenter --net=/run/netns/nl-t-node-1 -- nft -f -", "nsenter --net=/run/netns/nl-t-node-1 -- iptables-save"]);
+  assert.match(r.calls[0].input!, /^add table ip kube-proxy$/m);
+  proxy.stop();
+  services.stop();
+  slices.stop();
+});

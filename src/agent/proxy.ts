@@ -7,7 +7,7 @@ import type { EndpointSlice, Service } from "../api/types.js";
 import type { NodePlan } from "../lab/address-plan.js";
 import { mustNsExec, nsExec, type Runner } from "../lab/exec.js";
 import { planProxy, type ProxyInput, type ProxyPlan } from "../proxy/plan.js";
-import { planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoints } from "../proxy/changes.js";
+import { changedServices, planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoints } from "../proxy/changes.js";
 import { baseJumpRules } from "../proxy/iptables/base-rules.js";
 import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
 import type { CacheEvent, WatchCache } from "./watch-cache.js";
@@ -185,6 +185,15 @@ export class NodeProxy {
     const next = full ? planProxy(input) : replanServices(this.prev!, input, changed);
     const ns = this.o.node.netns;
     let kind: "full" | "partial";
+    // Events that changed nothing this node programs (e.g. the caches' first delivery) cost no kernel work.
+    if (!full) {
+      const real = changedServices(this.prev!, next);
+      if (real.length === 0) {
+        this.prev = next;
+        return;
+      }
+      changed.splice(0, changed.length, ...real);
+    }
     if (this.mode === "iptables") {
       const u = planIptablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed });
       kind = u.kind;
