@@ -1,5 +1,5 @@
 // Field errors as upstream's apimachinery field.Error prints them, and the Invalid Status
-// that gathers them: `The Service "x" is invalid: spec.ports[1].name: Required value`.
+// that gathers them: `Service "x" is invalid: spec.ports[1].name: Required value`.
 import { statusError, type StatusError } from "./status.js";
 
 export type FieldErrorType =
@@ -120,14 +120,15 @@ export function formatFieldError(e: FieldError): string {
   return `${e.field}: ${formatErrorBody(e)}`;
 }
 
-/** `The Service "x" is invalid: a, b` (several errors are listed as `[a, b]`, as upstream does). */
+/** `Service "x" is invalid: a` (several errors are listed as `[a, b]`), the Status message upstream's
+ * apiserver sends; kubectl prints it from the causes as `The Service "x" is invalid: ...`. */
 export function invalidError(kind: string, name: string, errs: FieldError[], group = ""): StatusError {
   // Identical messages are reported once, as upstream's aggregate does.
   const parts = [...new Set(errs.map(formatFieldError))];
   const body = parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`;
   // Upstream qualifies the kind with its group: `Deployment.apps "x" is invalid`.
   const qualified = group ? `${kind}.${group}` : kind;
-  return statusError(422, "Invalid", `The ${qualified} ${goQuote(name)} is invalid: ${body}`, {
+  return statusError(422, "Invalid", `${qualified} ${goQuote(name)} is invalid: ${body}`, {
     name,
     group: group || undefined,
     kind,

@@ -68,7 +68,7 @@ test("generateName gives a name with a 5-character suffix", async () => {
   const r = registry();
   const a = await r.create<KubeObject>({ apiVersion: "v1", kind: "ConfigMap", metadata: { generateName: "web-" } });
   assert.match(a.metadata.name!, /^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
-  await rejects(r.create<KubeObject>({ apiVersion: "v1", kind: "ConfigMap", metadata: {} }), 422, "Invalid", 'The ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required');
+  await rejects(r.create<KubeObject>({ apiVersion: "v1", kind: "ConfigMap", metadata: {} }), 422, "Invalid", 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required');
 });
 
 test("ClusterIP allocation: automatic, explicit, out of range, taken; released on delete", async () => {
@@ -82,9 +82,9 @@ test("ClusterIP allocation: automatic, explicit, out of range, taken; released o
     r.create(svc("c", { clusterIP: "1.1.1.1" })),
     422,
     "Invalid",
-    'The Service "c" is invalid: spec.clusterIPs: Invalid value: []string{"1.1.1.1"}: failed to allocate IP 1.1.1.1: the provided IP (1.1.1.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12',
+    'Service "c" is invalid: spec.clusterIPs: Invalid value: []string{"1.1.1.1"}: failed to allocate IP 1.1.1.1: the provided IP (1.1.1.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12',
   );
-  await rejects(r.create(svc("d", { clusterIP: "10.96.0.10" })), 422, "Invalid", 'The Service "d" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to allocate IP 10.96.0.10: provided IP is already allocated');
+  await rejects(r.create(svc("d", { clusterIP: "10.96.0.10" })), 422, "Invalid", 'Service "d" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to allocate IP 10.96.0.10: provided IP is already allocated');
   await r.delete({ kind: "Service", namespace: "default", name: "b" });
   const d = await r.create(svc("d", { clusterIP: "10.96.0.10" }));
   assert.equal(d.spec.clusterIP, "10.96.0.10");
@@ -101,13 +101,13 @@ test("NodePort allocation: automatic, explicit, out of range, taken; released on
     r.create(svc("b", { type: "NodePort", ports: [{ port: 80, protocol: "TCP", targetPort: 80, nodePort: 80 }] })),
     422,
     "Invalid",
-    'The Service "b" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767',
+    'Service "b" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767',
   );
   await rejects(
     r.create(svc("b", { type: "NodePort", ports: [{ port: 80, protocol: "TCP", targetPort: 80, nodePort: 30001 }] })),
     422,
     "Invalid",
-    'The Service "b" is invalid: spec.ports[0].nodePort: Invalid value: 30001: provided port is already allocated',
+    'Service "b" is invalid: spec.ports[0].nodePort: Invalid value: 30001: provided port is already allocated',
   );
   const c = await r.create(svc("c", { type: "NodePort" }));
   const np = c.spec.ports![0].nodePort!;

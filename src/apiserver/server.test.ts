@@ -130,7 +130,7 @@ test("invalid objects are 422 with upstream's message; allocation errors too; no
     assert.ok(e instanceof StatusError);
     assert.equal(e.code, 422);
     assert.equal(e.reason, "Invalid");
-    assert.match(e.message, /^The Service "out" is invalid: spec\.clusterIPs: Invalid value: .*failed to allocate IP 1\.1\.1\.1: the provided IP \(1\.1\.1\.1\) is not in the valid range\. The range of valid IPs is 10\.96\.0\.0\/12$/);
+    assert.match(e.message, /^Service "out" is invalid: spec\.clusterIPs: Invalid value: .*failed to allocate IP 1\.1\.1\.1: the provided IP \(1\.1\.1\.1\) is not in the valid range\. The range of valid IPs is 10\.96\.0\.0\/12$/);
     return true;
   });
   await assert.rejects(client.create(svc("np", { type: "NodePort", ports: [{ port: 80, nodePort: 80 }] })), /spec\.ports\[0\]\.nodePort: Invalid value: 80: provided port is not in the valid range\. The range of valid ports is 30000-32767/);

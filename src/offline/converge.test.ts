@@ -170,6 +170,6 @@ test("refused objects are reported, the rest converges", async () => {
   const bad: Service = { apiVersion: "v1", kind: "Service", metadata: { name: "bad" }, spec: { clusterIP: "1.1.1.1", ports: [{ port: 80 }] } };
   const c = await convergeCluster([bad], { settings: DEFAULT_SETTINGS, nodes: 1 });
   assert.equal(c.errors.length, 1);
-  assert.match(c.errors[0], /^error when creating Service "default\/bad": The Service "bad" is invalid: .*failed to allocate IP 1\.1\.1\.1/);
+  assert.match(c.errors[0], /^error when creating Service "default\/bad": Service "bad" is invalid: .*failed to allocate IP 1\.1\.1\.1/);
   assert.equal(c.get("Service", "default", "bad"), undefined);
 });

@@ -61,8 +61,22 @@ export function objectRef(o: KubeObject): string {
 
 /** `Error from server (NotFound): pods "x" not found`, as kubectl prints API errors. */
 export function errorLine(e: unknown, context?: string): string {
+  const invalid = e instanceof StatusError ? invalidLines(e) : undefined;
+  if (invalid !== undefined) return invalid;
   if (e instanceof StatusError) return `Error from server (${e.reason ?? "Unknown"}): ${context ? `${context}: ` : ""}${e.message}`;
   if (e instanceof UserError) return `error: ${e.message}`;
   const msg = e instanceof Error ? e.message : String(e);
   return `error: ${context ? `${context}: ` : ""}${msg}`;
+}
+
+/** kubectl prints Invalid errors from the Status causes: `The Service "x" is invalid: f: msg`,
+ * or the prefix on its own line followed by `* f: msg` lines when there are several. */
+function invalidLines(e: StatusError): string | undefined {
+  const d = e.status.details;
+  if (e.reason !== "Invalid" || !d || (!d.kind && !d.name)) return undefined;
+  const prefix = `The ${d.kind ?? ""} ${JSON.stringify(d.name ?? "")} is invalid`;
+  const causes = (d.causes ?? []).map((c) => (c.field ? `${c.field}: ${c.message ?? ""}` : (c.message ?? "")));
+  if (causes.length === 0) return prefix;
+  if (causes.length === 1) return `${prefix}: ${causes[0]}`;
+  return `${prefix}: \n${causes.map((c) => `* ${c}`).join("\n")}`;
 }
