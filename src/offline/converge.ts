@@ -108,7 +108,11 @@ async function applyOne(registry: Registry, o: KubeObject): Promise<void> {
 }
 
 export async function convergeCluster(input: KubeObject[], opts: ConvergeOptions): Promise<ConvergedCluster> {
-  const registry = new Registry(openSqliteStore(":memory:"), opts.settings, { allocation: { mode: "sequential" } });
+  // The API server's address as the lab has it (the relay at the node network's gateway), so
+  // the `kubernetes` Service's endpoint offline is the one a Pod in the lab would reach.
+  const nodeNet = parseCidr4(opts.settings.nodeNetwork) ?? parseCidr4("172.18.0.0/16")!;
+  const apiServerAddress = { ip: formatIPv4((nodeNet.base + 1) >>> 0), port: 6443 };
+  const registry = new Registry(openSqliteStore(":memory:"), opts.settings, { allocation: { mode: "sequential" }, apiServerAddress });
   const errors: string[] = [];
   try {
     const given = input.filter((o) => o.kind === "Node");
