@@ -64,8 +64,8 @@ test("Prefix by element: `= /p` + `/p/`; Exact `= /p`; 404 fallback", async () =
     "}",
   ].join("\n"));
   assert.equal(serverBlock(text, "_"), ["listen 80 default_server;", "server_name _;", "location / {", "return 404;", "}"].join("\n"));
-  // Each Service port is an upstream of its ClusterIP, listed twice: one retry through the proxy.
-  assert.match(text, /upstream svc-default_s1-80 \{\n    server 10\.96\.0\.11:80 max_fails=0;\n    server 10\.96\.0\.11:80 max_fails=0;\n  \}/);
+  // Each Service port is an upstream of its ClusterIP, listed three times: retries through the proxy.
+  assert.match(text, /upstream svc-default_s1-80 \{\n(    server 10\.96\.0\.11:80 max_fails=0;\n){3}  \}/);
   if (!skip) await nginxAccepts(text);
 });
 

@@ -9,7 +9,7 @@
 //   lists every regex location in the route table's precedence order (nginx takes the first
 //   regex that matches), so longest-first holds across both kinds.
 // Backends are the Service's ClusterIP:port: endpoints can change without a reload. A failed
-// connection (an endpoint leaving) is retried once through the Service (idempotent requests only).
+// connection (an endpoint leaving) is retried through the Service, up to 3 tries (idempotent requests only).
 import { createHash } from "node:crypto";
 import type { LocationOptions } from "./annotations.js";
 import { routeMatches } from "./match.js";
@@ -185,12 +185,14 @@ export function renderNginxConfig(table: RouteTable, opts: NginxRenderOptions): 
   const http: string[] = [];
   for (const u of collectUpstreams(table)) {
     if (u.type === "service") {
-      // The Service address twice: when a connection fails (an endpoint going away before the
-      // proxy dropped it), nginx tries the next entry, and the node's proxy picks an endpoint
-      // afresh. max_fails=0: a failure never marks the Service itself unavailable.
+      // The Service address three times (ingress-nginx's default of 3 tries): when a connection
+      // fails (an endpoint going away before the proxy dropped it), nginx tries the next entry
+      // and the node's proxy picks an endpoint afresh. max_fails=0: a failure never marks the
+      // Service itself unavailable.
       http.push(
         `  # ${u.service} port ${u.port}: its ClusterIP (the node's proxy balances; endpoint changes need no reload)`,
         `  upstream ${upstreamName(u)} {`,
+        `    server ${u.address} max_fails=0;`,
         `    server ${u.address} max_fails=0;`,
         `    server ${u.address} max_fails=0;`,
         "  }",
@@ -255,9 +257,11 @@ export function renderNginxConfig(table: RouteTable, opts: NginxRenderOptions): 
     "  proxy_set_header X-Forwarded-Proto $scheme;",
     "  proxy_set_header X-Forwarded-Host $host;",
     "  proxy_set_header X-Forwarded-Port $server_port;",
-    "  proxy_connect_timeout 5s;",
+    // Inside a cluster a connect takes well under a millisecond; a Pod that just went away
+    // drops the SYN silently, so give up after 1 s and retry through the Service.
+    "  proxy_connect_timeout 1s;",
     "  proxy_next_upstream error timeout;",
-    "  proxy_next_upstream_tries 2;",
+    "  proxy_next_upstream_tries 3;",
     "",
   ];
   return [...head, ...http, "}", ""].join("\n");

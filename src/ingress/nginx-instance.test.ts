@@ -83,7 +83,7 @@ test("NginxInstance: writes kubernetes.io/tls Secrets for the routes and serves 
   await assert.rejects(get(sp, "web.example", "/", { https: true, ca: c1.crt }));
 });
 
-test("a connection that fails (an endpoint going away) is retried once through the Service address", { skip }, async (t) => {
+test("a connection that fails (an endpoint going away) is retried through the Service address", { skip }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "nlt-inginst-retry-"));
   // Every other connection is reset before any answer, as a Pod that just went away.
   let n = 0;
