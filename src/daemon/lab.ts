@@ -2,6 +2,7 @@
 // and controllers, and for every node its agent and proxy; the fabric's load balancer, the
 // API relay, the internet's DNS and test server. Components talk only through the API.
 import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import type { ConfigMap, EndpointSlice, Endpoints, KubeObject, Node, Pod, Secret, Service } from "../api/types.js";
 import { isStatusError } from "../api/status.js";
 import { Registry } from "../apiserver/registry.js";
@@ -184,7 +185,15 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   // Pods reach the API server through the relay inside the lab, not at its loopback address.
   registry.setApiServerAddress(plan.apiRelay.ip, plan.apiRelay.port);
   for (let i = 0; i < plan.nodes.length; i++) await ensureNode(registry, nodeObject(plan, i));
-  const sysErrors = await applyObjectsIfMissing(registry, systemObjects(o.settings, o.proxyMode));
+  // Without br_netfilter, a reply bridged on cbr0 from one Pod to another never passes conntrack and keeps the
+  // Pod's address instead of the Service's. Then every Service connection is masqueraded (kube-proxy's
+  // masqueradeAll) so that replies come back through the node and are un-NATed there.
+  const brNetfilter = await hasBrNetfilter(runner);
+  if (!brNetfilter && existsSync("/proc/sys/net/bridge")) {
+    for (const n of plan.nodes) await nsExec(runner, n.netns, "sysctl", ["-qw", "net.bridge.bridge-nf-call-iptables=0"]);
+  }
+  if (!brNetfilter) log("br_netfilter is not available (no /proc/sys/net/bridge): masquerading all Service traffic (kube-proxy masqueradeAll); Pods see the node's address as the client of a Service connection");
+  const sysErrors = await applyObjectsIfMissing(registry, systemObjects(o.settings, o.proxyMode, !brNetfilter));
   for (const e of sysErrors) log(`system objects: ${e}`);
   const controllers: RunningControllers = startControllers(registry, o.settings, { offlinePodIPs: false, log: (m) => log(`controllers: ${m}`) });
 
@@ -269,7 +278,8 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
 
   progress("lab edges running (API relay, external DNS and web, cloud load balancer)");
   const syncListeners = new Set<(node: string, r: SyncRecord) => void>();
-  const proxyConfig = { ...defaultKubeProxyConfiguration(o.settings.clusterCIDR), mode: o.proxyMode };
+  const base = defaultKubeProxyConfiguration(o.settings.clusterCIDR);
+  const proxyConfig = { ...base, mode: o.proxyMode, iptables: { ...base.iptables, masqueradeAll: !brNetfilter } };
   const agents: NodeAgent[] = [];
   const proxies: NodeProxy[] = [];
   for (const node of plan.nodes) {
@@ -471,6 +481,15 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       spawner?.close();
     },
   };
+}
+
+async function hasBrNetfilter(runner: Runner): Promise<boolean> {
+  // NETLAB_BR_NETFILTER=off: behave as on a kernel without it (tests of that path on a machine that has it).
+  if (process.env.NETLAB_BR_NETFILTER === "off") return false;
+  const path = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+  if (existsSync(path)) return true;
+  await runner.run("modprobe", ["br_netfilter"]).catch(() => undefined);
+  return existsSync(path);
 }
 
 async function applyObjectsIfMissing(reg: Registry, objects: KubeObject[]): Promise<string[]> {

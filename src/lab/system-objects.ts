@@ -8,7 +8,7 @@ import type { ProxyMode } from "./address-plan.js";
 
 export const KUBE_PROXY_CONFIGMAP = { namespace: "kube-system", name: "kube-proxy" };
 
-export function kubeProxyConfigText(mode: ProxyMode, clusterCIDR: string): string {
+export function kubeProxyConfigText(mode: ProxyMode, clusterCIDR: string, masqueradeAll = false): string {
   return [
     "apiVersion: kubeproxy.config.k8s.io/v1alpha1",
     "kind: KubeProxyConfiguration",
@@ -16,13 +16,13 @@ export function kubeProxyConfigText(mode: ProxyMode, clusterCIDR: string): strin
     `mode: ${mode}`,
     "iptables:",
     "  masqueradeBit: 14",
-    "  masqueradeAll: false",
+    `  masqueradeAll: ${masqueradeAll}`,
     "  localhostNodePorts: true",
     "",
   ].join("\n");
 }
 
-export function systemObjects(settings: ClusterSettings, mode: ProxyMode): KubeObject[] {
+export function systemObjects(settings: ClusterSettings, mode: ProxyMode, masqueradeAll = false): KubeObject[] {
   const labels = { "k8s-app": "kube-dns" };
   const deploy: Deployment = {
     apiVersion: "apps/v1",
@@ -70,7 +70,7 @@ export function systemObjects(settings: ClusterSettings, mode: ProxyMode): KubeO
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: { ...KUBE_PROXY_CONFIGMAP, labels: { app: "kube-proxy" } },
-    data: { "config.conf": kubeProxyConfigText(mode, settings.clusterCIDR) },
+    data: { "config.conf": kubeProxyConfigText(mode, settings.clusterCIDR, masqueradeAll) },
   };
   return [svc, deploy, cm];
 }
