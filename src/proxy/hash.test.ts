@@ -58,3 +58,16 @@ test("fast prefix equals the full base32 digest", async () => {
     assert.equal(sha256Base32Prefix(s, 8), sha256Base32(s).slice(0, 8));
   }
 });
+
+test("plain-JS sha256 agrees with node:crypto on random and non-ASCII input", async () => {
+  const { sha256Base32Prefix, sha256Base32 } = await import("./hash.js");
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  for (let i = 0; i < 2000; i++) {
+    const len = Math.floor(rnd() * 200);
+    let s = "";
+    for (let j = 0; j < len; j++) s += String.fromCharCode(32 + Math.floor(rnd() * 95));
+    assert.equal(sha256Base32Prefix(s, 16), sha256Base32(s).slice(0, 16), JSON.stringify(s));
+  }
+  for (const s of ["ns/sv\u00e9:p80tcp", "\u{1F600}", "ns/\u4e2d:p\u00ff10.0.0.1:80"]) assert.equal(sha256Base32Prefix(s, 16), sha256Base32(s).slice(0, 16));
+});
