@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EndpointSlice, Ingress, Service } from "../api/types.js";
 import { buildRoutes, type RouteTable } from "../ingress/routes.js";
@@ -139,6 +139,7 @@ export async function run(): Promise<void> {
     const routedUrl = `http://127.0.0.1:${a.port}/svc-150/api/items`;
     const check = await get(a.port, "app-50.example.com", "/svc-150/api/items");
     if (check.status !== 200) throw new Error(`routed request answered ${check.status}`);
+    console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${cpus().length} CPUs (a busy machine makes single runs vary; compare the ratios)`);
     console.log(`nginx configuration: ${ingresses.length} Ingresses, ${routed.servers.length} servers, ${a.text.split("\n").length} lines; wrk -t1 -c32 -d${WRK_SECONDS}s x ${PAIRS} each, medians; backend: one node http server`);
     // Interleaved (D R, R D, D R) and medians: this machine is shared, single runs vary a lot.
     const directRuns: WrkResult[] = [];
