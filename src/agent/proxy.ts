@@ -134,7 +134,19 @@ export class NodeProxy {
 
   stop(): void {
     this.stopped = true;
-    for (const u of this.unsubscribe) u();
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  /** Stops following changes (bulk loads); resume() rewrites everything in one sync. */
+  async pause(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    await this.running;
+  }
+
+  resume(): void {
+    this.full = true;
+    this.changed.clear();
+    this.start();
   }
 
   private onEvents(evs: CacheEvent[], key: (o: CacheEvent["object"]) => string): void {

@@ -112,6 +112,8 @@ export async function run(): Promise<void> {
     return;
   }
   const seed = (await loadManifestPaths([SEED])).objects;
+  // NETLAB_BENCH_LAB=latency: only the programming latency part.
+  const onlyLatency = process.env.NETLAB_BENCH_LAB === "latency";
 
   // Baseline 1: the bare topology (namespaces, links, rules) of 3 nodes.
   const p = planLab({ lab: `bench-topo-${process.pid % 1000}`, nodes: 3, settings: DEFAULT_SETTINGS, podNetwork: "vxlan" });
@@ -129,6 +131,11 @@ export async function run(): Promise<void> {
   const execFloor = pct(floors, 50);
   const rss0 = process.memoryUsage().rss;
 
+  if (!onlyLatency) await upBenchmarks(seed, topoMs, rss0);
+  await latencyBenchmarks(execFloor);
+}
+
+async function upBenchmarks(seed: KubeObject[], topoMs: number, rss0: number): Promise<void> {
   line("up -> ready (3 nodes, vxlan, iptables):");
   const emptyMs = await withLab("empty", [], "iptables", async (_lab, ms) => ms);
   const seedPods = await withLab("seed", seed, "iptables", async (lab, ms) => {
@@ -145,7 +152,9 @@ export async function run(): Promise<void> {
     line(`  3 nodes x 300 Pods (${pods} with CoreDNS)   ${(ms / 1000).toFixed(2)} s; empty lab ${(emptyMs / 1000).toFixed(2)} s -> ${f1(per)} ms per additional Pod   target <= 20 ms: ${verdict(per <= 20)}`);
     line(`  daemon RSS with 300 Pods: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
   });
+}
 
+async function latencyBenchmarks(execFloor: number): Promise<void> {
   line(`programming latency (API write -> rules live on all 3 nodes); exec floor (one no-op iptables-restore in a node) ${f1(execFloor)} ms:`);
   // One lab: 100 services measured in both modes, then 10,000 (nftables fully; iptables with
   // fewer samples, because each iptables-nft restore re-reads the whole table: seconds at 10k).
@@ -168,11 +177,15 @@ export async function run(): Promise<void> {
     await settle(lab, 120_000);
     await measure("iptables", 100, SAMPLES);
     await measure("nftables", 100, SAMPLES);
-    // Bulk creation in nftables mode: each sync is a small transaction there.
+    // Bulk load: the proxies pause while 9,900 services are created, then each node loads them in one sync.
     tc = performance.now();
+    await Promise.all(lab.proxies.map((p) => p.pause()));
     await createServices(lab, 9_900, 100);
+    const created = performance.now() - tc;
+    const ts = performance.now();
+    for (const p of lab.proxies) p.resume();
     await settle(lab, 600_000);
-    line(`  created 9,900 more services (+ EndpointSlices) and synced in ${((performance.now() - tc) / 1000).toFixed(1)} s`);
+    line(`  created 9,900 more services (+ EndpointSlices) in ${(created / 1000).toFixed(1)} s; one full sync of 10,000 on every node in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
     await measure("nftables", 10_000, SAMPLES);
     await measure("iptables", 10_000, 6);
   });
