@@ -21,6 +21,29 @@ export class TextBuffer {
     this.buf = next;
   }
 
+  /**
+   * Appends s, copying characters in a JS loop: for the short pieces of a rule (names,
+   * addresses, fixed words) this beats both a native write per piece and concatenating
+   * pieces into strings first (whose flattening cost more than the copy).
+   */
+  put(s: string): void {
+    const n = s.length;
+    if (this.length + n * 3 > this.buf.length) this.grow(this.length + n * 3);
+    const b = this.buf;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        // Rare (names are ASCII): encode the rest natively.
+        this.length = at;
+        this.write(s.slice(i));
+        return;
+      }
+      b[at++] = c;
+    }
+    this.length = at;
+  }
+
   write(s: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (this.length + s.length * 3 > this.buf.length) this.grow(this.length + s.length * 3);

@@ -34,112 +34,162 @@ interface Chain {
   rules: string[];
   /** Byte ranges [start, end, ...] of already written rule text in the scratch buffer, in rule order. */
   ranges: number[];
-  /** Tie-break between equal names: blocks first, then chains, each in creation order. */
-  seq: number;
 }
 
-const CHAIN_SEQ = 2 ** 40;
+/** What a service port's KUBE-SEP chains share: written out only once the chains are in order. */
+interface SepFormat {
+  /** Comment match ("" in large clusters). */
+  c: string;
+  /** "-m tcp -p tcp". */
+  m: string;
+  affinity: boolean;
+}
 
 class Table {
-  /** Text of finished chains: no string per rule or per chain stays alive until the end. */
-  readonly scratch = new TextBuffer(1 << 20);
+  /** Text of finished chains: no string per rule stays alive until the end. */
+  readonly scratch = new TextBuffer(1 << 16);
   readonly chains = new Map<string, Chain>();
-  /** Whole chains given as text (the 100,000s of KUBE-SEP chains): no map entry. */
-  readonly blocks: Chain[] = [];
+  /**
+   * KUBE-SEP chains (100,000s of them) as parallel arrays, no object or text each: their
+   * two rules are written straight into the output once all chains are sorted.
+   */
+  readonly sepNames: string[] = [];
+  readonly sepEndpoints: PlanEndpoint[] = [];
+  readonly sepFormats: SepFormat[] = [];
   declare(name: string): void {
     this.chain(name);
   }
   protected chain(name: string): Chain {
     let c = this.chains.get(name);
-    if (!c) this.chains.set(name, (c = { name, rules: [], ranges: [], seq: CHAIN_SEQ + this.chains.size }));
+    if (!c) this.chains.set(name, (c = { name, rules: [], ranges: [] }));
     return c;
   }
   add(chain: string, rule: string): void {
     this.chain(chain).rules.push(rule);
   }
-  addBlock(name: string, text: string): void {
-    const start = this.scratch.length;
-    this.scratch.write(text);
-    this.blocks.push({ name, rules: [], ranges: [start, this.scratch.length], seq: this.blocks.length });
+  addSep(name: string, ep: PlanEndpoint, f: SepFormat): void {
+    this.sepNames.push(name);
+    this.sepEndpoints.push(ep);
+    this.sepFormats.push(f);
   }
   /** Moves a chain's pending rules into the scratch buffer (a per-service chain once its service is done). */
   settle(name: string): void {
     const c = this.chains.get(name);
     if (!c || c.rules.length === 0) return;
     const start = this.scratch.length;
-    this.scratch.write(ruleText(c));
+    putRules(this.scratch, c);
     c.ranges.push(start, this.scratch.length);
     c.rules = [];
   }
 }
 
-function ruleText(c: Chain): string {
-  let s = "";
-  for (const r of c.rules) s += `-A ${c.name} ${r}\n`;
-  return s;
+function putRules(out: TextBuffer, c: Chain): void {
+  for (const r of c.rules) {
+    out.put("-A ");
+    out.put(c.name);
+    out.put(" ");
+    out.put(r);
+    out.put("\n");
+  }
+}
+
+function putSep(out: TextBuffer, sep: string, ep: PlanEndpoint, f: SepFormat): void {
+  out.put("-A ");
+  out.put(sep);
+  out.put(" ");
+  out.put(f.c);
+  out.put("-s ");
+  out.put(ep.ip);
+  out.put(" -j KUBE-MARK-MASQ\n-A ");
+  out.put(sep);
+  out.put(" ");
+  out.put(f.c);
+  if (f.affinity) {
+    out.put("-m recent --name ");
+    out.put(sep);
+    out.put(" --set ");
+  }
+  out.put(f.m);
+  out.put(" -j DNAT --to-destination ");
+  out.put(ep.endpoint);
+  out.put("\n");
 }
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
 class Discard extends Table {
   override declare(): void {}
   override add(): void {}
-  override addBlock(): void {}
+  override addSep(): void {}
   override settle(): void {}
 }
 
-const byNameSeq = (a: Chain, b: Chain) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.seq - b.seq);
-
 /**
- * Chains in plain string order. Bucketed by their first 11 characters (kind and two hash
- * characters) and each small bucket sorted: a comparator sort of 110,000 names was a tenth
- * of the render. Order between buckets equals string order: a name shorter than the key is
- * its own key and sorts before the longer keys it prefixes.
+ * Indices into names in plain string order (ties: lower index first, as a stable sort).
+ * Bucketed by the first 11 characters (kind and two hash characters) and each small bucket
+ * sorted: a comparator sort of 110,000 names was a tenth of the render. Order between
+ * buckets equals string order: a name shorter than the key is its own key and sorts before
+ * the longer keys it prefixes.
  */
-function sortChains(list: Chain[]): Chain[] {
-  const buckets = new Map<string, Chain[]>();
-  for (const c of list) {
-    const k = c.name.length > 11 ? c.name.slice(0, 11) : c.name;
+function sortedOrder(names: string[]): number[] {
+  const buckets = new Map<string, number[]>();
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    const k = n.length > 11 ? n.slice(0, 11) : n;
     const b = buckets.get(k);
-    if (b) b.push(c);
-    else buckets.set(k, [c]);
+    if (b) b.push(i);
+    else buckets.set(k, [i]);
   }
   // Default sort compares UTF-16 code units, as < does.
   const keys = [...buckets.keys()].sort();
-  const out: Chain[] = [];
+  const byName = (a: number, b: number) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b);
+  const out: number[] = [];
   for (const k of keys) {
     const b = buckets.get(k)!;
-    if (b.length > 1) b.sort(byNameSeq);
-    for (const c of b) out.push(c);
+    if (b.length > 1) b.sort(byName);
+    for (const i of b) out.push(i);
   }
   return out;
 }
 
 function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = []): void {
-  // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first).
-  const all: Chain[] = [...t.blocks];
-  for (const c of t.chains.values()) if (c.name !== "KUBE-NODEPORTS" && c.name !== "KUBE-SERVICES") all.push(c);
-  const sorted = sortChains(all);
-  const kube = sorted.filter((c) => c.name.startsWith("KUBE-"));
-  const other = sorted.filter((c) => !c.name.startsWith("KUBE-"));
+  // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first);
+  // equal names (only with hash collisions or duplicate input) keep SEP chains first.
+  const seps = t.sepNames.length;
+  const names = [...t.sepNames];
+  const chains: Chain[] = [];
+  for (const c of t.chains.values()) {
+    if (c.name === "KUBE-NODEPORTS" || c.name === "KUBE-SERVICES") continue;
+    names.push(c.name);
+    chains.push(c);
+  }
+  const sorted = sortedOrder(names);
+  const kube = sorted.filter((i) => names[i].startsWith("KUBE-"));
+  const other = sorted.filter((i) => !names[i].startsWith("KUBE-"));
   const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => t.chains.get(c)!);
-  const ordered = [...top, ...kube, ...other];
-  // Declarations in batches: one buffer write per ~16 kB instead of per chain.
-  let acc = `*${name}\n`;
-  for (const c of ordered) {
-    acc += `:${c.name} - [0:0]\n`;
-    if (acc.length > 16384) {
-      out.write(acc);
-      acc = "";
-    }
+  const ordered = [...kube, ...other];
+  out.put(`*${name}\n`);
+  for (const c of top) putDeclaration(out, c.name);
+  for (const i of ordered) putDeclaration(out, names[i]);
+  const writeChain = (c: Chain) => {
+    for (let r = 0; r < c.ranges.length; r += 2) out.copyFrom(t.scratch, c.ranges[r], c.ranges[r + 1]);
+    if (c.rules.length) putRules(out, c);
+  };
+  for (const c of top) writeChain(c);
+  for (const i of ordered) {
+    if (i < seps) putSep(out, names[i], t.sepEndpoints[i], t.sepFormats[i]);
+    else writeChain(chains[i - seps]);
   }
-  out.write(acc);
-  for (const c of ordered) {
-    for (let i = 0; i < c.ranges.length; i += 2) out.copyFrom(t.scratch, c.ranges[i], c.ranges[i + 1]);
-    if (c.rules.length) out.write(ruleText(c));
+  for (const l of extra) {
+    out.put(l);
+    out.put("\n");
   }
-  acc = "";
-  for (const l of extra) acc += l + "\n";
-  out.write(acc + "COMMIT\n");
+  out.put("COMMIT\n");
+}
+
+function putDeclaration(out: TextBuffer, chain: string): void {
+  out.put(":");
+  out.put(chain);
+  out.put(" - [0:0]\n");
 }
 
 /** Whether localhost NodePorts apply (kube-proxy turns them off when nodePortAddresses exclude 127.0.0.1). */
@@ -351,13 +401,8 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
   }
   if (svcNat === x.skipped) return;
   for (const name of [svc, svl, ext, fw]) svcNat.settle(name);
-  const c = x.cc(spn);
-  const affinity = sp.sessionAffinity === "ClientIP";
-  for (const ep of sp.reachableEndpoints) {
-    const sep = sepNames.get(ep)!;
-    const recent = affinity ? `-m recent --name ${sep} --set ` : "";
-    svcNat.addBlock(sep, `-A ${sep} ${c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${sep} ${c}${recent}${m} -j DNAT --to-destination ${ep.endpoint}\n`);
-  }
+  const f: SepFormat = { c: x.cc(spn), m, affinity: sp.sessionAffinity === "ClientIP" };
+  for (const ep of sp.reachableEndpoints) svcNat.addSep(sepNames.get(ep)!, ep, f);
 }
 
 function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], cc: (c: string) => string, names: Map<PlanEndpoint, string>): void {
