@@ -101,6 +101,7 @@ export class NodeProxy {
   private dirty = false;
   private unsubscribe: (() => void)[] = [];
   private jumpsEnsured = false;
+  private retryTimer?: NodeJS.Timeout;
   private stopped = false;
   private readonly log: (m: string) => void;
   private syncedResolve!: () => void;
@@ -134,6 +135,7 @@ export class NodeProxy {
 
   stop(): void {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
@@ -196,6 +198,14 @@ export class NodeProxy {
           this.log(`sync failed: ${e.message}`);
           this.full = true; // the next sync rewrites everything
           this.prev = undefined;
+          // Retry by itself: the events that led here will not come again.
+          if (!this.retryTimer) {
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              this.kick();
+            }, 1000);
+            this.retryTimer.unref();
+          }
         });
       } while (this.dirty && !this.stopped);
     })().finally(() => (this.running = undefined));

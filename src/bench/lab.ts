@@ -16,6 +16,7 @@ import { buildTopology, destroyLab } from "../lab/topology.js";
 
 const SEED = new URL("../../examples/seed", import.meta.url).pathname;
 const SAMPLES = 40;
+let sampleCounter = 0;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,7 +31,9 @@ async function withLab<T>(tag: string, objects: KubeObject[], proxyMode: ProxyMo
   const home = await mkdtemp(`${tmpdir()}/nl-bench-`);
   let lab: RunningLab | undefined;
   try {
-    lab = await startLab({ name, nodes: 3, podNetwork: "vxlan", proxyMode, settings: DEFAULT_SETTINGS, objects, stateDir: `${home}/${name}`, log: () => {} });
+    lab = await startLab({ name, nodes: 3, podNetwork: "vxlan", proxyMode, settings: DEFAULT_SETTINGS, objects, stateDir: `${home}/${name}`, log: (m) => {
+      if (/sync failed|proxy mode/.test(m)) process.stderr.write(`  [${name}] ${m}\n`);
+    } });
     const ms = await lab.waitReady(180_000);
     return await fn(lab, ms);
   } finally {
@@ -98,7 +101,9 @@ async function programmingLatency(lab: RunningLab, services: number, samples: nu
       });
     });
     t0 = performance.now();
-    await lab.registry.patch({ kind: "EndpointSlice", namespace: "default", name: `svc-${i}-x` }, { endpoints: [{ addresses: [`10.252.${s}.${i & 255}`], conditions: { ready: true } }] });
+    // A new address every sample of the run: a write that changes nothing programs nothing.
+    const u = ++sampleCounter;
+    await lab.registry.patch({ kind: "EndpointSlice", namespace: "default", name: `svc-${i}-x` }, { endpoints: [{ addresses: [`10.252.${(u >> 8) & 255}.${u & 255}`], conditions: { ready: true } }] });
     await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error("sample timed out")), 60_000))]);
     out.push(Math.max(...seen.values()) - t0);
     await new Promise((r) => setTimeout(r, 20));
