@@ -98,14 +98,12 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-interface EndpointKey {
-  portName: string;
-  protocol: Protocol;
-}
+/** Shared by every endpoint without topology hints (read-only): 100,000s of empty arrays cost GC time. */
+const NO_HINTS: string[] = Object.freeze([]) as unknown as string[];
 
-/** Endpoints per "ns/name" -> "portName/PROTO" -> "ip:port" -> endpoint. */
-function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: string, warnings: string[]): Map<string, Map<string, Map<string, PlanEndpoint>>> {
-  const out = new Map<string, Map<string, Map<string, PlanEndpoint>>>();
+/** Endpoints per "ns/name" -> "portName/PROTO", unsorted, duplicates included (see sortEndpoints). */
+function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: string, warnings: string[]): Map<string, Map<string, PlanEndpoint[]>> {
+  const out = new Map<string, Map<string, PlanEndpoint[]>>();
   for (const s of slices) {
     if (s.addressType !== family) continue;
     const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
@@ -119,34 +117,49 @@ function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: s
         warnings.push(`EndpointSlice ${ns}/${s.metadata.name}: port ${JSON.stringify(p.name ?? "")} has no number; skipped`);
         continue;
       }
-      const k: EndpointKey = { portName: p.name ?? "", protocol: p.protocol ?? "TCP" };
-      const pk = `${k.portName}/${k.protocol}`;
+      const pk = `${p.name ?? ""}/${p.protocol ?? "TCP"}`;
       let eps = byPort.get(pk);
-      if (!eps) byPort.set(pk, (eps = new Map()));
+      if (!eps) byPort.set(pk, (eps = []));
       for (const e of s.endpoints ?? []) {
         const ip = e.addresses?.[0];
         if (!ip || endpointFamily(ip) !== family) continue;
-        const ready = e.conditions?.ready ?? true;
-        const serving = e.conditions?.serving ?? true;
-        const terminating = e.conditions?.terminating ?? false;
-        const ep: PlanEndpoint = {
+        const hints = e.hints?.forZones;
+        eps.push({
           ip,
           port: p.port,
           endpoint: joinHostPort(ip, p.port),
-          ready,
-          serving,
-          terminating,
+          ready: e.conditions?.ready ?? true,
+          serving: e.conditions?.serving ?? true,
+          terminating: e.conditions?.terminating ?? false,
           nodeName: e.nodeName,
           isLocal: !!e.nodeName && e.nodeName === nodeName,
-          zoneHints: (e.hints?.forZones ?? []).map((z) => z.name),
-        };
-        // The same endpoint in two slices (during a slice move): prefer the ready copy.
-        const prev = eps.get(ep.endpoint);
-        if (!prev || (!prev.ready && ep.ready)) eps.set(ep.endpoint, ep);
+          zoneHints: hints && hints.length ? hints.map((z) => z.name) : NO_HINTS,
+        });
       }
     }
   }
   return out;
+}
+
+const byEndpoint = (a: PlanEndpoint, b: PlanEndpoint) => compareStrings(a.endpoint, b.endpoint);
+
+/**
+ * Sorted by "ip:port", one entry per endpoint: the same endpoint in two slices (during a
+ * slice move) keeps the first copy unless a later one is ready and it is not.
+ */
+function sortEndpoints(eps: PlanEndpoint[]): PlanEndpoint[] {
+  eps.sort(byEndpoint); // stable: copies of one endpoint stay in slice order
+  let w = 0;
+  for (let r = 0; r < eps.length; r++) {
+    const e = eps[r];
+    if (w > 0 && eps[w - 1].endpoint === e.endpoint) {
+      if (!eps[w - 1].ready && e.ready) eps[w - 1] = e;
+      continue;
+    }
+    eps[w++] = e;
+  }
+  eps.length = w;
+  return eps;
 }
 
 function categorize(sp: PlanServicePort, zone: string | undefined): void {
@@ -201,10 +214,10 @@ export function planProxy(input: ProxyInput): ProxyPlan {
   const endpointsBySvc = collectEndpoints(input.endpointSlices, family, input.nodeName, warnings);
   const zone = input.nodeLabels?.[ZONE_LABEL];
   const services: PlanServicePort[] = [];
-  const sorted = [...input.services].sort((a, b) =>
-    compareStrings(`${a.metadata.namespace ?? "default"}/${a.metadata.name}`, `${b.metadata.namespace ?? "default"}/${b.metadata.name}`),
-  );
-  for (const svc of sorted) {
+  // Keys built once, not twice per comparison.
+  const keyed = input.services.map((svc) => ({ key: `${svc.metadata.namespace ?? "default"}/${svc.metadata.name}`, svc }));
+  keyed.sort((a, b) => compareStrings(a.key, b.key));
+  for (const { svc } of keyed) {
     const spec = svc.spec ?? {};
     const ns = svc.metadata.namespace ?? "default";
     const name = svc.metadata.name ?? "";
@@ -229,6 +242,7 @@ export function planProxy(input: ProxyInput): ProxyPlan {
     const affinity = spec.sessionAffinity === "ClientIP" ? "ClientIP" : "None";
     const sticky = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800;
     const hcnp = spec.type === "LoadBalancer" && etp === "Local" ? spec.healthCheckNodePort ?? 0 : 0;
+    const byPort = endpointsBySvc.get(`${ns}/${name}`);
     for (const p of spec.ports ?? []) {
       const protocol: Protocol = p.protocol ?? "TCP";
       const portName = p.name ?? "";
@@ -236,9 +250,9 @@ export function planProxy(input: ProxyInput): ProxyPlan {
       const externallyAccessible = nodePort !== 0 || lbIPs.length > 0 || externalIPs.length > 0;
       const externalPolicyLocal = externallyAccessible && etp === "Local";
       const internalPolicyLocal = itp === "Local";
-      const eps = [...(endpointsBySvc.get(`${ns}/${name}`)?.get(`${portName}/${protocol}`)?.values() ?? [])].sort((a, b) =>
-        compareStrings(a.endpoint, b.endpoint),
-      );
+      const found = byPort?.get(`${portName}/${protocol}`);
+      // A copy: two ports of one service may share the same endpoint list.
+      const eps = found ? sortEndpoints([...found]) : [];
       const sp: PlanServicePort = {
         namespace: ns,
         name,
