@@ -117,7 +117,7 @@ export async function run(): Promise<void> {
     return;
   }
   const seed = (await loadManifestPaths([SEED])).objects;
-  // NETLAB_BENCH_LAB=latency: only the programming latency part.
+  // NETLAB_BENCH_LAB=latency | up: only that part.
   const onlyLatency = process.env.NETLAB_BENCH_LAB === "latency";
 
   // Baseline 1: the bare topology (namespaces, links, rules) of 3 nodes.
@@ -137,7 +137,7 @@ export async function run(): Promise<void> {
   const rss0 = process.memoryUsage().rss;
 
   if (!onlyLatency) await upBenchmarks(seed, topoMs, rss0);
-  await latencyBenchmarks(execFloor);
+  if (process.env.NETLAB_BENCH_LAB !== "up") await latencyBenchmarks(execFloor);
 }
 
 async function upBenchmarks(seed: KubeObject[], topoMs: number, rss0: number): Promise<void> {
