@@ -7,7 +7,13 @@ type Utf8Buffer = Buffer & { utf8Write(s: string, offset: number): number; utf8S
 
 export class TextBuffer {
   private buf: Utf8Buffer;
-  length = 0;
+  private used = 0;
+
+  /** Bytes written so far (pending pieces included). */
+  get length(): number {
+    this.flush();
+    return this.used;
+  }
 
   constructor(initialBytes = 1 << 16) {
     this.buf = Buffer.allocUnsafe(initialBytes) as Utf8Buffer;
@@ -17,47 +23,44 @@ export class TextBuffer {
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size) as Utf8Buffer;
-    this.buf.copy(next, 0, 0, this.length);
+    this.buf.copy(next, 0, 0, this.used);
     this.buf = next;
   }
 
-  /**
-   * Appends s, copying characters in a JS loop: for the short pieces of a rule (names,
-   * addresses, fixed words) this beats both a native write per piece and concatenating
-   * pieces into strings first (whose flattening cost more than the copy).
-   */
+  /** Pieces not yet written: concatenated (cheap rope appends) and written natively in ~16 kB batches. */
+  private pending = "";
+
+  /** Appends s (buffered; see pending). */
   put(s: string): void {
-    const n = s.length;
-    if (this.length + n * 3 > this.buf.length) this.grow(this.length + n * 3);
-    const b = this.buf;
-    let at = this.length;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        // Rare (names are ASCII): encode the rest natively.
-        this.length = at;
-        this.write(s.slice(i));
-        return;
-      }
-      b[at++] = c;
-    }
-    this.length = at;
+    this.pending += s;
+    if (this.pending.length > 16384) this.flush();
+  }
+
+  private flush(): void {
+    if (!this.pending) return;
+    const s = this.pending;
+    this.pending = "";
+    this.write(s);
   }
 
   write(s: string): void {
+    if (this.pending) this.flush();
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.length + s.length * 3 > this.buf.length) this.grow(this.length + s.length * 3);
-    this.length += this.buf.utf8Write(s, this.length);
+    if (this.used + s.length * 3 > this.buf.length) this.grow(this.used + s.length * 3);
+    this.used += this.buf.utf8Write(s, this.used);
   }
 
   /** Appends bytes [start, end) of another buffer. */
   copyFrom(src: TextBuffer, start: number, end: number): void {
-    if (this.length + (end - start) > this.buf.length) this.grow(this.length + (end - start));
-    src.buf.copy(this.buf, this.length, start, end);
-    this.length += end - start;
+    this.flush();
+    src.flush();
+    if (this.used + (end - start) > this.buf.length) this.grow(this.used + (end - start));
+    src.buf.copy(this.buf, this.used, start, end);
+    this.used += end - start;
   }
 
   toString(): string {
-    return this.buf.utf8Slice(0, this.length);
+    this.flush();
+    return this.buf.utf8Slice(0, this.used);
   }
 }

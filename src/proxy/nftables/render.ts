@@ -58,19 +58,21 @@ export function serializeModel(m: NftModel): string {
   for (const c of m.chains) for (const r of c.rules) out.push(`add rule ${t} ${c.name} ${r}`);
   for (const s of m.services) for (const c of s.chains) for (const r of c.rules) out.push(`add rule ${t} ${c.name} ${r}`);
   const elements: NftElement[] = [...m.elements];
-  for (const s of m.services) elements.push(...s.elements);
-  out.push(...elementLines("add", t, dedupeElements(elements)));
+  for (const s of m.services) for (const e of s.elements) elements.push(e);
+  for (const l of elementLines("add", t, dedupeElements(elements))) out.push(l);
   return out.join("\n") + "\n";
 }
 
-/** cluster-ips holds one entry per ClusterIP even when several ports share it. */
+/** cluster-ips holds one entry per ClusterIP even when several ports share it (first one wins). */
 export function dedupeElements(els: NftElement[]): NftElement[] {
-  const seen = new Set<string>();
+  // Keys per set: no "set\0key" string built per element.
+  const seen = new Map<string, Set<string>>();
   const out: NftElement[] = [];
   for (const e of els) {
-    const k = `${e.set}\u0000${e.key}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
+    let keys = seen.get(e.set);
+    if (!keys) seen.set(e.set, (keys = new Set()));
+    if (keys.has(e.key)) continue;
+    keys.add(e.key);
     out.push(e);
   }
   return out;
