@@ -4,7 +4,7 @@
 // then alphabetical), so the output is deterministic and compares with upstream's expected
 // text exactly. Pure.
 import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
-import { extChain, fwChain, sepChain, svcChain, svlChain } from "../hash.js";
+import { extChain, fwChain, iptablesHash, sepChain, svcChain, svlChain } from "../hash.js";
 import { inCIDR, parseCIDR, cidrContains, parseIPv4 } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { probability } from "../probability.js";
@@ -163,8 +163,9 @@ function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = [
     chains.push(c);
   }
   const sorted = sortedOrder(names);
-  const kube = sorted.filter((i) => names[i].startsWith("KUBE-"));
-  const other = sorted.filter((i) => !names[i].startsWith("KUBE-"));
+  const kube: number[] = [];
+  const other: number[] = [];
+  for (const i of sorted) (names[i].startsWith("KUBE-") ? kube : other).push(i);
   const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => t.chains.get(c)!);
   const ordered = [...kube, ...other];
   out.put(`*${name}\n`);
@@ -296,10 +297,12 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
   const { filter, nat, svcNat } = x;
   const p = sp.proto;
   const spn = sp.spn;
-  const svc = svcChain(spn, p);
-  const svl = svlChain(spn, p);
-  const ext = extChain(spn, p);
-  const fw = fwChain(spn, p);
+  // One hash for the four per-service chains (svcChain & co. hash the same string).
+  const h = iptablesHash(spn + p);
+  const svc = "KUBE-SVC-" + h;
+  const svl = "KUBE-SVL-" + h;
+  const ext = "KUBE-EXT-" + h;
+  const fw = "KUBE-FW-" + h;
   const hasEndpoints = sp.hasEndpoints;
   const usesClusterPolicyChain = sp.clusterEndpoints.length > 0 && sp.usesClusterEndpoints;
   const usesLocalPolicyChain = sp.localEndpoints.length > 0 && sp.usesLocalEndpoints;
