@@ -46,6 +46,14 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+// `netlab status | head`: a closed pipe ends the command quietly, as it does for other tools.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
