@@ -19,6 +19,7 @@ import { serveHttp, serveUdpEcho } from "../agent/test-server.js";
 import { WatchCache } from "../agent/watch-cache.js";
 import { planLab, podNetnsName, type LabPlan, type PodNetworkMode, type ProxyMode } from "../lab/address-plan.js";
 import { CloudLoadBalancer } from "../lab/cloud-lb.js";
+import { ExternalIPRouter } from "../lab/external-ip-routes.js";
 import { nsExec, type Runner } from "../lab/exec.js";
 import { Spawner } from "../lab/spawner.js";
 import { serveExternalDns, type ExternalZone } from "../lab/external-dns.js";
@@ -26,6 +27,7 @@ import { relayTcp, startDnsUpstreamRelay } from "../lab/relays.js";
 import { isClusterDnsPod, KUBE_PROXY_CONFIGMAP, systemObjects } from "../lab/system-objects.js";
 import { buildTopology, destroyLab, topologyPresent } from "../lab/topology.js";
 import { defaultKubeProxyConfiguration, parseKubeProxyConfiguration } from "../proxy/config.js";
+import { startNftSession } from "../proxy/nft-session.js";
 import { openSqliteStore } from "../store/sqlite-store.js";
 import { startIngressAddon, type IngressAddon } from "../ingress/lab-addon.js";
 import type { Store } from "../store/store.js";
@@ -244,6 +246,14 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   };
   const unsubLb = caches.services.subscribe(syncLb);
   syncLb();
+  // Services' externalIPs: routed by the fabric to the nodes, as an admin would (no DNAT).
+  const extIPs = new ExternalIPRouter(runner, plan, (m) => log(`fabric: ${m}`));
+  let extIPsRunning: Promise<void> = Promise.resolve();
+  const syncExtIPs = () => {
+    extIPsRunning = extIPsRunning.then(() => extIPs.sync(caches.services.list())).catch((e: Error) => log(`externalIP routes: ${e.message}`));
+  };
+  const unsubExtIPs = caches.services.subscribe(syncExtIPs);
+  syncExtIPs();
 
   // Cluster DNS Pods are served by the cluster DNS server; its upstream is the internet's DNS, reached from the Pod's namespace.
   const special = (pod: Pod): SpecialServer | undefined => {
@@ -289,6 +299,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       node,
       runner,
       config: proxyConfig,
+      nftSession: (netns) => startNftSession({ netns, timeoutMs: 30_000 }),
       log: (m) => log(`proxy ${node.name}: ${m}`),
       onSync: (r) => {
         for (const l of syncListeners) l(node.name, r);
@@ -458,6 +469,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       for (const u of unsubStatus) u();
       unsubConfig();
       unsubLb();
+      unsubExtIPs();
       unsubZone();
       await ingress?.stop().catch(() => {});
       controllers.stop();

@@ -149,6 +149,19 @@ for (const [podNetwork, proxyMode] of [
       await assert.rejects(probe.sh("external", ["curl", "-sS", "--max-time", "1", `http://${lab.plan.nodes[0].ip}:30001/`]));
     });
 
+    await t.test("external reaches legacy-api's externalIP, routed (not NATed) by the fabric to a node", async () => {
+      const svc = lab.caches.services.items.get("default/legacy-api") as Service;
+      assert.deepEqual(svc.spec.externalIPs, ["198.51.100.200"]);
+      for (let i = 0; i < 3; i++) {
+        const a = await probe.curl("external", "http://198.51.100.200:8000/");
+        assert.ok(frontends.some((p) => p.metadata.name === a.pod), `answered by ${String(a.pod)}`);
+      }
+      const routes = await systemRunner.run("ip", ["-n", lab.plan.fabric.netns, "route", "show", "198.51.100.200/32"]);
+      assert.match(routes.stdout, /nexthop via 172\.18\.0\.2/);
+      // The fabric's public address and the LoadBalancer address stay the fabric's own.
+      assert.equal((await systemRunner.run("ip", ["-n", lab.plan.fabric.netns, "route", "show", "proto", "77"])).stdout.split("\n").filter((l) => /^\d/.test(l)).length, 1);
+    });
+
     await t.test("egress-client reaches the internet from the fabric's public address (two NATs)", async () => {
       const a = await probe.curl("egress-client", `http://${lab.plan.external.webIP}/`);
       assert.equal(a.pod, "external");
