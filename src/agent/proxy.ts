@@ -10,6 +10,7 @@ import { planProxy, type ProxyInput, type ProxyPlan } from "../proxy/plan.js";
 import { planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoints } from "../proxy/changes.js";
 import { baseJumpRules } from "../proxy/iptables/base-rules.js";
 import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
+import { MAX_SESSION_TRANSACTION, type NftSession } from "../proxy/nft-session.js";
 import type { CacheEvent, WatchCache } from "./watch-cache.js";
 
 /** Time bound of one ruleset load: tens of thousands of rules (10,000 Services) take seconds with iptables-nft. */
@@ -33,6 +34,12 @@ export interface NodeProxyOptions {
   config: KubeProxyConfiguration;
   log?: (m: string) => void;
   onSync?: (r: SyncRecord) => void;
+  /**
+   * nftables mode: apply partial updates through a long-lived `nft -i` in the node's namespace
+   * (src/proxy/nft-session.ts) instead of starting `nft -f -` each time; full loads still use
+   * `nft -f -`. Off by default so tests with a recording runner see every command.
+   */
+  nftSession?: (netns: string) => NftSession;
 }
 
 /** iptables-save output -> the restore input that deletes every kube-proxy jump and chain. */
@@ -102,6 +109,7 @@ export class NodeProxy {
   private unsubscribe: (() => void)[] = [];
   private jumpsEnsured = false;
   private retryTimer?: NodeJS.Timeout;
+  private session?: NftSession;
   private stopped = false;
   private readonly log: (m: string) => void;
   private syncedResolve!: () => void;
@@ -136,6 +144,7 @@ export class NodeProxy {
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.closeSession();
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
@@ -172,9 +181,15 @@ export class NodeProxy {
     await this.removeMode(old);
   }
 
+  private closeSession(): void {
+    void this.session?.close();
+    this.session = undefined;
+  }
+
   async removeMode(mode: ProxyMode): Promise<void> {
     const ns = this.o.node.netns;
     if (mode === "nftables") {
+      this.closeSession();
       await nsExec(this.o.runner, ns, "nft", ["delete", "table", "ip", "kube-proxy"], { timeoutMs: BIG });
     } else {
       const save = await mustNsExec(this.o.runner, ns, "iptables-save", [], { timeoutMs: BIG });
@@ -247,7 +262,12 @@ export class NodeProxy {
     } else {
       const u = planNftablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed });
       kind = u.kind;
-      if (u.script) await mustNsExec(this.o.runner, ns, "nft", ["-f", "-"], { input: u.script, timeoutMs: BIG });
+      if (u.script && u.kind === "partial" && this.o.nftSession && u.script.length <= MAX_SESSION_TRANSACTION && !u.script.includes("#")) {
+        if (!this.session || this.session.closed) this.session = this.o.nftSession(ns);
+        await this.session.apply(u.script);
+      } else if (u.script) {
+        await mustNsExec(this.o.runner, ns, "nft", ["-f", "-"], { input: u.script, timeoutMs: BIG });
+      }
     }
     const flushes = staleUdpEndpoints(this.prev, next);
     for (const f of flushes) await nsExec(this.o.runner, ns, "conntrack", f.args); // exit 1 = nothing to delete
