@@ -4,6 +4,13 @@
 // special server such as cluster DNS), runs containers whose program exists on this machine,
 // runs readiness probes, and writes the Pod's status through the API. Deleted Pods are torn
 // down (CNI DEL in reverse, namespace removed).
+//
+// Graceful termination, as the kubelet: a Pod with a deletionTimestamp keeps serving for a drain
+// delay of min(deletionGracePeriodSeconds, maxDrainMs = 2 s in the lab) while the endpoint
+// controllers mark it terminating and every node's proxy drops it; then the agent stops its
+// servers and programs, removes the sandbox and finishes the delete with gracePeriodSeconds 0.
+// The lab shortens upstream's 30 s default so that scale-downs stay quick; stop() (lab down)
+// cuts every drain short.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import type { ConfigMap, Container, Pod, Secret, Service } from "../api/types.js";
 import type { Client } from "../client/client.js";
@@ -47,6 +54,8 @@ export interface AgentOptions {
   /** How sockets are made inside a namespace (default: a socket helper started from this process). */
   openSockets?: typeof openSockets;
   etcNetns?: string;
+  /** Upper bound of the drain delay of a terminating Pod (default 2000 ms). */
+  maxDrainMs?: number;
   /** Pod sandboxes built at once (CNI plugins and socket helpers are processes). */
   concurrency?: number;
   log?: (m: string) => void;
@@ -99,6 +108,10 @@ export class NodeAgent {
   private readonly etcNetns: string;
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** uid of each Pod whose graceful termination is under way. */
+  private terminating = new Map<string, string>();
+  /** Drain delays in progress: resolving one ends it early (stop). */
+  private drains = new Set<() => void>();
 
   constructor(private readonly o: AgentOptions) {
     this.log = o.log ?? ((m) => process.stderr.write(`agent ${o.node.name}: ${m}\n`));
@@ -115,6 +128,7 @@ export class NodeAgent {
   async stop(teardown: boolean): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    for (const end of [...this.drains]) end();
     await Promise.allSettled([...this.ops.values()]);
     await Promise.allSettled([...this.runtimes.keys()].map((k) => (teardown ? this.teardown(k) : this.stopServing(k))));
   }
@@ -136,9 +150,18 @@ export class NodeAgent {
       const key = objectKey(pod);
       const mine = pod.spec?.nodeName === this.o.node.name;
       const rt = this.runtimes.get(key);
-      if (ev.type === "DELETED" || !mine || pod.metadata.deletionTimestamp) {
+      if (ev.type !== "DELETED" && mine && pod.metadata.deletionTimestamp) {
+        const uid = pod.metadata.uid ?? "";
+        if (this.terminating.get(key) === uid) continue;
+        this.terminating.set(key, uid);
+        this.wanted.delete(key);
+        this.enqueue(key, () => this.terminate(key, pod));
+        continue;
+      }
+      if (ev.type === "DELETED" || !mine) {
         if (rt || this.ops.has(key)) this.enqueue(key, () => this.teardown(key));
         this.wanted.delete(key);
+        if (ev.type === "DELETED" && this.terminating.get(key) === pod.metadata.uid) this.terminating.delete(key);
         continue;
       }
       const uid = pod.metadata.uid ?? "";
@@ -377,6 +400,37 @@ export class NodeAgent {
     for (const p of rt.programs) p.stop();
     await Promise.allSettled(rt.closers.map((c) => c.close()));
     return rt;
+  }
+
+  /** Graceful termination: drain, stop, remove the sandbox, then finish the API delete (grace 0). */
+  private async terminate(key: string, pod: Pod): Promise<void> {
+    const rt = this.runtimes.get(key);
+    if (rt && rt.uid === pod.metadata.uid) {
+      const grace = (pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+      await this.drain(Math.min(grace, this.o.maxDrainMs ?? 2000));
+      if (this.stopped) return; // stop() stops or tears down what is left, without waiting
+      await this.teardown(key);
+    }
+    if (this.stopped) return;
+    try {
+      await this.o.client.delete({ kind: "Pod", namespace: pod.metadata.namespace, name: pod.metadata.name ?? "" }, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+    } catch (e) {
+      const reason = (e as { status?: { reason?: string } }).status?.reason;
+      if (reason !== "NotFound" && reason !== "Conflict") throw e;
+    }
+  }
+
+  private drain(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.drains.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.drains.add(end);
+    });
   }
 
   private async teardown(key: string): Promise<void> {

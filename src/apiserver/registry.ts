@@ -30,6 +30,13 @@ export interface RegistryOptions {
    * of a file holding the namespace and its objects finds them still there.
    */
   namespaceFinalizeDelayMs?: number;
+  /**
+   * Graceful deletion of Pods bound to a node (upstream's Pod strategy): a delete only sets
+   * deletionTimestamp (now + grace) and deletionGracePeriodSeconds; the node's kubelet stops the
+   * containers and finishes the delete with gracePeriodSeconds 0. Only where kubelets run (the
+   * lab); without one (offline) a Pod would stay Terminating for ever, so the default is off.
+   */
+  gracefulPodDeletion?: boolean;
 }
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -108,6 +115,7 @@ export class Registry implements Client {
   /** The address was given by the caller (e.g. the lab's relay), so the server does not replace it. */
   private readonly apiServerExplicit: boolean;
   private readonly nsDelay: number;
+  private readonly gracefulPods: boolean;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -120,6 +128,7 @@ export class Registry implements Client {
     this.apiServer = opts.apiServerAddress ?? { ip: "127.0.0.1", port: 6443 };
     this.apiServerExplicit = opts.apiServerAddress !== undefined;
     this.nsDelay = opts.namespaceFinalizeDelayMs ?? 1000;
+    this.gracefulPods = opts.gracefulPodDeletion ?? false;
     this.allocations.rebuild(store.list("Service").items as Service[]);
     if (opts.bootstrap !== false) this.bootstrap();
     // Namespaces left Terminating by a previous run finish now.
@@ -295,7 +304,7 @@ export class Registry implements Client {
     else delete m.namespace;
     if (!m.name && m.generateName) m.name = this.generateName(m.generateName);
     if (!m.name) throw invalidError(t.kind, "", [required("metadata.name", "name or generateName is required")], t.group);
-    for (const k of ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation"] as const) delete m[k];
+    for (const k of ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const) delete m[k];
     if (t.hasStatus) {
       const st = initialStatus(t.kind, obj.status);
       if (st === undefined) delete obj.status;
@@ -355,6 +364,8 @@ export class Registry implements Client {
     obj.metadata.generation = old.metadata.generation;
     if (old.metadata.deletionTimestamp) obj.metadata.deletionTimestamp = old.metadata.deletionTimestamp;
     else delete obj.metadata.deletionTimestamp;
+    if (old.metadata.deletionGracePeriodSeconds !== undefined) obj.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+    else delete obj.metadata.deletionGracePeriodSeconds;
     if (t.hasStatus) {
       if (old.status === undefined) delete obj.status;
       else obj.status = deepCopy(old.status);
@@ -449,6 +460,12 @@ export class Registry implements Client {
       this.scheduleNamespaceFinalize(key.name);
       return out;
     }
+    const g = opts.gracePeriodSeconds;
+    if (g !== undefined && (!Number.isInteger(g) || g < 0)) throw statusError(400, "BadRequest", `DeleteOptions.meta.k8s.io "" is invalid: gracePeriodSeconds: Invalid value: ${g}: must be a non-negative integer`);
+    if (t.kind === "Pod" && this.gracefulPods) {
+      const marked = this.gracefulPodDelete(old, opts);
+      if (marked) return marked;
+    }
     const gone = this.store.delete(t.kind, ns, key.name, pre);
     if (t.kind === "Service") this.allocations.release(gone as Service);
     const policy = opts.propagationPolicy ?? "Background";
@@ -457,17 +474,46 @@ export class Registry implements Client {
     return gone;
   }
 
+  /**
+   * upstream BeforeDelete with the Pod strategy's CheckGracefulDelete: a Pod on a node that has
+   * not finished gets deletionTimestamp = now + grace; a shorter grace than what is left
+   * shortens it; grace 0 (force, unbound or finished Pods) deletes. undefined: delete now.
+   */
+  private gracefulPodDelete(old: KubeObject, opts: DeleteOptions): KubeObject | undefined {
+    const pod = old as KubeObject & { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: { phase?: string } };
+    let grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    if (!pod.spec?.nodeName || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") grace = 0;
+    if (grace === 0) return undefined;
+    const now = Date.now();
+    if (old.metadata.deletionTimestamp) {
+      const left = Date.parse(old.metadata.deletionTimestamp) - now;
+      if (!(grace * 1000 < left)) return old; // already terminating, sooner
+    }
+    const pre = opts.preconditions ?? {};
+    if ((pre.uid && pre.uid !== old.metadata.uid) || (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion)) {
+      this.store.delete(old.kind, old.metadata.namespace ?? "", old.metadata.name ?? "", pre); // throws the precondition Conflict
+    }
+    const marked = deepCopy(old);
+    marked.metadata.deletionTimestamp = new Date(now + grace * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+    marked.metadata.deletionGracePeriodSeconds = grace;
+    const out = this.store.update(marked, { keepGeneration: true });
+    // Orphan: the dependents lose their owner reference now (the final delete cascades as Background).
+    if (opts.propagationPolicy === "Orphan") this.orphanDependents(old);
+    return out;
+  }
+
   /** The namespace controller's work, done at once: everything in the namespace goes. */
   private deleteNamespaceContents(ns: string): void {
     for (const t of RESOURCES) {
       if (!t.namespaced) continue;
-      for (const o of this.store.list(t.kind, { namespace: ns }).items) this.tryDelete(t, o);
+      // The namespace goes now, so its Pods are not left Terminating behind it (the kubelet stops them on the DELETED event).
+      for (const o of this.store.list(t.kind, { namespace: ns }).items) this.tryDelete(t, o, { gracePeriodSeconds: 0 });
     }
   }
 
-  private tryDelete(t: ResourceType, o: KubeObject): void {
+  private tryDelete(t: ResourceType, o: KubeObject, opts: DeleteOptions = {}): void {
     try {
-      this.deleteSync({ kind: t.kind, namespace: o.metadata.namespace, name: o.metadata.name ?? "" });
+      this.deleteSync({ kind: t.kind, namespace: o.metadata.namespace, name: o.metadata.name ?? "" }, opts);
     } catch (e) {
       if (!isStatusError(e, "NotFound")) throw e;
     }

@@ -318,14 +318,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return reply(res, 200, out);
       }
       case "DELETE": {
-        const body = (await readJSON(req)) as { propagationPolicy?: string; orphanDependents?: boolean; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] } | undefined;
+        const body = (await readJSON(req)) as { propagationPolicy?: string; orphanDependents?: boolean; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[]; gracePeriodSeconds?: number } | undefined;
+        const graceText = q.get("gracePeriodSeconds");
+        const grace = graceText !== null ? Number(graceText) : body?.gracePeriodSeconds;
         let policy = q.get("propagationPolicy") ?? body?.propagationPolicy;
         if (body?.orphanDependents === true || q.get("orphanDependents") === "true") policy = policy ?? "Orphan";
         if (policy !== undefined && policy !== "Background" && policy !== "Foreground" && policy !== "Orphan") {
           throw statusError(400, "BadRequest", `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
         }
         const isDry = dryRun() || (Array.isArray(body?.dryRun) && body!.dryRun.includes("All"));
-        const gone = registry.deleteSync(key, { dryRun: isDry, propagationPolicy: policy as "Background" | "Foreground" | "Orphan" | undefined, preconditions: body?.preconditions });
+        const gone = registry.deleteSync(key, { dryRun: isDry, propagationPolicy: policy as "Background" | "Foreground" | "Orphan" | undefined, preconditions: body?.preconditions, gracePeriodSeconds: grace });
         return reply(res, 200, gone);
       }
       default:

@@ -34,6 +34,8 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   /** "Background" (default) | "Foreground" | "Orphan": what happens to dependents. */
   propagationPolicy?: "Background" | "Foreground" | "Orphan";
+  /** Pods: seconds the kubelet has to stop the containers (default the Pod's terminationGracePeriodSeconds); 0 deletes at once. */
+  gracePeriodSeconds?: number;
 }
 
 export interface Watch {

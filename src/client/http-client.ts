@@ -174,7 +174,7 @@ export class HttpClient implements Client {
 
   async delete<T extends KubeObject>(key: ObjectKey, opts: DeleteOptions = {}): Promise<T> {
     const t = typeFor(key.kind);
-    const body = { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: opts.propagationPolicy, preconditions: opts.preconditions, dryRun: opts.dryRun ? ["All"] : undefined };
+    const body = { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: opts.propagationPolicy, preconditions: opts.preconditions, dryRun: opts.dryRun ? ["All"] : undefined, gracePeriodSeconds: opts.gracePeriodSeconds };
     return this.send<T>("DELETE", this.path(t, this.ns(t, key.namespace), key.name), body);
   }
 

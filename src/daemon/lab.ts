@@ -182,7 +182,8 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
 
   // API server, store, controllers.
   const store: Store = openSqliteStore(`${stateDir}/store.db`);
-  const registry = new Registry(store, o.settings, { apiServerAddress: plan.apiRelay });
+  // The agents are the kubelets that finish graceful Pod deletes.
+  const registry = new Registry(store, o.settings, { apiServerAddress: plan.apiRelay, gracefulPodDeletion: true });
   const api = await startApiServer({ registry, host: "127.0.0.1", port: 0, dataDir: stateDir, name: `netlab-${o.name}` });
   // Pods reach the API server through the relay inside the lab, not at its loopback address.
   registry.setApiServerAddress(plan.apiRelay.ip, plan.apiRelay.port);

@@ -105,6 +105,14 @@ const runner = (lab: string): Pod => ({
   metadata: { name: "runner", namespace: "default" },
   spec: { containers: [{ name: "sh", image: "busybox", command: ["sh", "-c", `echo "$GREETING $(ip -4 -o addr show eth0 | awk '{print $4}')" > ${tmpdir()}/nlt-${lab}-runner.out; sleep 300`], env: [{ name: "GREETING", value: "hello" }] }] },
 });
+// Scaled down under load: its Pods must drain (graceful termination), so no request fails.
+const drained: Deployment = {
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "drained", namespace: "default" },
+  spec: { replicas: 4, selector: { matchLabels: { app: "drained" } }, template: { metadata: { labels: { app: "drained" } }, spec: { containers: [{ name: "web", image: "x", ports: [{ containerPort: 8080 }] }] } } },
+};
+const drainedSvc: Service = { apiVersion: "v1", kind: "Service", metadata: { name: "drained", namespace: "default" }, spec: { selector: { app: "drained" }, ports: [{ port: 80, targetPort: 8080 }] } };
 const probedSvc: Service = { apiVersion: "v1", kind: "Service", metadata: { name: "probed", namespace: "default" }, spec: { selector: { app: "probed" }, ports: [{ port: 80, targetPort: 8080 }] } };
 
 for (const [podNetwork, proxyMode] of [
@@ -114,7 +122,7 @@ for (const [podNetwork, proxyMode] of [
   test(`e2e ${proxyMode}+${podNetwork}: the seed's networking works and down leaves nothing`, { skip, timeout: 180_000 }, async (t) => {
     const before = await snapshotRootNamespace(systemRunner);
     const labName = uniqueLabName(proxyMode.slice(0, 2) + podNetwork.slice(0, 2));
-    const { lab, probe, name } = await up(t, labName, podNetwork, proxyMode, [probed, probedSvc, runner(labName)]);
+    const { lab, probe, name } = await up(t, labName, podNetwork, proxyMode, [probed, probedSvc, drained, drainedSvc, runner(labName)]);
     const egress = podNamed(lab, "egress-client");
     const frontends = podsOf(lab, "tier", "frontend");
     assert.equal(frontends.length, 3);
@@ -201,6 +209,24 @@ for (const [podNetwork, proxyMode] of [
       while (!existsSync(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       t.after(() => rm(out, { force: true }));
       assert.equal(readFileSync(out, "utf8").trim(), `hello ${podNamed(lab, "runner").status!.podIP}/24`);
+    });
+
+    await t.test("a Deployment scaled down under a request loop through its Service fails no request (graceful termination)", async () => {
+      assert.equal(podsOf(lab, "app", "drained").length, 4);
+      const ip = (lab.caches.services.items.get("default/drained") as Service).spec.clusterIP;
+      const loop = probe.sh("egress-client", ["sh", "-c", `for i in $(seq 200); do curl -s -o /dev/null -w '%{http_code}\\n' --max-time 3 http://${ip}/ || echo "failed $?"; done`]);
+      await new Promise((r) => setTimeout(r, 300));
+      await lab.registry.patch({ kind: "Deployment", namespace: "default", name: "drained" }, { spec: { replicas: 1 } });
+      // The removed Pods are terminating (still serving) before they go.
+      const end = Date.now() + 3000;
+      while (Date.now() < end && !podsOf(lab, "app", "drained").some((p) => p.metadata.deletionTimestamp)) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(podsOf(lab, "app", "drained").some((p) => p.metadata.deletionTimestamp), "no drained Pod was terminating");
+      const codes = (await loop).trim().split("\n");
+      assert.deepEqual(codes.filter((c) => c !== "200"), []);
+      assert.equal(codes.length, 200);
+      const end2 = Date.now() + 10_000;
+      while (Date.now() < end2 && podsOf(lab, "app", "drained").length !== 1) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(podsOf(lab, "app", "drained").length, 1, "the terminating Pods were deleted after their drain");
     });
 
     await t.test("scaling and unreadiness change which Pods answer (programming latency reported)", async () => {
