@@ -92,6 +92,16 @@ export function podStateDir(stateDir: string, namespace: string, name: string): 
   return `${stateDir}/pods/${namespace}_${name}`;
 }
 
+/** Closes a handed-over socket; one its consumer already closed is left alone. */
+export function closeOpened(s: OpenedSocket): void {
+  try {
+    if (s.protocol === "TCP") s.server.close();
+    else s.socket.close();
+  } catch {
+    // already closed
+  }
+}
+
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 export class NodeAgent {
@@ -328,7 +338,9 @@ export class NodeAgent {
       try {
         rt.closers.push(await special.start({ pod, podIP, netns, sockets: specialSockets }));
       } catch (e) {
+        // The Pod keeps running without that server; the sockets it was handed must not stay open (and keep the process alive).
         this.log(`${key}: special server failed: ${(e as Error).message}`);
+        for (const s of specialSockets) closeOpened(s);
       }
     }
 

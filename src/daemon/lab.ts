@@ -276,6 +276,9 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
           tcpServer: tcp?.protocol === "TCP" ? tcp.server : undefined,
           dnsServiceIPs: [clusterDNSIP(o.settings)],
           log: (l) => log(`dns ${pod.metadata.name}: ${l}`),
+        }).catch((e: unknown) => {
+          relay?.close();
+          throw e;
         });
         return {
           async close() {

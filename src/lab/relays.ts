@@ -39,14 +39,40 @@ export interface DnsUpstreamRelay {
   close(): void;
 }
 
-/** Loopback UDP+TCP listener -> queries sent from `labSocket` (made in a lab namespace) to `upstream`. */
-export async function startDnsUpstreamRelay(labSocket: UdpSocket, upstream: { host: string; port: number }, timeoutMs = 3000): Promise<DnsUpstreamRelay> {
-  const local = createSocket("udp4");
-  await new Promise<void>((resolve, reject) => {
-    local.once("error", reject);
-    local.bind(0, "127.0.0.1", () => resolve());
-  });
-  const port = local.address().port;
+/** UDP and TCP on one loopback port. Port 0: the kernel's free UDP port may be taken for TCP (an outgoing connection's port), so a few tries; every failed try closes what it opened. */
+async function bindLoopbackPair(port: number, onConnection: (s: Socket) => void): Promise<{ local: UdpSocket; tcp: Server }> {
+  for (let attempt = 0; ; attempt++) {
+    const local = createSocket("udp4");
+    const tcp: Server = createServer(onConnection);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        local.once("error", reject);
+        local.bind(port, "127.0.0.1", () => {
+          local.off("error", reject);
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        tcp.once("error", reject);
+        tcp.listen(local.address().port, "127.0.0.1", () => {
+          tcp.off("error", reject);
+          resolve();
+        });
+      });
+      return { local, tcp };
+    } catch (e) {
+      local.close();
+      tcp.close();
+      if (port !== 0 || attempt >= 5) throw new Error(`DNS upstream relay: cannot listen on 127.0.0.1:${port}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Loopback UDP+TCP listener -> queries sent from `labSocket` (made in a lab namespace) to `upstream`.
+ * The relay owns labSocket from the call on: close() closes it, and so does a failed start.
+ */
+export async function startDnsUpstreamRelay(labSocket: UdpSocket, upstream: { host: string; port: number }, timeoutMs = 3000, port = 0): Promise<DnsUpstreamRelay> {
   const pending = new Map<number, { reply: (b: Buffer) => void; timer: NodeJS.Timeout }>();
   let nextId = 1;
   // Ids are rewritten so concurrent queries from UDP and TCP clients never collide.
@@ -77,8 +103,7 @@ export async function startDnsUpstreamRelay(labSocket: UdpSocket, upstream: { ho
     p.reply(msg);
   });
   labSocket.on("error", () => {});
-  local.on("message", (msg, rinfo) => ask(msg, (r) => local.send(r, rinfo.port, rinfo.address)));
-  const tcp: Server = createServer((s) => {
+  const onConnection = (s: Socket) => {
     let buf = Buffer.alloc(0);
     s.on("data", (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
@@ -95,17 +120,27 @@ export async function startDnsUpstreamRelay(labSocket: UdpSocket, upstream: { ho
     });
     s.on("error", () => {});
     s.setTimeout(10_000, () => s.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(port, "127.0.0.1", () => resolve());
-  });
+    conns.add(s);
+    s.on("close", () => conns.delete(s));
+  };
+  const conns = new Set<Socket>();
+  let pair: { local: UdpSocket; tcp: Server };
+  try {
+    pair = await bindLoopbackPair(port, onConnection);
+  } catch (e) {
+    labSocket.close();
+    throw e;
+  }
+  const { local, tcp } = pair;
+  local.on("message", (msg, rinfo) => ask(msg, (r) => local.send(r, rinfo.port, rinfo.address)));
   return {
-    address: `127.0.0.1:${port}`,
+    address: `127.0.0.1:${local.address().port}`,
     close() {
       for (const p of pending.values()) clearTimeout(p.timer);
+      pending.clear();
       local.close();
       tcp.close();
+      for (const c of conns) c.destroy();
       labSocket.close();
     },
   };
