@@ -334,12 +334,14 @@ export class NodeAgent {
       else if (s.protocol === "TCP") rt.closers.push(serveHttp(s.server, s.port, identity));
       else rt.closers.push(serveUdpEcho(s.socket));
     }
+    let specialError: string | undefined;
     if (special) {
       try {
         rt.closers.push(await special.start({ pod, podIP, netns, sockets: specialSockets }));
       } catch (e) {
         // The Pod keeps running without that server; the sockets it was handed must not stay open (and keep the process alive).
-        this.log(`${key}: special server failed: ${(e as Error).message}`);
+        specialError = `special server failed: ${(e as Error).message}`;
+        this.log(`${key}: ${specialError}`);
         for (const s of specialSockets) closeOpened(s);
       }
     }
@@ -358,8 +360,9 @@ export class NodeAgent {
     // Readiness.
     const probed = pod.spec.containers.filter((c) => c.readinessProbe);
     const readyByContainer = new Map<string, boolean>(pod.spec.containers.map((c) => [c.name, !c.readinessProbe]));
-    rt.ready = envErrors.length === 0 && [...readyByContainer.values()].every(Boolean);
-    await this.writeStatus(key, pod, rt, readyByContainer, envErrors);
+    // A Pod whose server could not start (e.g. cluster DNS) is not Ready, so no Service sends it traffic.
+    rt.ready = envErrors.length === 0 && !specialError && [...readyByContainer.values()].every(Boolean);
+    await this.writeStatus(key, pod, rt, readyByContainer, envErrors, specialError);
     mark("status");
     if (process.env.NETLAB_DEBUG) this.log(`${key} started: ${lap.join(", ")} ms`);
     for (const c of probed) {
@@ -367,14 +370,14 @@ export class NodeAgent {
         startReadinessProber(this.o.runner, pod, c, { nodeNetns: this.o.node.netns, podNetns: netns, podIP, env: rt.env[c.name] ?? [] }, (ok) => {
           if (this.runtimes.get(key) !== rt) return;
           readyByContainer.set(c.name, ok);
-          rt.ready = envErrors.length === 0 && [...readyByContainer.values()].every(Boolean);
-          void this.writeStatus(key, pod, rt, readyByContainer, envErrors).catch((e: Error) => this.log(`${key}: status: ${e.message}`));
+          rt.ready = envErrors.length === 0 && !specialError && [...readyByContainer.values()].every(Boolean);
+          void this.writeStatus(key, pod, rt, readyByContainer, envErrors, specialError).catch((e: Error) => this.log(`${key}: status: ${e.message}`));
         }),
       );
     }
   }
 
-  private async writeStatus(key: string, pod: Pod, rt: PodRuntime, readyBy: Map<string, boolean>, envErrors: string[]): Promise<void> {
+  private async writeStatus(key: string, pod: Pod, rt: PodRuntime, readyBy: Map<string, boolean>, envErrors: string[], specialError?: string): Promise<void> {
     const t = now();
     const r = rt.ready ? "True" : "False";
     const status: Pod["status"] = {
@@ -393,11 +396,15 @@ export class NodeAgent {
       startTime: rt.startTime,
       containerStatuses: pod.spec.containers.map((c: Container) => ({
         name: c.name,
-        ready: readyBy.get(c.name) === true && envErrors.length === 0,
+        ready: readyBy.get(c.name) === true && envErrors.length === 0 && !specialError,
         restartCount: 0,
         started: true,
         image: c.image ?? "",
-        state: envErrors.some((e) => e.startsWith(`${c.name}:`)) ? { waiting: { reason: "CreateContainerConfigError", message: envErrors.join("; ") } } : { running: { startedAt: rt.startTime } },
+        state: envErrors.some((e) => e.startsWith(`${c.name}:`))
+          ? { waiting: { reason: "CreateContainerConfigError", message: envErrors.join("; ") } }
+          : specialError
+            ? { waiting: { reason: "CrashLoopBackOff", message: specialError } }
+            : { running: { startedAt: rt.startTime } },
       })),
     };
     const [ns, name] = key.includes("/") ? key.split("/") : ["default", key];
@@ -422,6 +429,18 @@ export class NodeAgent {
       await this.drain(Math.min(grace, this.o.maxDrainMs ?? 2000));
       if (this.stopped) return; // stop() stops or tears down what is left, without waiting
       await this.teardown(key);
+    } else if (!rt && !pod.spec.hostNetwork) {
+      // Marked while no daemon ran (or before its start): a sandbox an earlier daemon made may remain.
+      const [ns, name] = [pod.metadata.namespace ?? "default", pod.metadata.name ?? ""];
+      const netns = podNetnsName(this.o.lab.lab, ns, name);
+      const dir = podStateDir(this.o.stateDir, ns, name);
+      const cached = await readFile(`${dir}/cni-result.json`, "utf8").then((t) => JSON.parse(t) as CniCache, () => undefined);
+      const exists = await readFile(`/run/netns/${netns}`).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT");
+      if (exists && cached && cached.uid === pod.metadata.uid) {
+        await this.removeSandbox(pod, netns, cached.result, cached.confList);
+        await rm(`${this.etcNetns}/${netns}`, { recursive: true, force: true });
+        await rm(dir, { recursive: true, force: true });
+      }
     }
     if (this.stopped) return;
     try {
