@@ -461,7 +461,7 @@ export class Registry implements Client {
       return out;
     }
     const g = opts.gracePeriodSeconds;
-    if (g !== undefined && (!Number.isInteger(g) || g < 0)) throw statusError(400, "BadRequest", `DeleteOptions.meta.k8s.io "" is invalid: gracePeriodSeconds: Invalid value: ${g}: must be a non-negative integer`);
+    if (g !== undefined && !Number.isInteger(g)) throw statusError(400, "BadRequest", `DeleteOptions.meta.k8s.io "" is invalid: gracePeriodSeconds: Invalid value: ${g}: must be an integer`);
     if (t.kind === "Pod" && this.gracefulPods) {
       const marked = this.gracefulPodDelete(old, opts);
       if (marked) return marked;
@@ -483,6 +483,7 @@ export class Registry implements Client {
     const pod = old as KubeObject & { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: { phase?: string } };
     let grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     if (!pod.spec?.nodeName || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") grace = 0;
+    if (grace < 0) grace = 1; // as upstream: a negative grace period means the shortest graceful one
     if (grace === 0) return undefined;
     const now = Date.now();
     if (old.metadata.deletionTimestamp) {
