@@ -3,7 +3,6 @@
 // (what was applied last time, the new manifest, the live object), so fields set by the
 // cluster (ClusterIP, NodePorts, status, ...) are kept and fields removed from the
 // manifest are removed. Prints `service/my-service created|configured|unchanged`.
-import { parseArgs } from "node:util";
 import type { KubeObject } from "../../api/types.js";
 import { resourceForKind } from "../../api/resources.js";
 import { isStatusError } from "../../api/status.js";
@@ -13,6 +12,7 @@ import { canonicalJson } from "../../controllers/hash.js";
 import { strategicMergePatch } from "../../apiserver/strategic-merge.js";
 import { threeWayPatch, LAST_APPLIED } from "./apply-patch.js";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, objectRef, UserError } from "./live-client.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab apply -f PATH... [-n NS] [--dry-run=none|client|server]
 
@@ -104,21 +104,13 @@ export async function applyObject(client: Client, config: KubeObject, opts: { dr
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { ...CONNECTION_OPTIONS, filename: { type: "string", short: "f", multiple: true }, "dry-run": { type: "string" }, output: { type: "string", short: "o" } },
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: { ...CONNECTION_OPTIONS, filename: { type: "string", short: "f", multiple: true }, "dry-run": { type: "string" }, output: { type: "string", short: "o" } },
+    allowPositionals: false,
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const dry = values["dry-run"] ?? "none";
   if (!["none", "client", "server"].includes(dry)) {
     process.stderr.write(`error: Invalid dry-run value (${dry}). Must be "none", "server", or "client".\n`);

@@ -1,6 +1,5 @@
 // `netlab delete -f PATH... | KIND NAME... | KIND/NAME... | KIND -l SELECTOR | KIND --all`:
 // prints `service "x" deleted` per object, as kubectl does.
-import { parseArgs } from "node:util";
 import type { KubeObject } from "../../api/types.js";
 import { resourceForKind } from "../../api/resources.js";
 import { isStatusError } from "../../api/status.js";
@@ -8,6 +7,7 @@ import type { Client } from "../../client/client.js";
 import { loadObjectsOrExit } from "../load.js";
 import { parseRequests } from "./get.js";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, resourceWord } from "./live-client.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab delete -f PATH... | KIND NAME... | KIND/NAME... | KIND (-l SELECTOR | --all)
 
@@ -40,30 +40,21 @@ async function deleteOne(client: Client, t: Target, opts: { ignoreNotFound: bool
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        ...CONNECTION_OPTIONS,
-        filename: { type: "string", short: "f", multiple: true },
-        selector: { type: "string", short: "l" },
-        all: { type: "boolean" },
-        "ignore-not-found": { type: "boolean" },
-        cascade: { type: "string" },
-        "dry-run": { type: "string" },
-      },
-      allowPositionals: true,
-    });
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      ...CONNECTION_OPTIONS,
+      filename: { type: "string", short: "f", multiple: true },
+      selector: { type: "string", short: "l" },
+      all: { type: "boolean" },
+      "ignore-not-found": { type: "boolean" },
+      cascade: { type: "string" },
+      "dry-run": { type: "string" },
+    },
+    allowPositionals: true,
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const cascade = values.cascade ?? "background";
   const policies: Record<string, "Background" | "Foreground" | "Orphan"> = { background: "Background", foreground: "Foreground", orphan: "Orphan", true: "Background", false: "Orphan" };
   if (!(cascade in policies)) {

@@ -1,9 +1,9 @@
 // `netlab dns serve -f PATH... --listen IP:PORT [--zone Z] [--pods MODE] [--upstream IP:PORT]`:
 // serve the cluster DNS of a set of manifests (converged offline) until SIGINT/SIGTERM.
-import { parseArgs } from "node:util";
 import { startDnsServer } from "../../dns/server.js";
 import { loadOfflineCluster } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab dns serve -f PATH... --listen IP:PORT [options]
 
@@ -23,20 +23,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(sub && sub !== "--help" && sub !== "-h" ? `netlab dns: unknown subcommand "${sub}"\n\n${USAGE}` : USAGE);
     return sub === "--help" || sub === "-h" ? 0 : 1;
   }
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: { ...CLUSTER_OPTIONS, listen: { type: "string" }, zone: { type: "string" }, pods: { type: "string" }, upstream: { type: "string" } },
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({
+    args: rest,
+    options: { ...CLUSTER_OPTIONS, listen: { type: "string" }, zone: { type: "string" }, pods: { type: "string" }, upstream: { type: "string" } },
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (!values.listen) {
     process.stderr.write(`error: --listen IP:PORT is required\n\n${USAGE}`);
     return 1;

@@ -1,6 +1,5 @@
 // `netlab get KIND[,KIND...] [NAME...] [-n NS | -A] [-o yaml|json|wide|name] [-l SELECTOR]`:
 // kubectl's columns (the same printers the API server uses for kubectl's Table requests).
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import type { KubeObject } from "../../api/types.js";
 import { RESOURCES, resourceForName, type ResourceType } from "../../api/resources.js";
@@ -9,6 +8,7 @@ import type { Client } from "../../client/client.js";
 import { table } from "../output.js";
 import { renderJsonPath } from "./jsonpath.js";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, resourceWord, UserError } from "./live-client.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab get KIND[,KIND...] [NAME...] [options]
        netlab get KIND/NAME...
@@ -105,29 +105,20 @@ async function fetch(client: Client, r: Request, ns: string | undefined, labelSe
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        ...CONNECTION_OPTIONS,
-        "all-namespaces": { type: "boolean", short: "A" },
-        output: { type: "string", short: "o" },
-        selector: { type: "string", short: "l" },
-        "field-selector": { type: "string" },
-        "show-labels": { type: "boolean" },
-      },
-      allowPositionals: true,
-    });
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      ...CONNECTION_OPTIONS,
+      "all-namespaces": { type: "boolean", short: "A" },
+      output: { type: "string", short: "o" },
+      selector: { type: "string", short: "l" },
+      "field-selector": { type: "string" },
+      "show-labels": { type: "boolean" },
+    },
+    allowPositionals: true,
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const output = values.output ?? "";
   const jsonpath = /^jsonpath=/.test(output) ? output.slice("jsonpath=".length) : undefined;
   if (!["", "yaml", "json", "wide", "name"].includes(output) && jsonpath === undefined) {

@@ -1,9 +1,9 @@
 // `netlab render cluster -f PATH... [--nodes N] [-o yaml|json]`: every object after the
 // control plane converged offline (allocated addresses and ports, workload Pods with IPs and
 // nodes, Endpoints, EndpointSlices, LoadBalancer status), as a v1 List.
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError } from "../../offline/cli-options.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render cluster -f PATH... [--nodes N] [-o yaml|json]
 
@@ -16,17 +16,9 @@ ${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: CLUSTER_OPTIONS, allowPositionals: false }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({ args: argv, options: CLUSTER_OPTIONS, allowPositionals: false }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const output = values.output ?? "yaml";
   if (output !== "yaml" && output !== "json") {
     process.stderr.write(`error: unable to match a printer suitable for the output format "${output}", allowed formats are: json,yaml\n`);

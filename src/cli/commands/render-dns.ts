@@ -1,10 +1,10 @@
 // `netlab render dns -f PATH... [--zone Z] [--pods MODE] [-o json]`: every record of the
 // cluster zone (and its PTRs) as aligned zone-file lines, sorted.
-import { parseArgs } from "node:util";
 import { DnsRecords } from "../../dns/records.js";
 import { formatRR, renderZone, zoneRecords } from "../../dns/zone-file.js";
 import { loadOfflineCluster } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render dns -f PATH... [--zone DOMAIN] [--pods insecure|verified|disabled] [-o json]
 
@@ -17,20 +17,12 @@ ${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { ...CLUSTER_OPTIONS, zone: { type: "string" }, pods: { type: "string" } },
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: { ...CLUSTER_OPTIONS, zone: { type: "string" }, pods: { type: "string" } },
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const pods = (values.pods as string | undefined) ?? "insecure";
   if (!["insecure", "verified", "disabled"].includes(pods)) {
     process.stderr.write(`error: --pods: invalid value "${pods}": want insecure, verified or disabled\n`);

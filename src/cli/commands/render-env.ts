@@ -1,10 +1,10 @@
 // `netlab render env -f PATH... --pod NS/NAME [--container NAME] [-o json]`: the container's
 // environment as the kubelet builds it, NAME=value per line.
-import { parseArgs } from "node:util";
 import type { ConfigMap, Pod, Secret, Service } from "../../api/types.js";
 import { containerEnvResult } from "../../agent/env.js";
 import { loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render env -f PATH... --pod NS/NAME [--container NAME] [-o json]
 
@@ -17,20 +17,9 @@ ${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { ...CLUSTER_OPTIONS, pod: { type: "string" }, container: { type: "string", short: "c" } },
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({ args: argv, options: { ...CLUSTER_OPTIONS, pod: { type: "string" }, container: { type: "string", short: "c" } } }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (!values.pod) {
     process.stderr.write(`error: --pod NS/NAME is required\n\n${USAGE}`);
     return 1;

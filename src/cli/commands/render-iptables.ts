@@ -1,11 +1,11 @@
 // `netlab render iptables -f PATH... [--config kube-proxy.yaml] [--node NAME]`: the
 // iptables-restore input kube-proxy (iptables mode) would load on that node.
-import { parseArgs } from "node:util";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError, settingsFromValues } from "../../offline/cli-options.js";
 import { loadProxyConfig, proxyInputFromCluster, ProxyInputError } from "../../proxy/offline-input.js";
 import { planProxy } from "../../proxy/plan.js";
 import { renderIptables } from "../../proxy/iptables/render.js";
 import { baseRuleCommands } from "../../proxy/iptables/base-rules.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render iptables -f PATH... [--config FILE] [--node NAME] [--base-rules]
 
@@ -27,17 +27,9 @@ export const PROXY_OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { ...PROXY_OPTIONS, "base-rules": { type: "boolean" } }, allowPositionals: false }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({ args: argv, options: { ...PROXY_OPTIONS, "base-rules": { type: "boolean" } }, allowPositionals: false }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   try {
     const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
     if (values["base-rules"]) {

@@ -1,11 +1,11 @@
 // `netlab render nftables -f PATH... [--config kube-proxy.yaml] [--node NAME]`: the nft -f
 // input for kube-proxy's nftables mode (table ip kube-proxy) on that node.
-import { parseArgs } from "node:util";
 import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError, settingsFromValues } from "../../offline/cli-options.js";
 import { loadProxyConfig, proxyInputFromCluster, ProxyInputError } from "../../proxy/offline-input.js";
 import { planProxy } from "../../proxy/plan.js";
 import { renderNftables } from "../../proxy/nftables/render.js";
 import { PROXY_OPTIONS } from "./render-iptables.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render nftables -f PATH... [--config FILE] [--node NAME] [--endpoint-selection rules|vmap]
 
@@ -21,17 +21,9 @@ ${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { ...PROXY_OPTIONS, "endpoint-selection": { type: "string" } }, allowPositionals: false }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({ args: argv, options: { ...PROXY_OPTIONS, "endpoint-selection": { type: "string" } }, allowPositionals: false }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const sel = values["endpoint-selection"] ?? "rules";
   if (sel !== "rules" && sel !== "vmap") {
     process.stderr.write(`error: invalid --endpoint-selection ${JSON.stringify(sel)}: must be rules or vmap\n`);

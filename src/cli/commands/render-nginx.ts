@@ -1,7 +1,6 @@
 // `netlab render nginx -f PATH... [--class nginx]`: the ingress controller's nginx.conf for a
 // set of manifests, computed offline (the cluster converged in memory first, so Services have
 // their ClusterIPs). With --request HOST/PATH it explains instead which route answers.
-import { parseArgs } from "node:util";
 import type { Ingress, IngressClass, Secret, Service, EndpointSlice } from "../../api/types.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError } from "../../offline/cli-options.js";
 import { formatAnnotationError, ingressKey } from "../../ingress/annotations.js";
@@ -10,6 +9,7 @@ import { buildRoutes, chooseEffectiveIngresses, type Backend } from "../../ingre
 import { matchRequest } from "../../ingress/match.js";
 import { renderNginxConfig } from "../../ingress/nginx-config.js";
 import { table } from "../output.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render nginx -f PATH... [--class NAME] [-o nginx|json] [--request HOST/PATH]...
 
@@ -33,27 +33,19 @@ function backendText(b: Backend): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...CLUSTER_OPTIONS,
-        class: { type: "string" },
-        controller: { type: "string" },
-        prefix: { type: "string" },
-        request: { type: "string", multiple: true },
-      },
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      ...CLUSTER_OPTIONS,
+      class: { type: "string" },
+      controller: { type: "string" },
+      prefix: { type: "string" },
+      request: { type: "string", multiple: true },
+    },
+    allowPositionals: false,
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const output = values.output ?? "nginx";
   if (output !== "nginx" && output !== "json") {
     process.stderr.write(`error: unknown output format "${output}": use nginx or json\n`);

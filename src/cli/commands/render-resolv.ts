@@ -1,11 +1,11 @@
 // `netlab render resolv -f PATH... --pod NS/NAME [--node-resolv-conf FILE]`: the Pod's
 // resolv.conf as the kubelet writes it, from its dnsPolicy and dnsConfig.
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { Pod } from "../../api/types.js";
 import { formatResolvConf, podDNSConfig } from "../../agent/resolv-conf.js";
 import { loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render resolv -f PATH... --pod NS/NAME [--node-resolv-conf FILE] [-o json]
 
@@ -18,20 +18,12 @@ ${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { ...CLUSTER_OPTIONS, pod: { type: "string" }, "node-resolv-conf": { type: "string" } },
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: { ...CLUSTER_OPTIONS, pod: { type: "string" }, "node-resolv-conf": { type: "string" } },
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (!values.pod) {
     process.stderr.write(`error: --pod NS/NAME is required\n\n${USAGE}`);
     return 1;

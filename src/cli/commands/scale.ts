@@ -1,9 +1,9 @@
 // `netlab scale (deployment|statefulset|replicaset)/NAME --replicas N`: sets spec.replicas,
 // as kubectl scale, and prints `deployment.apps/frontend scaled`.
-import { parseArgs } from "node:util";
 import type { KubeObject } from "../../api/types.js";
 import { parseRequests } from "./get.js";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, resourceWord } from "./live-client.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab scale KIND/NAME... --replicas N [--current-replicas M]
        netlab scale KIND NAME... --replicas N
@@ -19,18 +19,9 @@ ${CONNECTION_HELP}
 const SCALABLE = new Set(["Deployment", "ReplicaSet", "StatefulSet"]);
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, replicas: { type: "string" }, "current-replicas": { type: "string" } }, allowPositionals: true });
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
+  const parsed = parseCommandArgs({ args: argv, options: { ...CONNECTION_OPTIONS, replicas: { type: "string" }, "current-replicas": { type: "string" } }, allowPositionals: true }, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const replicas = Number(values.replicas);
   if (values.replicas === undefined || !/^\d+$/.test(values.replicas) || !Number.isSafeInteger(replicas)) {
     process.stderr.write(values.replicas === undefined ? "error: required flag(s) \"replicas\" not set\n" : `error: invalid --replicas ${JSON.stringify(values.replicas)}: must be a non-negative integer\n`);

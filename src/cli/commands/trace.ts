@@ -2,7 +2,6 @@
 // [--proto tcp|udp|sctp] [--mode iptables|nftables] [--from pod|local|external] [-o json]`:
 // follows one packet through the node's service rules and prints every rule it matched and
 // the verdict.
-import { parseArgs } from "node:util";
 import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError, settingsFromValues } from "../../offline/cli-options.js";
 import { loadProxyConfig, proxyInputFromCluster, ProxyInputError } from "../../proxy/offline-input.js";
 import { planProxy } from "../../proxy/plan.js";
@@ -11,6 +10,7 @@ import { renderNftables } from "../../proxy/nftables/render.js";
 import { traceIptables, traceNftables, type TracePacket } from "../../trace/evaluate.js";
 import { inCIDR, isIPv4 } from "../../proxy/ip.js";
 import { PROXY_OPTIONS } from "./render-iptables.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab trace --offline -f PATH... --src IP --dst IP:PORT [options]
 
@@ -34,29 +34,21 @@ ${CLUSTER_OPTIONS_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...PROXY_OPTIONS,
-        offline: { type: "boolean" },
-        src: { type: "string" },
-        dst: { type: "string" },
-        proto: { type: "string" },
-        mode: { type: "string" },
-        from: { type: "string" },
-      },
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      ...PROXY_OPTIONS,
+      offline: { type: "boolean" },
+      src: { type: "string" },
+      dst: { type: "string" },
+      proto: { type: "string" },
+      mode: { type: "string" },
+      from: { type: "string" },
+    },
+    allowPositionals: false,
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const fail = (m: string) => {
     process.stderr.write(`error: ${m}\n`);
     return 1;

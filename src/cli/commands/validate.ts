@@ -1,8 +1,8 @@
 // `netlab validate -f PATH... [-o json]`: decode, default and validate manifests offline, as
 // the API server would, without a cluster. Exit 1 when anything is wrong.
-import { parseArgs } from "node:util";
 import { formatManifestError, loadManifestPaths } from "../../api/decode.js";
 import { table } from "../output.js";
+import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab validate -f PATH... [-o json]
 
@@ -14,25 +14,17 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        filename: { type: "string", short: "f", multiple: true },
-        output: { type: "string", short: "o" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      filename: { type: "string", short: "f", multiple: true },
+      output: { type: "string", short: "o" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: false,
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const paths = values.filename ?? [];
   if (paths.length === 0) {
     process.stderr.write(`error: must specify -f\n\n${USAGE}`);
