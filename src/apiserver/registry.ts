@@ -11,7 +11,8 @@ import type { Client, DeleteOptions, ListOptions, ObjectKey, Watch, WatchHandler
 import type { ClusterSettings } from "../cluster/settings.js";
 import type { Store } from "../store/store.js";
 import { ServiceAllocations } from "../controllers/allocators/service-allocations.js";
-import { seededRandom, type PickOptions } from "../controllers/allocators/allocation-error.js";
+import type { PickOptions } from "../controllers/allocators/allocation-error.js";
+import { seededRandom } from "../controllers/random.js";
 import { applyDefaults } from "../api/defaults.js";
 import { validateObject } from "../api/validation.js";
 import { mergePatch } from "./merge-patch.js";

@@ -1,4 +1,6 @@
 // An allocator's refusal, with upstream's message text (ipallocator / portallocator errors).
+import { seededRandom } from "../random.js";
+
 export class AllocationError extends Error {
   constructor(
     message: string,
@@ -16,18 +18,6 @@ export interface PickOptions {
   mode?: "random" | "sequential";
   /** Seed for the random mode, making it reproducible. */
   seed?: number;
-}
-
-/** mulberry32: a small seeded PRNG, enough for spreading allocations. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
