@@ -1,7 +1,7 @@
 // Input for the offline DNS/env/resolv commands: manifests loaded and converged by the
 // controllers' offline loop (src/offline/cli-options.ts), so Services have ClusterIPs, Pods
 // have IPs and EndpointSlices exist; plus the kube-dns address the kubelet would configure.
-import type { KubeObject } from "../api/types.js";
+import type { KubeObject, Pod } from "../api/types.js";
 import { clusterDNSIP, type ClusterSettings } from "../cluster/settings.js";
 import { loadConvergedCluster, settingsFromValues, type ClusterOptionValues } from "../offline/cli-options.js";
 
@@ -27,4 +27,11 @@ export async function loadOfflineCluster(values: ClusterOptionValues): Promise<O
 export function parseObjectRef(s: string): { namespace: string; name: string } {
   const i = s.indexOf("/");
   return i < 0 ? { namespace: "default", name: s } : { namespace: s.slice(0, i), name: s.slice(i + 1) };
+}
+
+/** The Pod named by `--pod NS/NAME`, or undefined after printing kubectl's NotFound line. */
+export function findPod(cluster: OfflineCluster, ref: { namespace: string; name: string }): Pod | undefined {
+  const pod = cluster.objects.find((o) => o.kind === "Pod" && (o.metadata.namespace ?? "default") === ref.namespace && o.metadata.name === ref.name) as Pod | undefined;
+  if (!pod) process.stderr.write(`Error from server (NotFound): pods "${ref.name}" not found\n`);
+  return pod;
 }

@@ -1,8 +1,8 @@
 // `netlab render env -f PATH... --pod NS/NAME [--container NAME] [-o json]`: the container's
 // environment as the kubelet builds it, NAME=value per line.
-import type { ConfigMap, Pod, Secret, Service } from "../../api/types.js";
+import type { ConfigMap, Secret, Service } from "../../api/types.js";
 import { containerEnvResult } from "../../agent/env.js";
-import { loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
+import { findPod, loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
 import { parseCommandArgs } from "../args.js";
 
@@ -26,11 +26,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const ref = parseObjectRef(values.pod as string);
   const cluster = await loadOfflineCluster(values);
-  const pod = cluster.objects.find((o) => o.kind === "Pod" && (o.metadata.namespace ?? "default") === ref.namespace && o.metadata.name === ref.name) as Pod | undefined;
-  if (!pod) {
-    process.stderr.write(`Error from server (NotFound): pods "${ref.name}" not found\n`);
-    return 1;
-  }
+  const pod = findPod(cluster, ref);
+  if (!pod) return 1;
   const cname = (values.container as string | undefined) ?? pod.spec.containers[0]?.name;
   const container = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === cname);
   if (!container) {

@@ -1,9 +1,8 @@
 // `netlab render resolv -f PATH... --pod NS/NAME [--node-resolv-conf FILE]`: the Pod's
 // resolv.conf as the kubelet writes it, from its dnsPolicy and dnsConfig.
 import { readFileSync } from "node:fs";
-import type { Pod } from "../../api/types.js";
 import { formatResolvConf, podDNSConfig } from "../../agent/resolv-conf.js";
-import { loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
+import { findPod, loadOfflineCluster, parseObjectRef } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
 import { parseCommandArgs } from "../args.js";
 
@@ -38,11 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const ref = parseObjectRef(values.pod as string);
   const cluster = await loadOfflineCluster(values);
-  const pod = cluster.objects.find((o) => o.kind === "Pod" && (o.metadata.namespace ?? "default") === ref.namespace && o.metadata.name === ref.name) as Pod | undefined;
-  if (!pod) {
-    process.stderr.write(`Error from server (NotFound): pods "${ref.name}" not found\n`);
-    return 1;
-  }
+  const pod = findPod(cluster, ref);
+  if (!pod) return 1;
   const r = podDNSConfig(pod, { clusterDNS: [cluster.dnsIP], clusterDomain: cluster.settings.clusterDomain, nodeResolvConf });
   for (const w of r.warnings) process.stderr.write(`Warning: ${w}\n`);
   if (r.error) {
