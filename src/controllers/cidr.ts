@@ -1,21 +1,12 @@
 // IPv4 arithmetic for the allocators (node podCIDRs, pod IPs, the LoadBalancer pool).
+import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
+
+export { formatIPv4, maskOf, parseIPv4 };
 
 export interface Cidr4 {
   /** Network address as an unsigned 32-bit number. */
   base: number;
   prefix: number;
-}
-
-export function parseIPv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s.trim());
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
-}
-
-export function formatIPv4(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
 export function parseCidr4(s: string): Cidr4 | undefined {
@@ -25,10 +16,6 @@ export function parseCidr4(s: string): Cidr4 | undefined {
   const addr = parseIPv4(ip);
   if (addr === undefined || prefix > 32) return undefined;
   return { base: (addr & maskOf(prefix)) >>> 0, prefix };
-}
-
-export function maskOf(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
 export function cidrSize(c: Cidr4): number {

@@ -1,14 +1,13 @@
 // Small IPv4 arithmetic for the address plan (pure).
+import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
 
 export function ipToInt(ip: string): number {
-  const p = ip.split(".");
-  if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255)) throw new Error(`invalid IPv4 address "${ip}"`);
-  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+  const v = parseIPv4(ip);
+  if (v === undefined) throw new Error(`invalid IPv4 address "${ip}"`);
+  return v;
 }
 
-export function intToIp(v: number): string {
-  return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
-}
+export const intToIp = formatIPv4;
 
 export interface Cidr {
   base: number;
@@ -19,8 +18,7 @@ export function parseCidr(s: string): Cidr {
   const [ip, len] = s.split("/");
   const bits = Number(len);
   if (len === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) throw new Error(`invalid CIDR "${s}"`);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return { base: (ipToInt(ip) & mask) >>> 0, bits };
+  return { base: (ipToInt(ip) & maskOf(bits)) >>> 0, bits };
 }
 
 export function cidrString(c: Cidr): string {
@@ -28,8 +26,7 @@ export function cidrString(c: Cidr): string {
 }
 
 export function cidrContains(c: Cidr, ip: string): boolean {
-  const mask = c.bits === 0 ? 0 : (0xffffffff << (32 - c.bits)) >>> 0;
-  return ((ipToInt(ip) & mask) >>> 0) === c.base;
+  return ((ipToInt(ip) & maskOf(c.bits)) >>> 0) === c.base;
 }
 
 /** The n-th address of a CIDR (0 = the network address). */

@@ -1,12 +1,7 @@
 // Small IPv4 helpers shared by the planner, the renderers and the packet evaluator.
+import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
 
-export function parseIPv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const o = m.slice(1, 5).map(Number);
-  if (o.some((x) => x > 255)) return undefined;
-  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
-}
+export { parseIPv4 };
 
 export interface CIDR {
   base: number;
@@ -21,15 +16,11 @@ export function parseCIDR(s: string): CIDR | undefined {
   if (ip === undefined) return undefined;
   const bits = len === undefined ? 32 : /^\d{1,2}$/.test(len) ? Number(len) : NaN;
   if (!(bits >= 0 && bits <= 32)) return undefined;
-  return { base: (ip & mask(bits)) >>> 0, bits };
-}
-
-function mask(bits: number): number {
-  return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return { base: (ip & maskOf(bits)) >>> 0, bits };
 }
 
 export function cidrContains(c: CIDR, ip: number): boolean {
-  return ((ip & mask(c.bits)) >>> 0) === c.base;
+  return ((ip & maskOf(c.bits)) >>> 0) === c.base;
 }
 
 export function inCIDR(cidr: string, ip: string): boolean {
@@ -47,6 +38,5 @@ export function isIPv6(s: string): boolean {
 }
 
 export function formatCIDR(c: CIDR): string {
-  const v = c.base;
-  return `${[(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".")}/${c.bits}`;
+  return `${formatIPv4(c.base)}/${c.bits}`;
 }
