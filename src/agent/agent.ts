@@ -26,7 +26,7 @@ import { containerArgv, findProgram, runProgram, type RunningProgram } from "./p
 import { podResolvConf } from "./resolv-conf.js";
 import { openSockets, type OpenedSocket, type SocketRequest } from "./sockets.js";
 import { serveHttp, serveUdpEcho } from "./test-server.js";
-import { objectKey, type CacheEvent, type WatchCache } from "./watch-cache.js";
+import { objectKey, type CacheEvent, type WatchCache } from "../client/watch-cache.js";
 
 export interface SpecialServer {
   /** Container ports this server serves instead of the test server. */

@@ -50,7 +50,7 @@ test("base jumps are inserted only when missing, in kube-proxy's order", () => {
 import type { EndpointSlice, KubeList, KubeObject, Service, WatchEvent } from "../api/types.js";
 import type { Client, WatchHandler } from "../client/client.js";
 import { RecordingRunner } from "../lab/exec.js";
-import { WatchCache } from "./watch-cache.js";
+import { WatchCache } from "../client/watch-cache.js";
 import { NodeProxy } from "./proxy.js";
 import { defaultKubeProxyConfiguration } from "../proxy/config.js";
 import { makeService, makeSlice } from "../proxy/test-fixtures.js";

@@ -11,7 +11,7 @@ import { planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoin
 import { baseJumpRules } from "../proxy/iptables/base-rules.js";
 import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
 import { MAX_SESSION_TRANSACTION, type NftSession } from "../proxy/nft-session.js";
-import type { CacheEvent, WatchCache } from "./watch-cache.js";
+import type { CacheEvent, WatchCache } from "../client/watch-cache.js";
 
 /** Time bound of one ruleset load: tens of thousands of rules (10,000 Services) take seconds with iptables-nft. */
 const BIG = 120_000;

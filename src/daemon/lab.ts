@@ -16,7 +16,7 @@ import { NodeAgent, type SpecialServer } from "../agent/agent.js";
 import { NodeProxy, type SyncRecord } from "../agent/proxy.js";
 import { openSockets } from "../agent/sockets.js";
 import { serveHttp, serveUdpEcho } from "../agent/test-server.js";
-import { WatchCache } from "../agent/watch-cache.js";
+import { WatchCache } from "../client/watch-cache.js";
 import { planLab, podNetnsName, type LabPlan, type PodNetworkMode, type ProxyMode } from "../lab/address-plan.js";
 import { CloudLoadBalancer } from "../lab/cloud-lb.js";
 import { ExternalIPRouter } from "../lab/external-ip-routes.js";

@@ -8,7 +8,7 @@ import { formatAnnotationError, ingressKey, parseAnnotations } from "./annotatio
 import { classifyIngress, DEFAULT_CLASS_CONFIG, type ClassConfig } from "./class.js";
 import { buildRoutes, chooseEffectiveIngresses, type RouteTable } from "./routes.js";
 import type { NginxTarget, SyncResult } from "./nginx-instance.js";
-import { WatchCache } from "./watch-cache.js";
+import { WatchCache } from "../client/watch-cache.js";
 
 export const COMPONENT = "netlab-ingress-controller";
 
@@ -55,12 +55,13 @@ export class IngressController {
   constructor(private readonly o: IngressControllerOptions) {
     const on = () => this.schedule();
     this.caches = {
-      ingresses: new WatchCache<Ingress>(o.client, "Ingress", on),
-      classes: new WatchCache<IngressClass>(o.client, "IngressClass", on),
-      services: new WatchCache<Service>(o.client, "Service", on),
-      slices: new WatchCache(o.client, "EndpointSlice", on),
-      secrets: new WatchCache<Secret>(o.client, "Secret", on),
+      ingresses: new WatchCache<Ingress>(o.client, "Ingress"),
+      classes: new WatchCache<IngressClass>(o.client, "IngressClass"),
+      services: new WatchCache<Service>(o.client, "Service"),
+      slices: new WatchCache(o.client, "EndpointSlice"),
+      secrets: new WatchCache<Secret>(o.client, "Secret"),
     };
+    for (const c of Object.values(this.caches)) c.subscribe(on);
     for (const t of o.targets ?? []) this.targets.set(t.name, t);
   }
 
@@ -76,7 +77,7 @@ export class IngressController {
   async start(): Promise<void> {
     const all = Object.values(this.caches);
     for (const c of all) c.start();
-    await Promise.all(all.map((c) => c.waitForSync()));
+    await Promise.all(all.map((c) => c.synced));
     this.schedule(0);
     await this.idle();
   }

@@ -16,7 +16,7 @@ import type { Client } from "../client/client.js";
 import { CONTROLLER_NAME, DEFAULT_CLASS_NAME, ourIngressClass } from "./class.js";
 import { IngressController } from "./controller.js";
 import { NginxInstance } from "./nginx-instance.js";
-import { WatchCache } from "./watch-cache.js";
+import { WatchCache } from "../client/watch-cache.js";
 
 export const INGRESS_NAMESPACE = "netlab-ingress";
 /** Deployment and LoadBalancer Service name, as ingress-nginx's chart names them. */
@@ -140,9 +140,10 @@ export async function startIngressAddon(o: IngressAddonOptions): Promise<Ingress
       o.log?.(`ingress: nginx for ${key} in ${netns}`);
     }
   };
-  pods = new WatchCache<Pod>(o.client, "Pod", reconcile);
+  pods = new WatchCache<Pod>(o.client, "Pod");
+  pods.subscribe(() => reconcile());
   pods.start();
-  await pods.waitForSync();
+  await pods.synced;
   await controller.start();
   return {
     controller,

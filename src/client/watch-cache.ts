@@ -1,8 +1,9 @@
-// A list + watch cache of one kind, shared by the lab's per-node components (agents, proxies,
-// the fabric's load balancer): one watch per kind per daemon, change callbacks per consumer.
+// A list + watch cache of one kind (a small informer), shared by the lab's components (agents,
+// proxies, the fabric's load balancer) and the ingress controller: one watch per kind, change
+// callbacks per consumer.
 // On a watch error or end (e.g. 410 Expired) it relists and reports the differences.
 import type { KubeObject } from "../api/types.js";
-import type { Client, Watch } from "../client/client.js";
+import type { Client, Watch } from "./client.js";
 
 export type CacheEvent = { type: "ADDED" | "MODIFIED" | "DELETED"; object: KubeObject; old?: KubeObject };
 export type CacheListener = (events: CacheEvent[]) => void;
@@ -20,6 +21,8 @@ export class WatchCache<T extends KubeObject = KubeObject> {
   private flushScheduled = false;
   readonly synced: Promise<void>;
   private markSynced!: () => void;
+  /** The first list has arrived. */
+  hasSynced = false;
   /** Time (ms since epoch, performance.now based) the latest event arrived: programming latency starts here. */
   lastEventAt = 0;
 
@@ -28,7 +31,7 @@ export class WatchCache<T extends KubeObject = KubeObject> {
     readonly kind: string,
     private readonly log: (m: string) => void = () => {},
   ) {
-    this.synced = new Promise((r) => (this.markSynced = r));
+    this.synced = new Promise((r) => (this.markSynced = () => ((this.hasSynced = true), r())));
   }
 
   start(): this {
