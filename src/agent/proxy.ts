@@ -251,9 +251,11 @@ export class NodeProxy {
       changed.splice(0, changed.length, ...real);
     }
     if (this.mode === "iptables") {
-      const u = planIptablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed });
+      // Partial restores edit the top-level chains in place: the same rules as kube-proxy's
+      // rewrite, without iptables-nft replacing a 10,000-rule KUBE-SERVICES on every change.
+      const u = planIptablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed, topLevel: "edit" });
       kind = u.kind;
-      await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: u.restore, timeoutMs: BIG });
+      if (u.restore) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: u.restore, timeoutMs: BIG });
       if (!this.jumpsEnsured) {
         const jumps = missingJumps(await mustNsExec(this.o.runner, ns, "iptables-save", [], { timeoutMs: BIG }));
         if (jumps) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: jumps });

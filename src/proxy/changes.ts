@@ -6,6 +6,7 @@ import { planProxy } from "./plan.js";
 import { iptablesServiceChains, renderIptables, LARGE_CLUSTER_ENDPOINTS_THRESHOLD, type IptablesRenderOptions } from "./iptables/render.js";
 import { buildNftModel, serviceFragment, HAIRPIN_ENDPOINTS, type NftRenderOptions, type NftElement } from "./nftables/model.js";
 import { serializeModel } from "./nftables/render.js";
+import { chainEditsRestore } from "./iptables/chain-edits.js";
 import { renderServiceUpdate, type NftUpdate } from "./nftables/update.js";
 
 const serviceKey = (sp: PlanServicePort) => `${sp.namespace}/${sp.name}`;
@@ -80,16 +81,35 @@ export interface IptablesUpdate {
   deletedChains: string[];
 }
 
+export interface IptablesUpdateOptions extends IptablesRenderOptions {
+  /** Services ("ns/name") known to have changed; computed when absent. */
+  changed?: string[];
+  /**
+   * How a partial restore treats the top-level chains (KUBE-SERVICES & co.): "rewrite" them
+   * whole as kube-proxy does (the default, compared with upstream's tests), or "edit" only the
+   * changed services' rules in place (src/proxy/iptables/chain-edits.ts): the lab's choice,
+   * since iptables-nft takes about a second to replace a 10,000-rule chain.
+   */
+  topLevel?: "rewrite" | "edit";
+}
+
 /** kube-proxy's sync: full the first time or when global settings change, else partial. */
-export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: IptablesRenderOptions & { changed?: string[] } = {}): IptablesUpdate {
+export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: IptablesUpdateOptions = {}): IptablesUpdate {
   if (!prev || globalKey(prev) !== globalKey(next)) {
     // A full restore also deletes the chains of services that went away.
     const deleted = prev ? staleChains(prev, next, undefined) : [];
     return { kind: "full", restore: renderIptables(next, { ...opts, deleteChains: deleted }), changedServices: [], deletedChains: deleted };
   }
   const changed = opts.changed ?? changedServices(prev, next);
-  const deleted = staleChains(prev, next, new Set(changed));
-  return { kind: "partial", restore: renderIptables(next, { ...opts, onlyServices: new Set(changed), deleteChains: deleted }), changedServices: changed, deletedChains: deleted };
+  const only = new Set(changed);
+  const deleted = staleChains(prev, next, only);
+  if (opts.topLevel === "edit") {
+    // Full renders of just the changed services, before and after: their difference is the edit.
+    const pick = (p: ProxyPlan): ProxyPlan => ({ ...p, services: p.services.filter((sp) => only.has(serviceKey(sp))) });
+    const restore = chainEditsRestore(renderIptables(pick(prev), opts), renderIptables(pick(next), { ...opts, deleteChains: deleted }));
+    return { kind: "partial", restore, changedServices: changed, deletedChains: deleted };
+  }
+  return { kind: "partial", restore: renderIptables(next, { ...opts, onlyServices: only, deleteChains: deleted }), changedServices: changed, deletedChains: deleted };
 }
 
 function staleChains(prev: ProxyPlan, next: ProxyPlan, only: Set<string> | undefined): string[] {

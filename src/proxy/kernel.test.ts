@@ -104,3 +104,67 @@ test("nftables: nft -c, nft -f (twice), and an update transaction equals a fresh
   r = inNetns(fresh, "nft", ["-f", "-"], renderNftables(after, { endpointSelection: "vmap" }));
   assert.equal(r.status, 0, r.stderr);
 });
+
+/** iptables-save of kube-proxy's tables, rules grouped by chain; service rules in top-level chains sorted (edits may order them differently). */
+function savedRules(ns: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const table of ["filter", "nat"]) {
+    const r = inNetns(ns, "iptables-save", ["-t", table]);
+    assert.equal(r.status, 0, r.stderr);
+    for (const l of r.stdout.split("\n")) {
+      const m = /^(?::(\S+)|-A (\S+) (.*))/.exec(l);
+      if (!m) continue;
+      const key = `${table}/${m[1] ?? m[2]}`;
+      (out[key] ??= []);
+      if (m[3] !== undefined) out[key].push(m[3]);
+    }
+  }
+  for (const k of ["filter/KUBE-SERVICES", "filter/KUBE-EXTERNAL-SERVICES", "filter/KUBE-NODEPORTS", "filter/KUBE-PROXY-FIREWALL", "nat/KUBE-NODEPORTS"]) out[k]?.sort();
+  const svcs = out["nat/KUBE-SERVICES"];
+  if (svcs) {
+    const last = svcs.pop()!;
+    assert.match(last, /KUBE-NODEPORTS/, "the jump to KUBE-NODEPORTS stays last");
+    out["nat/KUBE-SERVICES"] = [...svcs.sort(), last];
+  }
+  return out;
+}
+
+test("iptables: chain edits (the lab's partial restores) leave what a fresh full restore leaves", { skip }, (t) => {
+  const ns = createScratchNetns();
+  const fresh = createScratchNetns();
+  t.after(() => {
+    deleteNetns(ns);
+    deleteNetns(fresh);
+  });
+  const base = input([{ addresses: ["10.180.0.7"], nodeName: TEST_NODE }, { addresses: ["10.180.0.8"] }]);
+  const lb = makeService("ns7", "svc7", (s) => {
+    s.spec.type = "LoadBalancer"; s.spec.clusterIP = "172.30.0.47"; s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3007 }];
+    s.status = { loadBalancer: { ingress: [{ ip: "5.6.7.9" }] } }; s.spec.loadBalancerSourceRanges = ["203.0.113.0/25"];
+  });
+  const steps = [
+    base,
+    input([{ addresses: ["10.180.0.8"] }, { addresses: ["10.180.0.9"], nodeName: TEST_NODE }]), // endpoints move
+    input([]), // svc2 loses every endpoint: REJECT / DROP rules in filter
+    { ...base, services: base.services.filter((s) => s.metadata.name !== "svc5"), endpointSlices: base.endpointSlices.filter((s) => !s.metadata.name!.startsWith("svc5")) }, // svc5 deleted
+    { ...base, services: [...base.services, lb], endpointSlices: [...base.endpointSlices, makeSlice("ns6", "svc6", 1, [{ addresses: ["10.180.0.6"] }], tcp80), makeSlice("ns7", "svc7", 1, [{ addresses: ["10.180.0.10"] }], tcp80)] }, // svc6 gets endpoints, svc7 added
+    base,
+  ];
+  let prev = planProxy(steps[0]);
+  let r = inNetns(ns, "iptables-restore", ["--noflush"], renderIptables(prev));
+  assert.equal(r.status, 0, r.stderr);
+  for (let i = 1; i < steps.length; i++) {
+    const next = planProxy(steps[i]);
+    const u = planIptablesUpdate(prev, next, { topLevel: "edit" });
+    assert.equal(u.kind, "partial");
+    r = inNetns(ns, "iptables-restore", ["--noflush"], u.restore);
+    assert.equal(r.status, 0, `step ${i}: ${r.stderr}\n${u.restore}`);
+    inNetns(fresh, "iptables", ["-t", "nat", "-F"]);
+    inNetns(fresh, "iptables", ["-t", "nat", "-X"]);
+    inNetns(fresh, "iptables", ["-t", "filter", "-F"]);
+    inNetns(fresh, "iptables", ["-t", "filter", "-X"]);
+    r = inNetns(fresh, "iptables-restore", ["--noflush"], renderIptables(next));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(savedRules(ns), savedRules(fresh), `step ${i}`);
+    prev = next;
+  }
+});
