@@ -112,9 +112,13 @@ export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
   return { kind: "partial", restore: renderIptables(next, { ...opts, onlyServices: only, deleteChains: deleted }), changedServices: changed, deletedChains: deleted };
 }
 
+/** Per-service nat chains of prev that next no longer has (for `only`, among those services). */
 function staleChains(prev: ProxyPlan, next: ProxyPlan, only: Set<string> | undefined): string[] {
-  const a = iptablesServiceChains(prev);
-  const b = iptablesServiceChains(next);
+  // Chain names hash the service port (and endpoint), so a changed service's chains can only be
+  // kept by itself: hashing just the changed services keeps the work proportional to the change.
+  const pick = (p: ProxyPlan): ProxyPlan => (only ? { ...p, services: p.services.filter((sp) => only.has(serviceKey(sp))) } : p);
+  const a = iptablesServiceChains(pick(prev));
+  const b = iptablesServiceChains(pick(next));
   const keep = new Set<string>();
   for (const s of b.values()) for (const c of s) keep.add(c);
   const out: string[] = [];
