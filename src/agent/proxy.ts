@@ -7,7 +7,7 @@ import type { EndpointSlice, Service } from "../api/types.js";
 import type { NodePlan } from "../lab/address-plan.js";
 import { mustNsExec, nsExec, type Runner } from "../lab/exec.js";
 import { planProxy, type ProxyInput, type ProxyPlan } from "../proxy/plan.js";
-import { planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoints } from "../proxy/changes.js";
+import { planIptablesUpdate, planNftablesUpdate, replanServices, serviceKeyTest, staleUdpEndpoints } from "../proxy/changes.js";
 import { baseJumpRules } from "../proxy/iptables/base-rules.js";
 import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
 import { MAX_SESSION_TRANSACTION, type NftSession } from "../proxy/nft-session.js";
@@ -80,12 +80,12 @@ export function missingJumps(save: string): string {
 
 /** Which of the given services ("ns/name") differ between the plans: work proportional to the change, not to all services. */
 function changedAmong(prev: ProxyPlan, next: ProxyPlan, keys: string[]): string[] {
-  const want = new Set(keys);
+  const want = serviceKeyTest(keys);
   const collect = (p: ProxyPlan) => {
     const m = new Map<string, unknown[]>();
     for (const sp of p.services) {
+      if (!want(sp.namespace, sp.name)) continue;
       const k = `${sp.namespace}/${sp.name}`;
-      if (!want.has(k)) continue;
       let l = m.get(k);
       if (!l) m.set(k, (l = []));
       l.push(sp);
