@@ -71,6 +71,15 @@ function base32Prefix16(s: string): string {
   return out;
 }
 
+/**
+ * iptablesHash without the cache: for names made once per render in bulk (endpoint chains),
+ * where a cache lookup costs a key string and nearly what the hash does, and 100,000s of
+ * cached names would stay in the heap for every later garbage collection to walk.
+ */
+export function iptablesHashUncached(s: string): string {
+  return base32Prefix16(s);
+}
+
 /** First 16 base32 characters of sha256(s): the suffix of KUBE-SVC-/SEP-/... chains. */
 export function iptablesHash(s: string): string {
   return sha256Base32Prefix(s, 16);

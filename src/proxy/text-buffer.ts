@@ -1,66 +1,74 @@
 // A growable byte buffer for building large rule texts (tens of MB at 10,000 services).
-// Writing each piece straight into bytes keeps no string alive per rule: an array of
-// millions of pieces joined at the end made the garbage collector half of the render time.
+// Pieces go straight into bytes: no string per piece stays alive, and no rope of millions
+// of small strings is built (concatenated pieces were most of the garbage of a render).
 // Pure.
 
-type Utf8Buffer = Buffer & { utf8Write(s: string, offset: number): number; utf8Slice(start: number, end: number): string };
+type NativeBuffer = Buffer & {
+  utf8Write(s: string, offset: number): number;
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+};
 
 export class TextBuffer {
-  private buf: Utf8Buffer;
+  private buf: NativeBuffer;
   private used = 0;
+  /** Only ASCII written so far: the text can be read back without UTF-8 decoding. */
+  private ascii = true;
 
-  /** Bytes written so far (pending pieces included). */
+  /** Bytes written so far. */
   get length(): number {
-    this.flush();
     return this.used;
   }
 
   constructor(initialBytes = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(initialBytes) as Utf8Buffer;
+    this.buf = Buffer.allocUnsafe(initialBytes) as NativeBuffer;
   }
 
-  private grow(need: number): void {
+  /** Makes room for `bytes` more bytes. */
+  reserve(bytes: number): void {
+    if (this.used + bytes <= this.buf.length) return;
     let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size) as Utf8Buffer;
+    while (size < this.used + bytes) size *= 2;
+    const next = Buffer.allocUnsafe(size) as NativeBuffer;
     this.buf.copy(next, 0, 0, this.used);
     this.buf = next;
   }
 
-  /** Pieces not yet written: concatenated (cheap rope appends) and written natively in ~16 kB batches. */
-  private pending = "";
-
-  /** Appends s (buffered; see pending). */
+  /**
+   * Appends s. One native write per call: callers pass whole lines or records built by
+   * one template literal (measured 2-3x faster than writing their pieces one by one).
+   */
   put(s: string): void {
-    this.pending += s;
-    if (this.pending.length > 16384) this.flush();
-  }
-
-  private flush(): void {
-    if (!this.pending) return;
-    const s = this.pending;
-    this.pending = "";
-    this.write(s);
-  }
-
-  write(s: string): void {
-    if (this.pending) this.flush();
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.used + s.length * 3 > this.buf.length) this.grow(this.used + s.length * 3);
-    this.used += this.buf.utf8Write(s, this.used);
+    if (this.used + s.length * 3 > this.buf.length) this.reserve(s.length * 3);
+    const w = this.buf.utf8Write(s, this.used);
+    if (w !== s.length) this.ascii = false;
+    this.used += w;
   }
 
-  /** Appends bytes [start, end) of another buffer. */
+  /** Appends bytes [start, end) of another buffer (or of this one). */
   copyFrom(src: TextBuffer, start: number, end: number): void {
-    this.flush();
-    src.flush();
-    if (this.used + (end - start) > this.buf.length) this.grow(this.used + (end - start));
-    src.buf.copy(this.buf, this.used, start, end);
-    this.used += end - start;
+    const n = end - start;
+    if (this.used + n > this.buf.length) this.reserve(n);
+    if (!src.ascii) this.ascii = false;
+    // Within one buffer: copyWithin, measured ~5x faster than Buffer.copy or set(subarray).
+    if (src === this) this.buf.copyWithin(this.used, start, end);
+    else this.buf.set(src.buf.subarray(start, end), this.used);
+    this.used += n;
   }
 
-  toString(): string {
-    this.flush();
-    return this.buf.utf8Slice(0, this.used);
+  /** The bytes written so far; valid until the next write. */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Bytes [start, end) as text (ASCII). */
+  slice(start: number, end: number): string {
+    return this.buf.latin1Slice(start, end);
+  }
+
+  /** The text from byte `from` on. */
+  toString(from = 0): string {
+    return this.ascii ? this.buf.latin1Slice(from, this.used) : this.buf.utf8Slice(from, this.used);
   }
 }

@@ -4,7 +4,7 @@
 // then alphabetical), so the output is deterministic and compares with upstream's expected
 // text exactly. Pure.
 import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
-import { extChain, fwChain, iptablesHash, sepChain, svcChain, svlChain } from "../hash.js";
+import { extChain, fwChain, iptablesHash, sepChain, iptablesHashUncached, svcChain, svlChain } from "../hash.js";
 import { inCIDR, parseCIDR, cidrContains, parseIPv4 } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { probability } from "../probability.js";
@@ -27,16 +27,16 @@ export interface IptablesRenderOptions {
   masqueradeMark?: string;
 }
 
-/** One chain of a table. Rules of finished per-service chains live as bytes in the table's scratch buffer. */
+/** One chain of a table. Rules of finished per-service chains live as bytes in the render's buffer. */
 interface Chain {
   name: string;
-  /** Rules not yet moved to the scratch buffer (without the "-A chain " prefix). */
+  /** Rules not yet moved to the buffer (without the "-A chain " prefix). */
   rules: string[];
-  /** Byte ranges [start, end, ...] of already written rule text in the scratch buffer, in rule order. */
+  /** Byte ranges [start, end, ...] of already written rule text in the buffer, in rule order. */
   ranges: number[];
 }
 
-/** What a service port's KUBE-SEP chains share: written out only once the chains are in order. */
+/** What a service port's KUBE-SEP chains share. */
 interface SepFormat {
   /** Comment match ("" in large clusters). */
   c: string;
@@ -45,21 +45,32 @@ interface SepFormat {
   affinity: boolean;
 }
 
+/** Characters of a chain-name hash. */
+const HASH_LEN = 16;
+/** A KUBE-SEP chain's text starts "-A KUBE-SEP-<hash> ": its hash sits at a fixed offset. */
+const SEP_HASH_AT = "-A KUBE-SEP-".length;
+/** ":KUBE-SEP-<hash> - [0:0]\n", written after the chain's rules. */
+const SEP_DECLARATION_LEN = ":KUBE-SEP- - [0:0]\n".length + HASH_LEN;
+
 class Table {
-  /** Text of finished chains: no string per rule stays alive until the end. */
-  readonly scratch = new TextBuffer(1 << 16);
+  /**
+   * KUBE-SEP chains (100,000s of them): no object or string each, only where their text
+   * (rules, then declaration line) starts and ends in the buffer. They are written as soon
+   * as their service is (their endpoint's data is then at hand) and copied in name order
+   * at the end.
+   */
+  readonly sepStarts: number[] = [];
+  readonly sepEnds: number[] = [];
   readonly chains = new Map<string, Chain>();
   /**
-   * KUBE-SEP chains (100,000s of them) as parallel arrays, no object or text each: their
-   * two rules are written straight into the output once all chains are sorted.
+   * buf holds finished chains' text (no string per rule stays alive until the end); the
+   * output is appended to the same buffer, so those copies are native copyWithin calls.
    */
-  readonly sepNames: string[] = [];
-  readonly sepEndpoints: PlanEndpoint[] = [];
-  readonly sepFormats: SepFormat[] = [];
+  constructor(readonly buf: TextBuffer) {}
   declare(name: string): void {
     this.chain(name);
   }
-  protected chain(name: string): Chain {
+  chain(name: string): Chain {
     let c = this.chains.get(name);
     if (!c) this.chains.set(name, (c = { name, rules: [], ranges: [] }));
     return c;
@@ -67,117 +78,164 @@ class Table {
   add(chain: string, rule: string): void {
     this.chain(chain).rules.push(rule);
   }
-  addSep(name: string, ep: PlanEndpoint, f: SepFormat): void {
-    this.sepNames.push(name);
-    this.sepEndpoints.push(ep);
-    this.sepFormats.push(f);
+  /** Writes the KUBE-SEP chain of spn/protocol's endpoint ep; returns its name. */
+  addSep(spn: string, protocol: string, ep: PlanEndpoint, f: SepFormat): string {
+    const name = `KUBE-SEP-${iptablesHashUncached(spn + protocol + ep.endpoint)}`;
+    const recent = f.affinity ? `-m recent --name ${name} --set ` : "";
+    const start = this.buf.length;
+    // One string, one native write (see TextBuffer.put).
+    this.buf.put(`-A ${name} ${f.c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${name} ${f.c}${recent}${f.m} -j DNAT --to-destination ${ep.endpoint}\n:${name} - [0:0]\n`);
+    this.sepStarts.push(start);
+    this.sepEnds.push(this.buf.length - SEP_DECLARATION_LEN);
+    return name;
   }
-  /** Moves a chain's pending rules into the scratch buffer (a per-service chain once its service is done). */
+  sepName(i: number): string {
+    const h = this.sepStarts[i] + SEP_HASH_AT;
+    return "KUBE-SEP-" + this.buf.slice(h, h + HASH_LEN);
+  }
+  /** Moves a chain's pending rules into the buffer (a per-service chain once its service is done). */
   settle(name: string): void {
     const c = this.chains.get(name);
     if (!c || c.rules.length === 0) return;
-    const start = this.scratch.length;
-    putRules(this.scratch, c);
-    c.ranges.push(start, this.scratch.length);
+    const start = this.buf.length;
+    putRules(this.buf, c);
+    c.ranges.push(start, this.buf.length);
     c.rules = [];
   }
 }
 
 function putRules(out: TextBuffer, c: Chain): void {
-  for (const r of c.rules) {
-    out.put("-A ");
-    out.put(c.name);
-    out.put(" ");
-    out.put(r);
-    out.put("\n");
-  }
-}
-
-function putSep(out: TextBuffer, sep: string, ep: PlanEndpoint, f: SepFormat): void {
-  out.put("-A ");
-  out.put(sep);
-  out.put(" ");
-  out.put(f.c);
-  out.put("-s ");
-  out.put(ep.ip);
-  out.put(" -j KUBE-MARK-MASQ\n-A ");
-  out.put(sep);
-  out.put(" ");
-  out.put(f.c);
-  if (f.affinity) {
-    out.put("-m recent --name ");
-    out.put(sep);
-    out.put(" --set ");
-  }
-  out.put(f.m);
-  out.put(" -j DNAT --to-destination ");
-  out.put(ep.endpoint);
-  out.put("\n");
+  for (const r of c.rules) out.put(`-A ${c.name} ${r}\n`);
 }
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
 class Discard extends Table {
   override declare(): void {}
   override add(): void {}
-  override addSep(): void {}
+  override addSep(): string {
+    return "";
+  }
   override settle(): void {}
 }
 
+// Hashed chain kinds in string order: the kind decides the order of two hashed names.
+const HASHED_KINDS = ["KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-", "KUBE-SVC-", "KUBE-SVL-"];
+const SEP_KIND = HASHED_KINDS.indexOf("KUBE-SEP-");
+/** Sort keys use the kind and the first 6 hash characters (33 bits) above a 20-bit index. */
+const KEY_CHARS = 6;
+const INDEX_BITS = 20;
+const INDEX_SCALE = 2 ** INDEX_BITS;
+
+/** Base32 characters ranked in string order ("2"-"7" before "A"-"Z"), -1 for others. */
+function base32Rank(c: number): number {
+  return c >= 65 && c <= 90 ? c - 59 : c >= 50 && c <= 55 ? c - 50 : -1;
+}
+
+/** kind * 2^30 + ranks of the first 6 hash characters, or -1 when name is not a hashed chain name. */
+function hashedKey(name: string): number {
+  for (let kind = 0; kind < HASHED_KINDS.length; kind++) {
+    const prefix = HASHED_KINDS[kind];
+    if (name.length !== prefix.length + HASH_LEN || !name.startsWith(prefix)) continue;
+    let key = kind;
+    for (let i = prefix.length; i < name.length; i++) {
+      const r = base32Rank(name.charCodeAt(i));
+      if (r < 0) return -1;
+      if (i < prefix.length + KEY_CHARS) key = key * 32 + r;
+    }
+    return key;
+  }
+  return -1;
+}
+
 /**
- * Indices into names in plain string order (ties: lower index first, as a stable sort).
- * Bucketed by the first 11 characters (kind and two hash characters) and each small bucket
- * sorted: a comparator sort of 110,000 names was a tenth of the render. Order between
- * buckets equals string order: a name shorter than the key is its own key and sorts before
- * the longer keys it prefixes.
+ * Chain indices (SEP chains 0..seps-1, then chains[i - seps]) in plain string order of
+ * their names, KUBE-* first; equal names keep index order. Hashed names (nearly all) sort as
+ * numbers with a native typed-array sort (a comparator sort of 110,000 names was a tenth of
+ * the render); the few other names are placed by binary search.
  */
-function sortedOrder(names: string[]): number[] {
-  const buckets = new Map<string, number[]>();
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i];
-    const k = n.length > 11 ? n.slice(0, 11) : n;
-    const b = buckets.get(k);
-    if (b) b.push(i);
-    else buckets.set(k, [i]);
+function sortedOrder(t: Table, chains: Chain[]): number[] {
+  const seps = t.sepStarts.length;
+  const total = seps + chains.length;
+  const nameOf = (i: number) => (i < seps ? t.sepName(i) : chains[i - seps].name);
+  const byName = (a: number, b: number) => {
+    const x = nameOf(a);
+    const y = nameOf(b);
+    return x < y ? -1 : x > y ? 1 : a - b;
+  };
+  if (total >= INDEX_SCALE) return Array.from({ length: total }, (_, i) => i).sort(byName);
+  const keys = new Float64Array(total);
+  let hashed = 0;
+  const kubeOthers: number[] = [];
+  const others: number[] = [];
+  const bytes = t.buf.bytes;
+  for (let i = 0; i < seps; i++) {
+    const h = t.sepStarts[i] + SEP_HASH_AT;
+    let key = SEP_KIND;
+    for (let j = h; j < h + KEY_CHARS; j++) key = key * 32 + base32Rank(bytes[j]);
+    keys[hashed++] = key * INDEX_SCALE + i;
   }
-  // Default sort compares UTF-16 code units, as < does.
-  const keys = [...buckets.keys()].sort();
-  const byName = (a: number, b: number) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b);
-  const out: number[] = [];
-  for (const k of keys) {
-    const b = buckets.get(k)!;
-    if (b.length > 1) b.sort(byName);
-    for (const i of b) out.push(i);
+  for (let i = seps; i < total; i++) {
+    const name = chains[i - seps].name;
+    const key = hashedKey(name);
+    if (key >= 0) keys[hashed++] = key * INDEX_SCALE + i;
+    else (name.startsWith("KUBE-") ? kubeOthers : others).push(i);
   }
+  const sorted = keys.subarray(0, hashed).sort();
+  const out: number[] = new Array(hashed);
+  for (let i = 0; i < hashed; i++) out[i] = sorted[i] % INDEX_SCALE;
+  // Names that share their first 6 hash characters (a few per 100,000): order by full name.
+  for (let i = 0; i < hashed; ) {
+    const k = Math.floor(sorted[i] / INDEX_SCALE);
+    let j = i + 1;
+    while (j < hashed && Math.floor(sorted[j] / INDEX_SCALE) === k) j++;
+    if (j - i > 1) {
+      const run = out.slice(i, j).sort(byName);
+      for (let r = 0; r < run.length; r++) out[i + r] = run[r];
+    }
+    i = j;
+  }
+  // Other KUBE-* names (KUBE-MARK-MASQ, ...): inserted where string order puts them.
+  kubeOthers.sort(byName);
+  for (let k = kubeOthers.length - 1; k >= 0; k--) {
+    const x = kubeOthers[k];
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byName(out[mid], x) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, x);
+  }
+  others.sort(byName);
+  for (const i of others) out.push(i);
   return out;
 }
 
 function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = []): void {
   // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first);
   // equal names (only with hash collisions or duplicate input) keep SEP chains first.
-  const seps = t.sepNames.length;
-  const names = [...t.sepNames];
+  const seps = t.sepStarts.length;
   const chains: Chain[] = [];
   for (const c of t.chains.values()) {
     if (c.name === "KUBE-NODEPORTS" || c.name === "KUBE-SERVICES") continue;
-    names.push(c.name);
     chains.push(c);
   }
-  const sorted = sortedOrder(names);
-  const kube: number[] = [];
-  const other: number[] = [];
-  for (const i of sorted) (names[i].startsWith("KUBE-") ? kube : other).push(i);
+  const ordered = sortedOrder(t, chains);
   const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => t.chains.get(c)!);
-  const ordered = [...kube, ...other];
   out.put(`*${name}\n`);
   for (const c of top) putDeclaration(out, c.name);
-  for (const i of ordered) putDeclaration(out, names[i]);
+  for (const i of ordered) {
+    if (i < seps) out.copyFrom(t.buf, t.sepEnds[i], t.sepEnds[i] + SEP_DECLARATION_LEN);
+    else putDeclaration(out, chains[i - seps].name);
+  }
   const writeChain = (c: Chain) => {
-    for (let r = 0; r < c.ranges.length; r += 2) out.copyFrom(t.scratch, c.ranges[r], c.ranges[r + 1]);
+    for (let r = 0; r < c.ranges.length; r += 2) out.copyFrom(t.buf, c.ranges[r], c.ranges[r + 1]);
     if (c.rules.length) putRules(out, c);
   };
   for (const c of top) writeChain(c);
   for (const i of ordered) {
-    if (i < seps) putSep(out, names[i], t.sepEndpoints[i], t.sepFormats[i]);
+    if (i < seps) out.copyFrom(t.buf, t.sepStarts[i], t.sepEnds[i]);
     else writeChain(chains[i - seps]);
   }
   for (const l of extra) {
@@ -188,9 +246,7 @@ function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = [
 }
 
 function putDeclaration(out: TextBuffer, chain: string): void {
-  out.put(":");
-  out.put(chain);
-  out.put(" - [0:0]\n");
+  out.put(`:${chain} - [0:0]\n`);
 }
 
 /** Whether localhost NodePorts apply (kube-proxy turns them off when nodePortAddresses exclude 127.0.0.1). */
@@ -223,9 +279,11 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const host: HostFeatures = { ...DEFAULT_HOST_FEATURES, ...opts.host };
   const cfg = plan.config;
   const mark = opts.masqueradeMark ?? masqueradeMark(cfg);
-  const filter = new Table();
-  const nat = new Table();
-  const skipped = new Discard();
+  // Rough size (a SEP chain with its jump and declaration is ~300 bytes): fewer regrowths.
+  const buf = new TextBuffer(Math.max(1 << 16, 600 * plan.totalEndpoints + 2000 * plan.services.length));
+  const filter = new Table(buf);
+  const nat = new Table(buf);
+  const skipped = new Discard(new TextBuffer(16));
   const localhostNodePorts = effectiveLocalhostNodePorts(plan);
   const largeCluster = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
   const cc = (c: string) => (largeCluster ? "" : `-m comment --comment ${c} `);
@@ -249,7 +307,7 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
 
   for (const sp of plan.services) {
     const svcNat = opts.onlyServices && !opts.onlyServices.has(`${sp.namespace}/${sp.name}`) ? skipped : nat;
-    renderServicePort(sp, plan, { skipped, filter, nat, svcNat, cc, mark, localCIDR, localhostNodePorts, host });
+    renderServicePort(sp, plan, { skipped, filter, nat, svcNat, cc, mark, localCIDR, localhostNodePorts, host, comments: !largeCluster });
   }
 
   for (const c of opts.deleteChains ?? []) nat.declare(c);
@@ -275,10 +333,10 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
 
   const deletes = (opts.deleteChains ?? []).map((c) => `-X ${c}`);
-  const out = new TextBuffer(1 << 20);
-  writeTable(out, "filter", filter);
-  writeTable(out, "nat", nat, deletes);
-  return out.toString();
+  const outStart = buf.length;
+  writeTable(buf, "filter", filter);
+  writeTable(buf, "nat", nat, deletes);
+  return buf.toString(outStart);
 }
 
 interface Ctx {
@@ -291,6 +349,8 @@ interface Ctx {
   localCIDR: string;
   localhostNodePorts: boolean;
   host: HostFeatures;
+  /** Per-endpoint comments (left out in large clusters). */
+  comments: boolean;
 }
 
 function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
@@ -391,37 +451,54 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
     if (allowFromNode) for (const lb of sp.loadBalancerIPs) svcNat.add(fw, `${head} -s ${lb} -j ${ext}`);
     svcNat.add(fw, `-m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
   }
-  // One hash per endpoint: SEP names are used by the SVC/SVL rules and the SEP chains.
-  const sepNames = new Map<PlanEndpoint, string>();
-  if (svcNat !== x.skipped) for (const ep of sp.reachableEndpoints) sepNames.set(ep, sepChain(spn, p, ep.endpoint));
+  if (svcNat === x.skipped) return;
+  // SEP chains first: the SVC/SVL rules jump to them by name (one hash per endpoint).
+  const f: SepFormat = { c: x.cc(spn), m, affinity: sp.sessionAffinity === "ClientIP" };
+  const reachable = sp.reachableEndpoints;
+  const sepNames = reachable.map((ep) => svcNat.addSep(spn, p, ep, f));
   if (usesClusterPolicyChain) {
     svcNat.declare(svc);
-    writeServiceToEndpointRules(svcNat, sp, svc, sp.clusterEndpoints, x.cc, sepNames);
+    writeServiceToEndpointRules(svcNat, sp, svc, sp.clusterEndpoints, sepNames, x.comments);
   }
   if (usesLocalPolicyChain) {
     svcNat.declare(svl);
-    writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, x.cc, sepNames);
+    writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, sepNames, x.comments);
   }
-  if (svcNat === x.skipped) return;
   for (const name of [svc, svl, ext, fw]) svcNat.settle(name);
-  const f: SepFormat = { c: x.cc(spn), m, affinity: sp.sessionAffinity === "ClientIP" };
-  for (const ep of sp.reachableEndpoints) svcNat.addSep(sepNames.get(ep)!, ep, f);
 }
 
-function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], cc: (c: string) => string, names: Map<PlanEndpoint, string>): void {
-  if (t instanceof Discard) return;
+/**
+ * The SVC/SVL chain's jumps to its endpoints, written straight into the buffer (no string
+ * per rule stays alive). eps is a sorted subset of sp.reachableEndpoints, whose SEP chains
+ * are sepNames.
+ */
+function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], sepNames: string[], comments: boolean): void {
+  t.settle(chain);
+  const out = t.buf;
+  const start = out.length;
+  const reachable = sp.reachableEndpoints;
+  let j = 0;
+  // Both lists are sorted, so one forward walk finds each endpoint's SEP chain.
+  const sepOf = (ep: PlanEndpoint) => {
+    while (j < reachable.length && reachable[j] !== ep) j++;
+    if (j === reachable.length) j = reachable.indexOf(ep);
+    return sepNames[j];
+  };
+  const comment = (ep: PlanEndpoint) => (comments ? `-m comment --comment "${sp.spn} -> ${ep.endpoint}" ` : "");
   if (sp.sessionAffinity === "ClientIP") {
     for (const ep of eps) {
-      const sep = names.get(ep)!;
-      t.add(chain, `${cc(`"${sp.spn} -> ${ep.endpoint}"`)}-m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
+      const sep = sepOf(ep);
+      out.put(`-A ${chain} ${comment(ep)}-m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}\n`);
     }
+    j = 0;
   }
   const n = eps.length;
-  eps.forEach((ep, i) => {
-    const sep = names.get(ep)!;
+  for (let i = 0; i < n; i++) {
+    const ep = eps[i];
     const stat = i < n - 1 ? `-m statistic --mode random --probability ${probability(n - i)} ` : "";
-    t.add(chain, `${cc(`"${sp.spn} -> ${ep.endpoint}"`)}${stat}-j ${sep}`);
-  });
+    out.put(`-A ${chain} ${comment(ep)}${stat}-j ${sepOf(ep)}\n`);
+  }
+  t.chain(chain).ranges.push(start, out.length);
 }
 
 /** The per-service nat chains a plan renders, by "ns/name" (for partial restores and deletes). */
