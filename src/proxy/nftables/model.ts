@@ -205,11 +205,17 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
     if (!hasExternal) el(NO_ENDPOINT_NODEPORTS, `${p} . ${sp.nodePort}`, extVerdict, sp.spn);
   }
 
-  // One hash per endpoint, shared by its chain, its affinity set and the service's rules.
+  // One hash per endpoint, shared by its chain, its affinity set and the service's rules;
+  // made only when named (endpoint chains or affinity sets): "rules" mode without session
+  // affinity names no endpoint at all.
   const epBase = new Map<PlanEndpoint, string>();
-  for (const ep of sp.reachableEndpoints) epBase.set(ep, nftEndpointBase(sp.namespace, sp.name, sp.proto, sp.portName, ep.ip, ep.port));
-  const epChain = (ep: PlanEndpoint) => `endpoint-${epBase.get(ep)!}`;
-  const epAffinity = (ep: PlanEndpoint) => `affinity-${epBase.get(ep)!}`;
+  const base = (ep: PlanEndpoint) => {
+    let b = epBase.get(ep);
+    if (b === undefined) epBase.set(ep, (b = nftEndpointBase(sp.namespace, sp.name, sp.proto, sp.portName, ep.ip, ep.port)));
+    return b;
+  };
+  const epChain = (ep: PlanEndpoint) => `endpoint-${base(ep)}`;
+  const epAffinity = (ep: PlanEndpoint) => `affinity-${base(ep)}`;
   const chains = new Map<string, string[]>();
   const chain = (name: string) => {
     let r = chains.get(name);

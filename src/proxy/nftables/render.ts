@@ -2,6 +2,7 @@
 // that replaces the table (add + delete + rebuild), so a load is atomic and repeatable.
 // Chains are declared before the map elements and rules that reference them. Pure.
 import type { ProxyPlan } from "../plan.js";
+import { TextBuffer } from "../text-buffer.js";
 import { buildNftModel, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl } from "./model.js";
 
 export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): string {
@@ -47,20 +48,44 @@ export function elementLines(verb: "add" | "delete", t: string, elements: NftEle
 
 export function serializeModel(m: NftModel): string {
   const t = tableRef(m);
-  const out: string[] = [];
-  out.push(`add table ${t}`, `delete table ${t}`, `add table ${t} { comment "rules for kube-proxy" ; }`);
-  for (const b of m.baseChains) out.push(`add chain ${t} ${b.name} { type ${b.type} hook ${b.hook} priority ${b.priority} ; }`);
-  for (const c of m.chains) out.push(`add chain ${t} ${c.name}`);
-  for (const s of m.services) for (const c of s.chains) out.push(`add chain ${t} ${c.name}`);
-  for (const s of m.sets) out.push(setDeclLine(t, s));
-  for (const s of m.services) for (const a of s.affinitySets) out.push(affinitySetLine(t, a));
-  for (const b of m.baseChains) for (const r of b.rules) out.push(`add rule ${t} ${b.name} ${r}`);
-  for (const c of m.chains) for (const r of c.rules) out.push(`add rule ${t} ${c.name} ${r}`);
-  for (const s of m.services) for (const c of s.chains) for (const r of c.rules) out.push(`add rule ${t} ${c.name} ${r}`);
+  // Straight into bytes, a line per native write: no array of 100,000s of lines to join.
+  let rules = 0;
+  for (const s of m.services) for (const c of s.chains) rules += c.rules.length;
+  const out = new TextBuffer(Math.max(1 << 16, 200 * rules));
+  const line = (l: string) => out.put(`${l}\n`);
+  line(`add table ${t}`);
+  line(`delete table ${t}`);
+  line(`add table ${t} { comment "rules for kube-proxy" ; }`);
+  for (const b of m.baseChains) line(`add chain ${t} ${b.name} { type ${b.type} hook ${b.hook} priority ${b.priority} ; }`);
+  for (const c of m.chains) line(`add chain ${t} ${c.name}`);
+  for (const s of m.services) for (const c of s.chains) line(`add chain ${t} ${c.name}`);
+  for (const s of m.sets) line(setDeclLine(t, s));
+  for (const s of m.services) for (const a of s.affinitySets) line(affinitySetLine(t, a));
+  for (const b of m.baseChains) for (const r of b.rules) line(`add rule ${t} ${b.name} ${r}`);
+  for (const c of m.chains) for (const r of c.rules) line(`add rule ${t} ${c.name} ${r}`);
+  for (const s of m.services) for (const c of s.chains) for (const r of c.rules) line(`add rule ${t} ${c.name} ${r}`);
   const elements: NftElement[] = [...m.elements];
   for (const s of m.services) for (const e of s.elements) elements.push(e);
-  for (const l of elementLines("add", t, dedupeElements(elements))) out.push(l);
-  return out.join("\n") + "\n";
+  putElementLines(out, t, dedupeElements(elements));
+  return out.toString();
+}
+
+/** elementLines("add", ...) written straight into out. */
+function putElementLines(out: TextBuffer, t: string, elements: NftElement[]): void {
+  const bySet = new Map<string, NftElement[]>();
+  for (const e of elements) {
+    let l = bySet.get(e.set);
+    if (!l) bySet.set(e.set, (l = []));
+    l.push(e);
+  }
+  for (const [set, els] of bySet) {
+    for (let i = 0; i < els.length; i += 500) {
+      out.put(`add element ${t} ${set} { `);
+      const end = Math.min(els.length, i + 500);
+      for (let j = i; j < end; j++) out.put(j > i ? `, ${elementText(els[j])}` : elementText(els[j]));
+      out.put(" }\n");
+    }
+  }
 }
 
 /** cluster-ips holds one entry per ClusterIP even when several ports share it (first one wins). */
