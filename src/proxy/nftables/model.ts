@@ -104,6 +104,13 @@ export function affinitySetName(sp: PlanServicePort, ep: PlanEndpoint): string {
 }
 
 export function buildNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): NftModel {
+  const m = fixedNftModel(plan, opts);
+  m.services = plan.services.map((sp) => serviceFragment(sp, plan, m.family, opts.endpointSelection ?? "rules"));
+  return m;
+}
+
+/** The model without its services (the table's fixed part). */
+export function fixedNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): NftModel {
   const host: HostFeatures = { ...DEFAULT_HOST_FEATURES, ...opts.host };
   const ipX = plan.ipFamily === "IPv6" ? "ip6" : "ip";
   const addrType = plan.ipFamily === "IPv6" ? "ipv6_addr" : "ipv4_addr";
@@ -159,8 +166,7 @@ export function buildNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): Nft
     sets.push({ name: NODEPORT_IPS, kind: "set", type: addrType, comment: "IPs that accept NodePort traffic" });
     for (const ip of npIPs) if (!ip.startsWith("127.")) elements.push({ set: NODEPORT_IPS, key: ip });
   }
-  const services = plan.services.map((sp) => serviceFragment(sp, plan, ipX, opts.endpointSelection ?? "rules"));
-  return { family: ipX, baseChains, chains, sets, elements, services };
+  return { family: ipX, baseChains, chains, sets, elements, services: [] };
 }
 
 /** The chains, elements and affinity sets of one service port (upstream syncProxyRules' loop body). */

@@ -3,10 +3,17 @@
 // Chains are declared before the map elements and rules that reference them. Pure.
 import type { ProxyPlan } from "../plan.js";
 import { TextBuffer } from "../text-buffer.js";
-import { buildNftModel, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl } from "./model.js";
+import { fixedNftModel, serviceFragment, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment } from "./model.js";
 
 export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): string {
-  return serializeModel(buildNftModel(plan, opts));
+  // serializeModel(buildNftModel(plan, opts)), but each service's fragment is written and
+  // dropped at once: 100,000s of rule strings never outlive their service (kept alive
+  // to the end, they were most of the garbage collector's work).
+  const m = fixedNftModel(plan, opts);
+  const w = new NftWriter(m);
+  const selection = opts.endpointSelection ?? "rules";
+  for (const sp of plan.services) w.addService(serviceFragment(sp, plan, m.family, selection));
+  return w.finish();
 }
 
 export function tableRef(m: Pick<NftModel, "family">): string {
@@ -47,58 +54,78 @@ export function elementLines(verb: "add" | "delete", t: string, elements: NftEle
 }
 
 export function serializeModel(m: NftModel): string {
-  const t = tableRef(m);
-  // Straight into bytes, a line per native write: no array of 100,000s of lines to join.
-  let rules = 0;
-  for (const s of m.services) for (const c of s.chains) rules += c.rules.length;
-  const out = new TextBuffer(Math.max(1 << 16, 200 * rules));
-  const line = (l: string) => out.put(`${l}\n`);
-  line(`add table ${t}`);
-  line(`delete table ${t}`);
-  line(`add table ${t} { comment "rules for kube-proxy" ; }`);
-  for (const b of m.baseChains) line(`add chain ${t} ${b.name} { type ${b.type} hook ${b.hook} priority ${b.priority} ; }`);
-  for (const c of m.chains) line(`add chain ${t} ${c.name}`);
-  for (const s of m.services) for (const c of s.chains) line(`add chain ${t} ${c.name}`);
-  for (const s of m.sets) line(setDeclLine(t, s));
-  for (const s of m.services) for (const a of s.affinitySets) line(affinitySetLine(t, a));
-  for (const b of m.baseChains) for (const r of b.rules) line(`add rule ${t} ${b.name} ${r}`);
-  for (const c of m.chains) for (const r of c.rules) line(`add rule ${t} ${c.name} ${r}`);
-  for (const s of m.services) for (const c of s.chains) for (const r of c.rules) line(`add rule ${t} ${c.name} ${r}`);
-  const elements: NftElement[] = [...m.elements];
-  for (const s of m.services) for (const e of s.elements) elements.push(e);
-  putElementLines(out, t, dedupeElements(elements));
-  return out.toString();
+  const w = new NftWriter(m);
+  for (const s of m.services) w.addService(s);
+  return w.finish();
 }
 
-/** elementLines("add", ...) written straight into out. */
-function putElementLines(out: TextBuffer, t: string, elements: NftElement[]): void {
-  const bySet = new Map<string, NftElement[]>();
-  for (const e of elements) {
-    let l = bySet.get(e.set);
-    if (!l) bySet.set(e.set, (l = []));
-    l.push(e);
+/** Elements of one set, deduplicated and written as they come: `add element` lines of up to 500. */
+interface SetElements {
+  text: TextBuffer;
+  count: number;
+  /** cluster-ips holds one entry per ClusterIP even when several ports share it (first one wins). */
+  seen: Set<string>;
+}
+
+/**
+ * Writes a model as one `nft -f` transaction, service by service: the sections (chain
+ * declarations, affinity sets, rules, elements per set) grow in their own buffers, joined
+ * by finish(). Straight into bytes, no array of 100,000s of lines to join.
+ */
+class NftWriter {
+  private readonly t: string;
+  private readonly chainLines = new TextBuffer();
+  private readonly affinityLines = new TextBuffer();
+  private readonly ruleLines = new TextBuffer(1 << 20);
+  private readonly elements = new Map<string, SetElements>();
+
+  constructor(private readonly m: NftModel) {
+    this.t = tableRef(m);
+    for (const e of m.elements) this.addElement(e);
   }
-  for (const [set, els] of bySet) {
-    for (let i = 0; i < els.length; i += 500) {
-      out.put(`add element ${t} ${set} { `);
-      const end = Math.min(els.length, i + 500);
-      for (let j = i; j < end; j++) out.put(j > i ? `, ${elementText(els[j])}` : elementText(els[j]));
+
+  addService(s: NftServiceFragment): void {
+    const t = this.t;
+    for (const c of s.chains) this.chainLines.put(`add chain ${t} ${c.name}\n`);
+    for (const a of s.affinitySets) this.affinityLines.put(`${affinitySetLine(t, a)}\n`);
+    for (const c of s.chains) for (const r of c.rules) this.ruleLines.put(`add rule ${t} ${c.name} ${r}\n`);
+    for (const e of s.elements) this.addElement(e);
+  }
+
+  private addElement(e: NftElement): void {
+    let s = this.elements.get(e.set);
+    if (!s) this.elements.set(e.set, (s = { text: new TextBuffer(), count: 0, seen: new Set() }));
+    if (s.seen.has(e.key)) return;
+    s.seen.add(e.key);
+    if (s.count % ELEMENTS_PER_LINE !== 0) s.text.put(`, ${elementText(e)}`);
+    else s.text.put(`${s.count ? " }\n" : ""}add element ${this.t} ${e.set} { ${elementText(e)}`);
+    s.count++;
+  }
+
+  finish(): string {
+    const { m, t } = this;
+    let size = this.chainLines.length + this.affinityLines.length + this.ruleLines.length + (1 << 14);
+    for (const s of this.elements.values()) size += s.text.length + 3;
+    const out = new TextBuffer(size);
+    const line = (l: string) => out.put(`${l}\n`);
+    line(`add table ${t}`);
+    line(`delete table ${t}`);
+    line(`add table ${t} { comment "rules for kube-proxy" ; }`);
+    for (const b of m.baseChains) line(`add chain ${t} ${b.name} { type ${b.type} hook ${b.hook} priority ${b.priority} ; }`);
+    for (const c of m.chains) line(`add chain ${t} ${c.name}`);
+    out.copyFrom(this.chainLines, 0, this.chainLines.length);
+    for (const s of m.sets) line(setDeclLine(t, s));
+    out.copyFrom(this.affinityLines, 0, this.affinityLines.length);
+    for (const b of m.baseChains) for (const r of b.rules) line(`add rule ${t} ${b.name} ${r}`);
+    for (const c of m.chains) for (const r of c.rules) line(`add rule ${t} ${c.name} ${r}`);
+    out.copyFrom(this.ruleLines, 0, this.ruleLines.length);
+    for (const s of this.elements.values()) {
+      if (s.count === 0) continue;
+      out.copyFrom(s.text, 0, s.text.length);
       out.put(" }\n");
     }
+    return out.toString();
   }
 }
 
-/** cluster-ips holds one entry per ClusterIP even when several ports share it (first one wins). */
-export function dedupeElements(els: NftElement[]): NftElement[] {
-  // Keys per set: no "set\0key" string built per element.
-  const seen = new Map<string, Set<string>>();
-  const out: NftElement[] = [];
-  for (const e of els) {
-    let keys = seen.get(e.set);
-    if (!keys) seen.set(e.set, (keys = new Set()));
-    if (keys.has(e.key)) continue;
-    keys.add(e.key);
-    out.push(e);
-  }
-  return out;
-}
+const ELEMENTS_PER_LINE = 500;
