@@ -27,12 +27,10 @@ export interface IptablesRenderOptions {
   masqueradeMark?: string;
 }
 
-/** One chain of a table. Rules of finished per-service chains live as bytes in the render's buffer. */
+/** One chain of a table: its rules live as bytes in the render's buffer. */
 interface Chain {
   name: string;
-  /** Rules not yet moved to the buffer (without the "-A chain " prefix). */
-  rules: string[];
-  /** Byte ranges [start, end, ...] of already written rule text in the buffer, in rule order. */
+  /** Byte ranges [start, end, ...] of the chain's rule text in the buffer, in rule order. */
   ranges: number[];
 }
 
@@ -63,7 +61,7 @@ class Table {
   readonly sepEnds: number[] = [];
   readonly chains = new Map<string, Chain>();
   /**
-   * buf holds finished chains' text (no string per rule stays alive until the end); the
+   * buf holds the chains' text as it is written (no string per rule stays alive); the
    * output is appended to the same buffer, so those copies are native copyWithin calls.
    */
   constructor(readonly buf: TextBuffer) {}
@@ -72,11 +70,21 @@ class Table {
   }
   chain(name: string): Chain {
     let c = this.chains.get(name);
-    if (!c) this.chains.set(name, (c = { name, rules: [], ranges: [] }));
+    if (!c) this.chains.set(name, (c = { name, ranges: [] }));
     return c;
   }
+  /** Writes a rule at once (no string per rule stays alive); consecutive rules of a chain share one range. */
   add(chain: string, rule: string): void {
-    this.chain(chain).rules.push(rule);
+    const c = this.chain(chain);
+    const start = this.buf.length;
+    this.buf.put(`-A ${chain} ${rule}\n`);
+    this.extend(c, start);
+  }
+  /** Records that c's text continues from start to the buffer's end. */
+  extend(c: Chain, start: number): void {
+    const r = c.ranges;
+    if (r.length && r[r.length - 1] === start) r[r.length - 1] = this.buf.length;
+    else r.push(start, this.buf.length);
   }
   /** Writes the KUBE-SEP chain of spn/protocol's endpoint ep; returns its name. */
   addSep(spn: string, protocol: string, ep: PlanEndpoint, f: SepFormat): string {
@@ -93,19 +101,6 @@ class Table {
     const h = this.sepStarts[i] + SEP_HASH_AT;
     return "KUBE-SEP-" + this.buf.slice(h, h + HASH_LEN);
   }
-  /** Moves a chain's pending rules into the buffer (a per-service chain once its service is done). */
-  settle(name: string): void {
-    const c = this.chains.get(name);
-    if (!c || c.rules.length === 0) return;
-    const start = this.buf.length;
-    putRules(this.buf, c);
-    c.ranges.push(start, this.buf.length);
-    c.rules = [];
-  }
-}
-
-function putRules(out: TextBuffer, c: Chain): void {
-  for (const r of c.rules) out.put(`-A ${c.name} ${r}\n`);
 }
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
@@ -115,7 +110,6 @@ class Discard extends Table {
   override addSep(): string {
     return "";
   }
-  override settle(): void {}
 }
 
 // Hashed chain kinds in string order: the kind decides the order of two hashed names.
@@ -231,7 +225,6 @@ function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = [
   }
   const writeChain = (c: Chain) => {
     for (let r = 0; r < c.ranges.length; r += 2) out.copyFrom(t.buf, c.ranges[r], c.ranges[r + 1]);
-    if (c.rules.length) putRules(out, c);
   };
   for (const c of top) writeChain(c);
   for (const i of ordered) {
@@ -464,7 +457,6 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
     svcNat.declare(svl);
     writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, sepNames, x.comments);
   }
-  for (const name of [svc, svl, ext, fw]) svcNat.settle(name);
 }
 
 /**
@@ -473,7 +465,6 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
  * are sepNames.
  */
 function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], sepNames: string[], comments: boolean): void {
-  t.settle(chain);
   const out = t.buf;
   const start = out.length;
   const reachable = sp.reachableEndpoints;
@@ -498,7 +489,7 @@ function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: strin
     const stat = i < n - 1 ? `-m statistic --mode random --probability ${probability(n - i)} ` : "";
     out.put(`-A ${chain} ${comment(ep)}${stat}-j ${sepOf(ep)}\n`);
   }
-  t.chain(chain).ranges.push(start, out.length);
+  t.extend(t.chain(chain), start);
 }
 
 /** The per-service nat chains a plan renders, by "ns/name" (for partial restores and deletes). */
