@@ -44,6 +44,8 @@ export interface LabOptions {
   objects: KubeObject[];
   stateDir?: string;
   runner?: Runner;
+  /** How sockets are made inside namespaces (default: the spawner's socket opener). */
+  openSockets?: typeof openSockets;
   log?: (m: string) => void;
   progress?: (m: string) => void;
   /** Start the ingress add-on (ingress-nginx controller Pods running a real nginx); needs nginx. */
@@ -143,10 +145,10 @@ async function ensureNode(reg: Registry, node: Node): Promise<void> {
 export async function startLab(o: LabOptions): Promise<RunningLab> {
   const t0 = performance.now();
   // Process starts go through small spawner children: forking the daemon itself costs its event loop several ms each.
-  const spawner = o.runner ? undefined : new Spawner(2);
-  const runner: Runner = o.runner ?? spawner!;
-  const sockets = spawner ? spawner.openSockets.bind(spawner) : openSockets;
   const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const spawner = o.runner ? undefined : new Spawner(2, { log });
+  const runner: Runner = o.runner ?? spawner!;
+  const sockets = o.openSockets ?? (spawner ? spawner.openSockets.bind(spawner) : openSockets);
   const progressOut = o.progress ?? (() => {});
   const progress = (m: string) => progressOut(process.env.NETLAB_DEBUG ? `[${Math.round(performance.now() - t0)} ms] ${m}` : m);
   const stateDir = o.stateDir ?? labStateDir(o.name);

@@ -7,6 +7,7 @@ import type { Server } from "node:net";
 import type { Socket } from "node:dgram";
 import { systemRunner, type CommandResult, type RunOptions, type Runner } from "./exec.js";
 import { openSockets, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
+import { SocketOpener } from "../agent/socket-opener.js";
 
 const CHILD = fileURLToPath(new URL("./spawner-child.js", import.meta.url));
 
@@ -23,8 +24,11 @@ export class Spawner implements Runner {
   private id = 0;
   private pending = new Map<number, Pending>();
   private closed = false;
+  /** The long-lived socket opener (setns), when python3 is there; else each Pod's sockets cost a socket helper process. */
+  private opener: Promise<SocketOpener | undefined>;
 
-  constructor(count: number) {
+  constructor(count: number, opts: { log?: (m: string) => void } = {}) {
+    this.opener = process.env.NETLAB_SOCKET_HELPER === "node" ? Promise.resolve(undefined) : SocketOpener.start({ log: opts.log });
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
     for (let i = 0; i < count; i++) {
@@ -76,7 +80,14 @@ export class Spawner implements Runner {
     });
   }
 
-  openSockets(netns: string | undefined, requests: SocketRequest[], timeoutMs = 10_000): Promise<OpenSocketsResult> {
+  async openSockets(netns: string | undefined, requests: SocketRequest[], timeoutMs = 10_000): Promise<OpenSocketsResult> {
+    const opener = this.closed ? undefined : await this.opener;
+    if (opener?.alive) return opener.open(netns, requests, timeoutMs);
+    return this.openWithHelper(netns, requests, timeoutMs);
+  }
+
+  /** The per-Pod socket helper (a Node process started in the namespace), from a spawner child. */
+  private openWithHelper(netns: string | undefined, requests: SocketRequest[], timeoutMs: number): Promise<OpenSocketsResult> {
     const target = this.closed ? undefined : this.pick();
     if (!target || requests.length === 0) return openSockets(netns, requests, timeoutMs);
     const id = ++this.id * 256 + target.index;
@@ -88,6 +99,7 @@ export class Spawner implements Runner {
 
   close(): void {
     this.closed = true;
+    void this.opener.then((o) => o?.close());
     for (const c of this.children) if (c.connected) c.disconnect();
   }
 }
