@@ -11,7 +11,8 @@
 // servers and programs, removes the sandbox and finishes the delete with gracePeriodSeconds 0.
 // The lab shortens upstream's 30 s default so that scale-downs stay quick; stop() (lab down)
 // cuts every drain short.
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import type { ConfigMap, Container, Pod, Secret, Service } from "../api/types.js";
 import type { Client } from "../client/client.js";
 import { clusterDNSIP, type ClusterSettings } from "../cluster/settings.js";
@@ -99,6 +100,16 @@ export function closeOpened(s: OpenedSocket): void {
     else s.socket.close();
   } catch {
     // already closed
+  }
+}
+
+// A Pod's small state files are written synchronously: each is a few syscalls, where the promise
+// API costs three threadpool round trips per file and was a fifth of the daemon's CPU at 300 Pods.
+function readCniCache(dir: string): CniCache | undefined {
+  try {
+    return JSON.parse(readFileSync(`${dir}/cni-result.json`, "utf8")) as CniCache;
+  } catch {
+    return undefined;
   }
 }
 
@@ -246,15 +257,15 @@ export class NodeAgent {
     const ns = pod.metadata.namespace ?? "default";
     const name = pod.metadata.name ?? "";
     const dir = podStateDir(this.o.stateDir, ns, name);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     const hostNetwork = pod.spec.hostNetwork === true;
     const netns = hostNetwork ? this.o.node.netns : podNetnsName(this.o.lab.lab, ns, name);
     let podIP = this.o.node.ip;
     let cniResult: CniResult | undefined;
     let confList: CniConfList | undefined;
     if (!hostNetwork) {
-      const cached = await readFile(`${dir}/cni-result.json`, "utf8").then((t) => JSON.parse(t) as CniCache, () => undefined);
-      const exists = await readFile(`/run/netns/${netns}`).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT");
+      const cached = readCniCache(dir);
+      const exists = existsSync(`/run/netns/${netns}`);
       if (cached && cached.uid === pod.metadata.uid && exists) {
         cniResult = cached.result; // adopted from an earlier daemon
         confList = cached.confList;
@@ -266,7 +277,7 @@ export class NodeAgent {
         confList = this.confList(hasHostPorts(pod));
         cniResult = await cniAdd(this.cniInvocation(), confList, this.runtimeConf(pod, netns));
         // Like libcni's cache: DEL later gets the same config and the ADD result.
-        await writeFile(`${dir}/cni-result.json`, JSON.stringify({ uid: pod.metadata.uid, netns, result: cniResult, confList } satisfies CniCache));
+        writeFileSync(`${dir}/cni-result.json`, JSON.stringify({ uid: pod.metadata.uid, netns, result: cniResult, confList } satisfies CniCache));
       }
       mark("cni");
       const ip = resultIPv4(cniResult);
@@ -278,10 +289,10 @@ export class NodeAgent {
 
     // resolv.conf and environment, as the kubelet computes them when the container starts.
     const resolv = podResolvConf(pod, { clusterDNS: [clusterDNSIP(this.o.settings)], clusterDomain: this.o.settings.clusterDomain, nodeResolvConf: this.o.nodeResolvConf });
-    await writeFile(`${dir}/resolv.conf`, resolv);
+    writeFileSync(`${dir}/resolv.conf`, resolv);
     if (!hostNetwork) {
-      await mkdir(`${this.etcNetns}/${netns}`, { recursive: true });
-      await writeFile(`${this.etcNetns}/${netns}/resolv.conf`, resolv);
+      mkdirSync(`${this.etcNetns}/${netns}`, { recursive: true });
+      writeFileSync(`${this.etcNetns}/${netns}/resolv.conf`, resolv);
     }
     const services = this.o.services.list();
     const configMaps = this.o.configMaps.list();
@@ -295,8 +306,8 @@ export class NodeAgent {
         rt.env[c.name] = [];
       }
     }
-    await writeFile(`${dir}/env.json`, JSON.stringify(rt.env));
-    await writeFile(`${dir}/sandbox.json`, JSON.stringify({ netns, podIP, hostNetwork, node: this.o.node.name, nodeNetns: this.o.node.netns }));
+    writeFileSync(`${dir}/env.json`, JSON.stringify(rt.env));
+    writeFileSync(`${dir}/sandbox.json`, JSON.stringify({ netns, podIP, hostNetwork, node: this.o.node.name, nodeNetns: this.o.node.netns }));
 
     // Sockets: special servers first, the test server for every other declared port.
     const special = this.o.special?.(pod);
@@ -434,8 +445,8 @@ export class NodeAgent {
       const [ns, name] = [pod.metadata.namespace ?? "default", pod.metadata.name ?? ""];
       const netns = podNetnsName(this.o.lab.lab, ns, name);
       const dir = podStateDir(this.o.stateDir, ns, name);
-      const cached = await readFile(`${dir}/cni-result.json`, "utf8").then((t) => JSON.parse(t) as CniCache, () => undefined);
-      const exists = await readFile(`/run/netns/${netns}`).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT");
+      const cached = readCniCache(dir);
+      const exists = existsSync(`/run/netns/${netns}`);
       if (exists && cached && cached.uid === pod.metadata.uid) {
         await this.removeSandbox(pod, netns, cached.result, cached.confList);
         await rm(`${this.etcNetns}/${netns}`, { recursive: true, force: true });
