@@ -120,6 +120,8 @@ function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: s
       const pk = `${p.name ?? ""}/${p.protocol ?? "TCP"}`;
       let eps = byPort.get(pk);
       if (!eps) byPort.set(pk, (eps = []));
+      // joinHostPort with the ":port" made once per port, not per endpoint.
+      const portSuffix = `:${p.port}`;
       for (const e of s.endpoints ?? []) {
         const ip = e.addresses?.[0];
         if (!ip || endpointFamily(ip) !== family) continue;
@@ -127,7 +129,7 @@ function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: s
         eps.push({
           ip,
           port: p.port,
-          endpoint: joinHostPort(ip, p.port),
+          endpoint: family === "IPv6" ? joinHostPort(ip, p.port) : ip + portSuffix,
           ready: e.conditions?.ready ?? true,
           serving: e.conditions?.serving ?? true,
           terminating: e.conditions?.terminating ?? false,
@@ -162,6 +164,12 @@ function sortEndpoints(eps: PlanEndpoint[]): PlanEndpoint[] {
   return eps;
 }
 
+/** The ready endpoints; eps itself when all are (the usual case: one array less per port). */
+function readyOnly(eps: PlanEndpoint[]): PlanEndpoint[] {
+  for (const e of eps) if (!e.ready) return eps.filter((x) => x.ready);
+  return eps;
+}
+
 function categorize(sp: PlanServicePort, zone: string | undefined): void {
   const eps = sp.endpoints;
   let useTopology = false;
@@ -170,10 +178,12 @@ function categorize(sp: PlanServicePort, zone: string | undefined): void {
   let cluster: PlanEndpoint[] = [];
   let local: PlanEndpoint[] = [];
   if (sp.usesClusterEndpoints) {
-    // Zone hints apply only when every ready endpoint has one and one is for our zone.
-    const ready = eps.filter((e) => e.ready);
-    useTopology = !!zone && ready.length > 0 && ready.every((e) => e.zoneHints.length > 0) && ready.some((e) => e.zoneHints.includes(zone));
-    cluster = eps.filter((e) => e.ready && (!useTopology || e.zoneHints.includes(zone!)));
+    if (zone) {
+      // Zone hints apply only when every ready endpoint has one and one is for our zone.
+      const ready = eps.filter((e) => e.ready);
+      useTopology = ready.length > 0 && ready.every((e) => e.zoneHints.length > 0) && ready.some((e) => e.zoneHints.includes(zone));
+    }
+    cluster = useTopology ? eps.filter((e) => e.ready && e.zoneHints.includes(zone!)) : readyOnly(eps);
     if (cluster.length === 0) cluster = eps.filter((e) => e.serving && e.terminating);
     if (cluster.length > 0) hasAny = true;
   }

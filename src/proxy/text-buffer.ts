@@ -27,8 +27,9 @@ export class TextBuffer {
   /** Makes room for `bytes` more bytes. */
   reserve(bytes: number): void {
     if (this.used + bytes <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.used + bytes) size *= 2;
+    // Doubling for growth piece by piece; exactly what is asked for a larger reservation
+    // (a rounded-up power of two could waste tens of MB).
+    const size = Math.max(this.buf.length * 2, this.used + bytes);
     const next = Buffer.allocUnsafe(size) as NativeBuffer;
     this.buf.copy(next, 0, 0, this.used);
     this.buf = next;

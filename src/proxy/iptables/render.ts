@@ -45,24 +45,21 @@ interface SepFormat {
 
 /** Characters of a chain-name hash. */
 const HASH_LEN = 16;
-/** A KUBE-SEP chain's text starts "-A KUBE-SEP-<hash> ": its hash sits at a fixed offset. */
-const SEP_HASH_AT = "-A KUBE-SEP-".length;
-/** ":KUBE-SEP-<hash> - [0:0]\n", written after the chain's rules. */
-const SEP_DECLARATION_LEN = ":KUBE-SEP- - [0:0]\n".length + HASH_LEN;
 
 class Table {
   /**
-   * KUBE-SEP chains (100,000s of them): no object or string each, only where their text
-   * (rules, then declaration line) starts and ends in the buffer. They are written as soon
-   * as their service is (their endpoint's data is then at hand) and copied in name order
-   * at the end.
+   * KUBE-SEP chains (100,000s of them) as parallel arrays, no object each: the hash part
+   * of the name and what the two rules are made of. Their text is written only once, into
+   * the output in name order: a copy in the buffer as well made the render's byte buffers
+   * large enough (> 64 MB at 10k x 10) for V8 to run a full garbage collection for them.
    */
-  readonly sepStarts: number[] = [];
-  readonly sepEnds: number[] = [];
+  readonly sepHashes: string[] = [];
+  readonly sepEndpoints: PlanEndpoint[] = [];
+  readonly sepFormats: SepFormat[] = [];
   readonly chains = new Map<string, Chain>();
   /**
-   * buf holds the chains' text as it is written (no string per rule stays alive); the
-   * output is appended to the same buffer, so those copies are native copyWithin calls.
+   * buf holds the chains' text as it is written (no string per rule stays alive), copied
+   * into the output in chain order at the end.
    */
   constructor(readonly buf: TextBuffer) {}
   declare(name: string): void {
@@ -86,21 +83,30 @@ class Table {
     if (r.length && r[r.length - 1] === start) r[r.length - 1] = this.buf.length;
     else r.push(start, this.buf.length);
   }
-  /** Writes the KUBE-SEP chain of spn/protocol's endpoint ep; returns its name. */
+  /** Adds the KUBE-SEP chain of spn/protocol's endpoint ep; returns its name. */
   addSep(spn: string, protocol: string, ep: PlanEndpoint, f: SepFormat): string {
-    const name = `KUBE-SEP-${iptablesHashUncached(spn + protocol + ep.endpoint)}`;
-    const recent = f.affinity ? `-m recent --name ${name} --set ` : "";
-    const start = this.buf.length;
-    // One string, one native write (see TextBuffer.put).
-    this.buf.put(`-A ${name} ${f.c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${name} ${f.c}${recent}${f.m} -j DNAT --to-destination ${ep.endpoint}\n:${name} - [0:0]\n`);
-    this.sepStarts.push(start);
-    this.sepEnds.push(this.buf.length - SEP_DECLARATION_LEN);
-    return name;
+    const h = iptablesHashUncached(spn + protocol + ep.endpoint);
+    this.sepHashes.push(h);
+    this.sepEndpoints.push(ep);
+    this.sepFormats.push(f);
+    return `KUBE-SEP-${h}`;
   }
-  sepName(i: number): string {
-    const h = this.sepStarts[i] + SEP_HASH_AT;
-    return "KUBE-SEP-" + this.buf.slice(h, h + HASH_LEN);
+  /** Bytes putSep writes for SEP chain i. */
+  sepBytes(i: number): number {
+    const f = this.sepFormats[i];
+    const ep = this.sepEndpoints[i];
+    // At most: the fixed words and names (with affinity), and the parts that vary (ASCII).
+    return 170 + 2 * f.c.length + f.m.length + ep.ip.length + ep.endpoint.length;
   }
+}
+
+/** One string and one native write per chain (see TextBuffer.put). */
+function putSep(out: TextBuffer, t: Table, i: number): void {
+  const ep = t.sepEndpoints[i];
+  const f = t.sepFormats[i];
+  const sep = `KUBE-SEP-${t.sepHashes[i]}`;
+  const recent = f.affinity ? `-m recent --name ${sep} --set ` : "";
+  out.put(`-A ${sep} ${f.c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${sep} ${f.c}${recent}${f.m} -j DNAT --to-destination ${ep.endpoint}\n`);
 }
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
@@ -148,9 +154,9 @@ function hashedKey(name: string): number {
  * the render); the few other names are placed by binary search.
  */
 function sortedOrder(t: Table, chains: Chain[]): number[] {
-  const seps = t.sepStarts.length;
+  const seps = t.sepHashes.length;
   const total = seps + chains.length;
-  const nameOf = (i: number) => (i < seps ? t.sepName(i) : chains[i - seps].name);
+  const nameOf = (i: number) => (i < seps ? `KUBE-SEP-${t.sepHashes[i]}` : chains[i - seps].name);
   const byName = (a: number, b: number) => {
     const x = nameOf(a);
     const y = nameOf(b);
@@ -161,11 +167,10 @@ function sortedOrder(t: Table, chains: Chain[]): number[] {
   let hashed = 0;
   const kubeOthers: number[] = [];
   const others: number[] = [];
-  const bytes = t.buf.bytes;
   for (let i = 0; i < seps; i++) {
-    const h = t.sepStarts[i] + SEP_HASH_AT;
+    const h = t.sepHashes[i];
     let key = SEP_KIND;
-    for (let j = h; j < h + KEY_CHARS; j++) key = key * 32 + base32Rank(bytes[j]);
+    for (let j = 0; j < KEY_CHARS; j++) key = key * 32 + base32Rank(h.charCodeAt(j));
     keys[hashed++] = key * INDEX_SCALE + i;
   }
   for (let i = seps; i < total; i++) {
@@ -209,7 +214,7 @@ function sortedOrder(t: Table, chains: Chain[]): number[] {
 function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = []): void {
   // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first);
   // equal names (only with hash collisions or duplicate input) keep SEP chains first.
-  const seps = t.sepStarts.length;
+  const seps = t.sepHashes.length;
   const chains: Chain[] = [];
   for (const c of t.chains.values()) {
     if (c.name === "KUBE-NODEPORTS" || c.name === "KUBE-SERVICES") continue;
@@ -217,18 +222,25 @@ function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = [
   }
   const ordered = sortedOrder(t, chains);
   const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => t.chains.get(c)!);
+  // Room for the whole table up front: regrowing a buffer of tens of MB costs a copy and
+  // more external memory (see Table).
+  let bytes = 0;
+  for (let i = 0; i < seps; i++) bytes += t.sepBytes(i) + ":KUBE-SEP- - [0:0]\n".length + HASH_LEN;
+  for (const c of t.chains.values()) {
+    bytes += c.name.length + 20;
+    for (let r = 0; r < c.ranges.length; r += 2) bytes += c.ranges[r + 1] - c.ranges[r];
+  }
+  for (const l of extra) bytes += l.length + 1;
+  out.reserve(bytes + 1024);
   out.put(`*${name}\n`);
   for (const c of top) putDeclaration(out, c.name);
-  for (const i of ordered) {
-    if (i < seps) out.copyFrom(t.buf, t.sepEnds[i], t.sepEnds[i] + SEP_DECLARATION_LEN);
-    else putDeclaration(out, chains[i - seps].name);
-  }
+  for (const i of ordered) putDeclaration(out, i < seps ? `KUBE-SEP-${t.sepHashes[i]}` : chains[i - seps].name);
   const writeChain = (c: Chain) => {
     for (let r = 0; r < c.ranges.length; r += 2) out.copyFrom(t.buf, c.ranges[r], c.ranges[r + 1]);
   };
   for (const c of top) writeChain(c);
   for (const i of ordered) {
-    if (i < seps) out.copyFrom(t.buf, t.sepStarts[i], t.sepEnds[i]);
+    if (i < seps) putSep(out, t, i);
     else writeChain(chains[i - seps]);
   }
   for (const l of extra) {
@@ -273,7 +285,10 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const cfg = plan.config;
   const mark = opts.masqueradeMark ?? masqueradeMark(cfg);
   // Rough size (a SEP chain with its jump and declaration is ~300 bytes): fewer regrowths.
-  const buf = new TextBuffer(Math.max(1 << 16, 600 * plan.totalEndpoints + 2000 * plan.services.length));
+  // Rough size of the per-service chains (an SVC/SVL jump is ~105 bytes without comments):
+  // a small overshoot, not a doubling (see Table on external memory).
+  const perEndpoint = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD ? 120 : 200;
+  const buf = new TextBuffer(Math.max(1 << 16, perEndpoint * plan.totalEndpoints + 600 * plan.services.length));
   const filter = new Table(buf);
   const nat = new Table(buf);
   const skipped = new Discard(new TextBuffer(16));
@@ -326,10 +341,10 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
 
   const deletes = (opts.deleteChains ?? []).map((c) => `-X ${c}`);
-  const outStart = buf.length;
-  writeTable(buf, "filter", filter);
-  writeTable(buf, "nat", nat, deletes);
-  return buf.toString(outStart);
+  const out = new TextBuffer(1 << 16);
+  writeTable(out, "filter", filter);
+  writeTable(out, "nat", nat, deletes);
+  return out.toString();
 }
 
 interface Ctx {
