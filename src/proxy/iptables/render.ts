@@ -56,6 +56,8 @@ class Table {
   readonly sepHashes: string[] = [];
   readonly sepEndpoints: PlanEndpoint[] = [];
   readonly sepFormats: SepFormat[] = [];
+  /** An upper bound of the bytes the SEP chains take in the output. */
+  sepBytes = 0;
   readonly chains = new Map<string, Chain>();
   /**
    * buf holds the chains' text as it is written (no string per rule stays alive), copied
@@ -89,15 +91,12 @@ class Table {
     this.sepHashes.push(h);
     this.sepEndpoints.push(ep);
     this.sepFormats.push(f);
+    // At most what putSep and the declaration write: the fixed words and names (with
+    // affinity), and the parts that vary (ASCII; counted here, where they are at hand).
+    this.sepBytes += 210 + 2 * f.c.length + f.m.length + ep.ip.length + ep.endpoint.length;
     return `KUBE-SEP-${h}`;
   }
-  /** Bytes putSep writes for SEP chain i. */
-  sepBytes(i: number): number {
-    const f = this.sepFormats[i];
-    const ep = this.sepEndpoints[i];
-    // At most: the fixed words and names (with affinity), and the parts that vary (ASCII).
-    return 170 + 2 * f.c.length + f.m.length + ep.ip.length + ep.endpoint.length;
-  }
+
 }
 
 /** One string and one native write per chain (see TextBuffer.put). */
@@ -224,8 +223,7 @@ function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = [
   const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => t.chains.get(c)!);
   // Room for the whole table up front: regrowing a buffer of tens of MB costs a copy and
   // more external memory (see Table).
-  let bytes = 0;
-  for (let i = 0; i < seps; i++) bytes += t.sepBytes(i) + ":KUBE-SEP- - [0:0]\n".length + HASH_LEN;
+  let bytes = t.sepBytes;
   for (const c of t.chains.values()) {
     bytes += c.name.length + 20;
     for (let r = 0; r < c.ranges.length; r += 2) bytes += c.ranges[r + 1] - c.ranges[r];

@@ -10,7 +10,7 @@ export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): st
   // dropped at once: 100,000s of rule strings never outlive their service (kept alive
   // to the end, they were most of the garbage collector's work).
   const m = fixedNftModel(plan, opts);
-  const w = new NftWriter(m);
+  const w = new NftWriter(m, { services: plan.services.length, endpoints: plan.totalEndpoints });
   const selection = opts.endpointSelection ?? "rules";
   for (const sp of plan.services) w.addService(serviceFragment(sp, plan, m.family, selection));
   return w.finish();
@@ -74,12 +74,15 @@ interface SetElements {
  */
 class NftWriter {
   private readonly t: string;
-  private readonly chainLines = new TextBuffer();
+  private readonly chainLines: TextBuffer;
   private readonly affinityLines = new TextBuffer();
-  private readonly ruleLines = new TextBuffer(1 << 20);
+  private readonly ruleLines: TextBuffer;
   private readonly elements = new Map<string, SetElements>();
 
-  constructor(private readonly m: NftModel) {
+  /** Sized for about this many service ports and endpoints: regrowing buffers of many MB costs copies. */
+  constructor(private readonly m: NftModel, size = { services: 0, endpoints: 0 }) {
+    this.chainLines = new TextBuffer(Math.max(1 << 16, 80 * size.services));
+    this.ruleLines = new TextBuffer(Math.max(1 << 16, 130 * size.endpoints + 200 * size.services));
     this.t = tableRef(m);
     for (const e of m.elements) this.addElement(e);
   }
@@ -95,8 +98,10 @@ class NftWriter {
   private addElement(e: NftElement): void {
     let s = this.elements.get(e.set);
     if (!s) this.elements.set(e.set, (s = { text: new TextBuffer(), count: 0, seen: new Set() }));
-    if (s.seen.has(e.key)) return;
+    // One hash lookup: add, then see whether the set grew.
+    const before = s.seen.size;
     s.seen.add(e.key);
+    if (s.seen.size === before) return;
     if (s.count % ELEMENTS_PER_LINE !== 0) s.text.put(`, ${elementText(e)}`);
     else s.text.put(`${s.count ? " }\n" : ""}add element ${this.t} ${e.set} { ${elementText(e)}`);
     s.count++;
