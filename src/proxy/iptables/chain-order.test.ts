@@ -1,0 +1,48 @@
+// The nat table's chains come in plain string order (KUBE-* first) however their names are
+// stored: endpoint chains sorted as numbers from their hashes, other chains by string, and
+// names that share a hash prefix ordered by the full name. Checked against a string sort.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { planProxy } from "../plan.js";
+import { renderIptables } from "./render.js";
+import { makeService, makeSlice, testInput } from "../test-fixtures.js";
+
+function natDeclarations(text: string): string[] {
+  const nat = text.slice(text.indexOf("*nat\n"));
+  return nat.split("\n").filter((l) => l.startsWith(":")).map((l) => l.slice(1, l.indexOf(" ")));
+}
+
+test("nat chains are declared in string order, KUBE-* first, whatever the kind of name", () => {
+  const services = [];
+  const slices = [];
+  for (let i = 0; i < 300; i++) {
+    services.push(makeService("ns", `s${i}`, (s) => {
+      s.spec.clusterIP = `10.96.1.${i % 250}`;
+      s.spec.ports = [{ name: "p", port: 80, protocol: "TCP", nodePort: i % 3 === 0 ? 30000 + i : undefined }];
+      if (i % 3 === 0) s.spec.type = "NodePort";
+      if (i % 5 === 0) s.spec.externalTrafficPolicy = "Local";
+    }));
+    slices.push(makeSlice("ns", `s${i}`, 1, [0, 1, 2].map((j) => ({ addresses: [`10.1.${i % 250}.${j}`], nodeName: j === 0 ? "test-node" : "other" })), [{ name: "p", port: 8080, protocol: "TCP" }]));
+  }
+  const plan = planProxy(testInput(services, slices));
+  // Stale chains to delete: names sharing the first 6 hash characters (the numeric sort
+  // key) with each other, non-base32 "hashes", other KUBE-* names and non-KUBE names.
+  const deleteChains = [
+    "KUBE-SEP-AAAAAAZZZZZZZZZZ", "KUBE-SEP-AAAAAA2222222222", "KUBE-SEP-AAAAAAAAAAAAAAAA", "KUBE-SEP-777777AAAAAAAAAA",
+    "KUBE-SVC-2222222222222222", "KUBE-SEP-aaaaaaaaaaaaaaaa", "KUBE-SEP-SHORT", "KUBE-FW-ZZZZZZZZZZZZZZZZ", "KUBE-EXT-ZZZZZZZZZZZZZZZZ1",
+    "KUBE-MARK-DROP", "KUBE-A", "KUBE-ZZZ", "KUBE-", "custom-chain", "ZZZ", "KUBE", "kube-lower",
+  ];
+  const text = renderIptables(plan, { deleteChains });
+  const got = natDeclarations(text);
+  assert.deepEqual(got.slice(0, 2), ["KUBE-NODEPORTS", "KUBE-SERVICES"]);
+  const rest = got.slice(2);
+  const kube = rest.filter((n) => n.startsWith("KUBE-")).sort();
+  const other = rest.filter((n) => !n.startsWith("KUBE-")).sort();
+  assert.deepEqual(rest, [...kube, ...other]);
+  assert.ok(rest.filter((n) => n.startsWith("KUBE-SEP-")).length > 600);
+  for (const c of deleteChains) assert.ok(rest.includes(c), c);
+  // Each chain's rules follow the declarations in the same order.
+  const natText = text.slice(text.indexOf("*nat\n"));
+  const ruleOrder = [...new Set(natText.split("\n").filter((l) => l.startsWith("-A ")).map((l) => l.split(" ")[1]))];
+  assert.deepEqual(ruleOrder, got.filter((n) => ruleOrder.includes(n)));
+});

@@ -1,0 +1,35 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { TextBuffer } from "./text-buffer.js";
+
+test("TextBuffer keeps pieces in order across batching, growth and copies", () => {
+  const b = new TextBuffer(8);
+  const want: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const s = i % 7 === 0 ? `long piece ${"x".repeat(200)} ${i}\n` : `p${i},`;
+    b.put(s);
+    want.push(s);
+  }
+  const mid = b.length;
+  b.put("tail");
+  b.copyFrom(b, 0, 5);
+  const other = new TextBuffer();
+  other.put("abc");
+  b.copyFrom(other, 1, 3);
+  const text = want.join("");
+  assert.equal(mid, Buffer.byteLength(text));
+  assert.equal(b.toString(), text + "tail" + text.slice(0, 5) + "bc");
+  assert.equal(b.toString(mid), "tail" + text.slice(0, 5) + "bc");
+});
+
+test("TextBuffer writes non-ASCII text as UTF-8 and reads it back", () => {
+  const b = new TextBuffer(4);
+  b.put("a");
+  b.put("é");
+  b.put("日本");
+  b.put("😀 and a longer piece with ünïcödé in it, longer than the batching threshold of 128 characters ............................");
+  const s = "aé日本😀 and a longer piece with ünïcödé in it, longer than the batching threshold of 128 characters ............................";
+  assert.equal(b.length, Buffer.byteLength(s));
+  assert.equal(b.toString(), s);
+  assert.equal(b.toString(1), s.slice(1));
+});
