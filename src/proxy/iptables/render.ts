@@ -282,11 +282,12 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const host: HostFeatures = { ...DEFAULT_HOST_FEATURES, ...opts.host };
   const cfg = plan.config;
   const mark = opts.masqueradeMark ?? masqueradeMark(cfg);
-  // Rough size (a SEP chain with its jump and declaration is ~300 bytes): fewer regrowths.
   // Rough size of the per-service chains (an SVC/SVL jump is ~105 bytes without comments):
-  // a small overshoot, not a doubling (see Table on external memory).
+  // a small overshoot, not a doubling (see Table on external memory). A partial restore
+  // writes a few services' chains: it grows from small.
   const perEndpoint = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD ? 120 : 200;
-  const buf = new TextBuffer(Math.max(1 << 16, perEndpoint * plan.totalEndpoints + 600 * plan.services.length));
+  const estimate = opts.onlyServices ? 0 : perEndpoint * plan.totalEndpoints + 600 * plan.services.length;
+  const buf = new TextBuffer(Math.max(1 << 16, estimate));
   const filter = new Table(buf);
   const nat = new Table(buf);
   const skipped = new Discard(new TextBuffer(16));
