@@ -5,7 +5,7 @@
 import { access } from "node:fs/promises";
 import { constants, existsSync } from "node:fs";
 import { systemRunner, type Runner } from "./exec.js";
-import { findPython } from "../agent/socket-opener.js";
+import { findPython } from "./netns-helper.js";
 
 export interface Check {
   name: string;

@@ -3,16 +3,16 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
 import { readdirSync } from "node:fs";
-import { findPython, SocketOpener } from "./socket-opener.js";
-import { serveHttp, serveUdpEcho } from "./test-server.js";
-import { kernelSkipReason } from "../lab/kernel-test-support.js";
-import { mustRun, nsExec, systemRunner } from "../lab/exec.js";
+import { findPython, NetnsHelper } from "./netns-helper.js";
+import { serveHttp, serveUdpEcho } from "../agent/test-server.js";
+import { kernelSkipReason } from "./kernel-test-support.js";
+import { mustRun, nsExec, systemRunner } from "./exec.js";
 
-const noPython = findPython() ? undefined : "needs python3 (/usr/bin/python3): the socket opener is a python3 program";
+const noPython = findPython() ? undefined : "needs python3 (/usr/bin/python3): the netns helper is a python3 program";
 
-async function withOpener(fn: (o: SocketOpener) => Promise<void>): Promise<void> {
-  const o = await SocketOpener.start();
-  assert.ok(o, "socket opener did not start");
+async function withOpener(fn: (o: NetnsHelper) => Promise<void>): Promise<void> {
+  const o = NetnsHelper.start();
+  assert.ok(o, "netns helper did not start");
   try {
     await fn(o);
   } finally {
@@ -31,11 +31,12 @@ async function echoed(port: number, n: number): Promise<number> {
   return got;
 }
 
-test("socket opener: hands over a TCP listener and a UDP socket that this process serves alone", { skip: noPython }, async () => {
+test("netns helper sockets: hands over a TCP listener and a UDP socket that this process serves alone", { skip: noPython }, async () => {
   await withOpener(async (o) => {
     const fds = () => readdirSync(`/proc/${o.pid}/fd`).length;
+    await o.run("true", []); // started and answering
     const before = fds();
-    const { sockets, errors } = await o.open(undefined, [
+    const { sockets, errors } = await o.openSockets(undefined, [
       { protocol: "TCP", host: "127.0.0.1", port: 0 },
       { protocol: "UDP", host: "127.0.0.1", port: 0 },
     ]);
@@ -65,27 +66,27 @@ test("socket opener: hands over a TCP listener and a UDP socket that this proces
   });
 });
 
-test("socket opener: a port it cannot bind is an error naming it; a bad or missing namespace rejects", { skip: noPython }, async () => {
+test("netns helper sockets: a port it cannot bind is an error naming it; a bad or missing namespace rejects", { skip: noPython }, async () => {
   await withOpener(async (o) => {
-    const r = await o.open(undefined, [{ protocol: "TCP", host: "192.0.2.123", port: 1 }]);
+    const r = await o.openSockets(undefined, [{ protocol: "TCP", host: "192.0.2.123", port: 1 }]);
     assert.equal(r.sockets.length, 0);
     assert.match(r.errors[0].message, /^listen EADDRNOTAVAIL: .* 192\.0\.2\.123:1$/);
-    await assert.rejects(o.open("../etc", [{ protocol: "TCP", host: "0.0.0.0", port: 1 }]), /invalid network namespace name/);
-    await assert.rejects(o.open(`nlt-${process.pid}-missing`, [{ protocol: "TCP", host: "0.0.0.0", port: 1 }]), /cannot enter network namespace nlt-\d+-missing/);
+    await assert.rejects(o.openSockets("../etc", [{ protocol: "TCP", host: "0.0.0.0", port: 1 }]), /invalid network namespace name/);
+    await assert.rejects(o.openSockets(`nlt-${process.pid}-missing`, [{ protocol: "TCP", host: "0.0.0.0", port: 1 }]), /cannot enter network namespace nlt-\d+-missing/);
     // Still serving after the errors.
-    const ok = await o.open(undefined, [{ protocol: "UDP", host: "127.0.0.1", port: 0 }]);
+    const ok = await o.openSockets(undefined, [{ protocol: "UDP", host: "127.0.0.1", port: 0 }]);
     assert.equal(ok.sockets.length, 1);
     for (const s of ok.sockets) if (s.protocol === "UDP") s.socket.close();
   });
 });
 
-test("kernel: socket opener makes sockets inside a namespace, then returns to its own", { skip: noPython ?? kernelSkipReason() }, async (t) => {
+test("kernel: netns helper makes sockets inside a namespace, then returns to its own", { skip: noPython ?? kernelSkipReason() }, async (t) => {
   const ns = `nlt-${process.pid}-sopen`;
   await mustRun(systemRunner, "ip", ["netns", "add", ns]);
   t.after(() => systemRunner.run("ip", ["netns", "del", ns]));
   await mustRun(systemRunner, "ip", ["-n", ns, "link", "set", "lo", "up"]);
   await withOpener(async (o) => {
-    const inside = await o.open(ns, [
+    const inside = await o.openSockets(ns, [
       { protocol: "TCP", host: "0.0.0.0", port: 8080 },
       { protocol: "UDP", host: "0.0.0.0", port: 9000 },
     ]);
@@ -102,7 +103,7 @@ test("kernel: socket opener makes sockets inside a namespace, then returns to it
       const d = await nsExec(systemRunner, ns, "dig", ["+short", "+time=1", "+tries=1", "-p", "9000", "@127.0.0.1", "echo.test"]);
       assert.match(d.stdout + d.stderr, /response not set|echo\.test/); // dig sees its own query echoed
       // A request without a namespace binds here again (the opener went back to its own namespace).
-      const home = await o.open(undefined, [{ protocol: "TCP", host: "127.0.0.1", port: 0 }]);
+      const home = await o.openSockets(undefined, [{ protocol: "TCP", host: "127.0.0.1", port: 0 }]);
       assert.equal(home.sockets.length, 1);
       const s = home.sockets[0];
       assert.ok(s.protocol === "TCP");
@@ -119,5 +120,54 @@ test("kernel: socket opener makes sockets inside a namespace, then returns to it
       http.close();
       echo.close();
     }
+  });
+});
+
+test("netns helper runs programs as systemRunner does: input, env, exit code, stdout/stderr, a missing program", { skip: noPython }, async () => {
+  await withOpener(async (o) => {
+    const script = ["sh", ["-c", 'cat; echo "to stderr $FOO" >&2; exit 3'], { input: "hello\n", env: { PATH: "/usr/bin:/bin", FOO: "bar" } }] as const;
+    const mine = await o.run(script[0], [...script[1]], script[2]);
+    assert.deepEqual(mine, { code: 3, stdout: "hello\n", stderr: "to stderr bar\n" });
+    assert.deepEqual(mine, await systemRunner.run(script[0], [...script[1]], script[2]));
+    const e1 = await o.run("no-such-program-nlt", []).then(() => "ran", (e: Error) => e.message);
+    const e2 = await systemRunner.run("no-such-program-nlt", []).then(() => "ran", (e: Error) => e.message);
+    assert.equal(e1, e2);
+    // Big input and output (a 10,000-service iptables-restore is megabytes), several at once.
+    const big = "x".repeat(3_000_000) + "\n";
+    const rs = await Promise.all([1, 2, 3].map((i) => o.run("sh", ["-c", `wc -c; echo ${i}`], { input: big })));
+    assert.deepEqual(rs.map((r) => r.stdout), ["3000001\n1\n", "3000001\n2\n", "3000001\n3\n"]);
+    const out = await o.run("head", ["-c", "2000000", "/dev/zero"]);
+    assert.equal(out.stdout.length, 2_000_000);
+  });
+});
+
+test("netns helper kills a program at its time bound, as systemRunner does", { skip: noPython }, async () => {
+  await withOpener(async (o) => {
+    const r = await o.run("sleep", ["5"], { timeoutMs: 200 });
+    assert.equal(r.code, 128);
+    assert.match(r.stderr, /killed by SIGKILL \(timeout 200 ms\)/);
+  });
+});
+
+test("kernel: netns helper runs `nsenter --net=... -- CMD` inside the namespace and comes back", { skip: noPython ?? kernelSkipReason() }, async (t) => {
+  const ns = `nlt-${process.pid}-hrun`;
+  await mustRun(systemRunner, "ip", ["netns", "add", ns]);
+  t.after(() => systemRunner.run("ip", ["netns", "del", ns]));
+  await mustRun(systemRunner, "ip", ["-n", ns, "link", "add", "nlt0", "type", "bridge"]);
+  await withOpener(async (o) => {
+    const argv = [`--net=/run/netns/${ns}`, "--", "ip", "-o", "link", "show"];
+    const inside = await o.run("nsenter", argv);
+    assert.equal(inside.code, 0, inside.stderr);
+    assert.match(inside.stdout, /nlt0/);
+    assert.deepEqual(inside, await systemRunner.run("nsenter", argv));
+    // Back in its own namespace: the same view as this process.
+    const here = await o.run("ip", ["-o", "link", "show"]);
+    assert.doesNotMatch(here.stdout, /nlt0/);
+    assert.equal(here.stdout, (await systemRunner.run("ip", ["-o", "link", "show"])).stdout);
+    // Failures keep nsenter's exit statuses.
+    const missingNs = await o.run("nsenter", [`--net=/run/netns/${ns}-missing`, "--", "true"]);
+    assert.equal(missingNs.code, (await systemRunner.run("nsenter", [`--net=/run/netns/${ns}-missing`, "--", "true"])).code);
+    const missingProg = await o.run("nsenter", [`--net=/run/netns/${ns}`, "--", "no-such-program-nlt"]);
+    assert.equal(missingProg.code, (await systemRunner.run("nsenter", [`--net=/run/netns/${ns}`, "--", "no-such-program-nlt"])).code);
   });
 });

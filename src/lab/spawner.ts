@@ -1,13 +1,15 @@
-// Daemon side of the spawner (spawner-child.ts): a Runner and a socket opener that hand the
-// process starts to a few small children, round-robin. If a child dies, its pending calls fail
-// and later calls start processes directly (the plain systemRunner path).
+// The daemon's way to start processes and make sockets in the lab's namespaces, off its own
+// event loop: the netns helper (netns-helper.ts: one python3 process, setns + vfork) when the
+// machine has python3; otherwise, or if the helper dies, a few small Node children
+// (spawner-child.ts), round-robin, with a socket helper process per Pod. If a child dies, its
+// pending calls fail and later calls start processes directly (the plain systemRunner path).
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:net";
 import type { Socket } from "node:dgram";
 import { systemRunner, type CommandResult, type RunOptions, type Runner } from "./exec.js";
+import { HelperUnavailable, NetnsHelper } from "./netns-helper.js";
 import { openSockets, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
-import { SocketOpener } from "../agent/socket-opener.js";
 
 const CHILD = fileURLToPath(new URL("./spawner-child.js", import.meta.url));
 
@@ -20,18 +22,29 @@ interface Pending {
 
 export class Spawner implements Runner {
   private children: ChildProcess[] = [];
+  private started = false;
   private next = 0;
   private id = 0;
   private pending = new Map<number, Pending>();
   private closed = false;
-  /** The long-lived socket opener (setns), when python3 is there; else each Pod's sockets cost a socket helper process. */
-  private opener: Promise<SocketOpener | undefined>;
+  private readonly helper?: NetnsHelper;
 
-  constructor(count: number, opts: { log?: (m: string) => void } = {}) {
-    this.opener = process.env.NETLAB_SOCKET_HELPER === "node" ? Promise.resolve(undefined) : SocketOpener.start({ log: opts.log });
+  /** NETLAB_HELPER=node: the Node children only (comparisons, machines where the helper misbehaves). */
+  constructor(
+    private readonly count: number,
+    opts: { log?: (m: string) => void } = {},
+  ) {
+    if (process.env.NETLAB_HELPER !== "node") this.helper = NetnsHelper.start({ log: opts.log });
+    if (!this.helper) this.startChildren();
+  }
+
+  /** The Node children, started on first need. */
+  private startChildren(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < this.count; i++) {
       const c = fork(CHILD, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env, serialization: "json" });
       c.on("message", (m: { id: number; result?: CommandResult; error?: string; index?: number; done?: boolean; errors?: { index: number; message: string }[] }, handle: unknown) => this.onMessage(m, handle));
       c.on("exit", () => {
@@ -43,6 +56,7 @@ export class Spawner implements Runner {
   }
 
   private pick(): { child: ChildProcess; index: number } | undefined {
+    this.startChildren();
     const live = this.children.filter((c) => c.connected);
     if (!live.length) return undefined;
     const child = live[this.next++ % live.length];
@@ -70,7 +84,18 @@ export class Spawner implements Runner {
     else p.resolve(m.result);
   }
 
-  run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
+  async run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
+    if (this.helper?.alive && !this.closed) {
+      try {
+        return await this.helper.run(cmd, args, opts);
+      } catch (e) {
+        if (!(e instanceof HelperUnavailable)) throw e;
+      }
+    }
+    return this.runOnChildren(cmd, args, opts);
+  }
+
+  private runOnChildren(cmd: string, args: string[], opts: RunOptions): Promise<CommandResult> {
     const target = this.closed ? undefined : this.pick();
     if (!target) return systemRunner.run(cmd, args, opts);
     const id = ++this.id * 256 + target.index;
@@ -81,13 +106,18 @@ export class Spawner implements Runner {
   }
 
   async openSockets(netns: string | undefined, requests: SocketRequest[], timeoutMs = 10_000): Promise<OpenSocketsResult> {
-    const opener = this.closed ? undefined : await this.opener;
-    if (opener?.alive) return opener.open(netns, requests, timeoutMs);
-    return this.openWithHelper(netns, requests, timeoutMs);
+    if (this.helper?.alive && !this.closed) {
+      try {
+        return await this.helper.openSockets(netns, requests, timeoutMs);
+      } catch (e) {
+        if (!(e instanceof HelperUnavailable)) throw e;
+      }
+    }
+    return this.openWithSocketHelper(netns, requests, timeoutMs);
   }
 
   /** The per-Pod socket helper (a Node process started in the namespace), from a spawner child. */
-  private openWithHelper(netns: string | undefined, requests: SocketRequest[], timeoutMs: number): Promise<OpenSocketsResult> {
+  private openWithSocketHelper(netns: string | undefined, requests: SocketRequest[], timeoutMs: number): Promise<OpenSocketsResult> {
     const target = this.closed ? undefined : this.pick();
     if (!target || requests.length === 0) return openSockets(netns, requests, timeoutMs);
     const id = ++this.id * 256 + target.index;
@@ -99,7 +129,7 @@ export class Spawner implements Runner {
 
   close(): void {
     this.closed = true;
-    void this.opener.then((o) => o?.close());
+    this.helper?.close();
     for (const c of this.children) if (c.connected) c.disconnect();
   }
 }
