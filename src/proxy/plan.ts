@@ -4,7 +4,7 @@
 import type { EndpointSlice, Service, Protocol } from "../api/types.js";
 import type { KubeProxyConfiguration } from "./config.js";
 import { isIPv4, parseCIDR, formatCIDR } from "./ip.js";
-import { joinHostPort, servicePortNameString } from "./service-port-name.js";
+import { joinHostPort } from "./service-port-name.js";
 
 export type IPFamily = "IPv4" | "IPv6";
 
@@ -81,6 +81,8 @@ export interface ProxyPlan {
 }
 
 const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+/** Shared lower-case protocol strings (toLowerCase made a new string per service port). */
+const LOWER_PROTOCOL: Record<string, string> = { TCP: "tcp", UDP: "udp", SCTP: "sctp" };
 const ZONE_LABEL = "topology.kubernetes.io/zone";
 
 function familyOf(ip: string): IPFamily | undefined {
@@ -227,7 +229,7 @@ export function planProxy(input: ProxyInput): ProxyPlan {
   // Keys built once, not twice per comparison.
   const keyed = input.services.map((svc) => ({ key: `${svc.metadata.namespace ?? "default"}/${svc.metadata.name}`, svc }));
   keyed.sort((a, b) => compareStrings(a.key, b.key));
-  for (const { svc } of keyed) {
+  for (const { key, svc } of keyed) {
     const spec = svc.spec ?? {};
     const ns = svc.metadata.namespace ?? "default";
     const name = svc.metadata.name ?? "";
@@ -252,7 +254,9 @@ export function planProxy(input: ProxyInput): ProxyPlan {
     const affinity = spec.sessionAffinity === "ClientIP" ? "ClientIP" : "None";
     const sticky = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800;
     const hcnp = spec.type === "LoadBalancer" && etp === "Local" ? spec.healthCheckNodePort ?? 0 : 0;
-    const byPort = endpointsBySvc.get(`${ns}/${name}`);
+    // "ns/name" (the sort key, unless the name is missing).
+    const base = svc.metadata.name === undefined ? `${ns}/` : key;
+    const byPort = endpointsBySvc.get(base);
     for (const p of spec.ports ?? []) {
       const protocol: Protocol = p.protocol ?? "TCP";
       const portName = p.name ?? "";
@@ -267,9 +271,9 @@ export function planProxy(input: ProxyInput): ProxyPlan {
         namespace: ns,
         name,
         portName,
-        spn: servicePortNameString({ namespace: ns, name, port: portName }),
+        spn: portName ? `${base}:${portName}` : base, // servicePortNameString
         protocol,
-        proto: protocol.toLowerCase() as PlanServicePort["proto"],
+        proto: (LOWER_PROTOCOL[protocol] ?? protocol.toLowerCase()) as PlanServicePort["proto"],
         clusterIP,
         port: p.port,
         nodePort,
