@@ -35,13 +35,30 @@ const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 
 // Chain names repeat from render to render (full re-renders: CLI, bench, a daemon's full
 // sync): remembering them skips the sha256, though a lookup still flattens and hashes its
 // freshly built key. Bounded: emptied when full (2^18 names, ~35 MB). The iptables
-// renderer names its 100,000s of endpoint chains with iptablesHashUncached instead.
+// renderer names its 100,000s of endpoint chains with iptablesHashUncached and keeps them
+// per plan object instead (objectChainNames).
 const CACHE_LIMIT = 1 << 18;
 const cache = new Map<string, string>();
+
+/** Chain names remembered per plan object (see objectChainNames). */
+let objectCache = new WeakMap<object, unknown>();
 
 /** Forgets remembered chain names (benchmarks measure cold renders with it). */
 export function clearChainNameCache(): void {
   cache.clear();
+  objectCache = new WeakMap();
+}
+
+/**
+ * Names a renderer made for a plan object (e.g. a service port's endpoint chains): held
+ * weakly, so they go with the plan; the caller checks they still match the object.
+ */
+export function objectChainNames<T>(owner: object): T | undefined {
+  return objectCache.get(owner) as T | undefined;
+}
+
+export function rememberObjectChainNames<T>(owner: object, names: T): void {
+  objectCache.set(owner, names);
 }
 
 /** The first n (<= 16) base32 characters of sha256(s). */

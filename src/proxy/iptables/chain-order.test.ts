@@ -46,3 +46,19 @@ test("nat chains are declared in string order, KUBE-* first, whatever the kind o
   const ruleOrder = [...new Set(natText.split("\n").filter((l) => l.startsWith("-A ")).map((l) => l.split(" ")[1]))];
   assert.deepEqual(ruleOrder, got.filter((n) => ruleOrder.includes(n)));
 });
+
+test("endpoint chain names remembered from an earlier render follow changes to the plan", () => {
+  const services = [0, 1].map((i) => makeService("ns", `s${i}`, (s) => { s.spec.clusterIP = `10.96.2.${i}`; s.spec.ports = [{ name: "p", port: 80, protocol: "TCP" }]; }));
+  const slices = [0, 1].map((i) => makeSlice("ns", `s${i}`, 1, [{ addresses: [`10.2.${i}.1`] }, { addresses: [`10.2.${i}.2`] }], [{ name: "p", port: 8080, protocol: "TCP" }]));
+  const plan = planProxy(testInput(services, slices));
+  const first = renderIptables(plan);
+  assert.equal(renderIptables(plan), first);
+  // The same service port object with a changed endpoint: a new SEP chain name.
+  const sp = plan.services[0];
+  const old = sp.reachableEndpoints[1];
+  sp.reachableEndpoints[1] = { ...old, ip: "10.2.0.9", endpoint: "10.2.0.9:8080" };
+  const changed = renderIptables(plan);
+  const fresh = renderIptables(planProxy(testInput(services, [makeSlice("ns", "s0", 1, [{ addresses: ["10.2.0.1"] }, { addresses: ["10.2.0.9"] }], [{ name: "p", port: 8080, protocol: "TCP" }]), slices[1]])));
+  assert.notEqual(changed, first);
+  assert.equal(changed, fresh);
+});

@@ -4,7 +4,7 @@
 // then alphabetical), so the output is deterministic and compares with upstream's expected
 // text exactly. Pure.
 import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
-import { extChain, fwChain, iptablesHash, sepChain, iptablesHashUncached, svcChain, svlChain } from "../hash.js";
+import { extChain, fwChain, iptablesHash, sepChain, iptablesHashUncached, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
 import { inCIDR, parseCIDR, cidrContains, parseIPv4 } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { probability } from "../probability.js";
@@ -85,9 +85,8 @@ class Table {
     if (r.length && r[r.length - 1] === start) r[r.length - 1] = this.buf.length;
     else r.push(start, this.buf.length);
   }
-  /** Adds the KUBE-SEP chain of spn/protocol's endpoint ep; returns its name. */
-  addSep(spn: string, protocol: string, ep: PlanEndpoint, f: SepFormat): string {
-    const h = iptablesHashUncached(spn + protocol + ep.endpoint);
+  /** Adds the KUBE-SEP chain (hash h) of endpoint ep; returns its name. */
+  addSep(h: string, ep: PlanEndpoint, f: SepFormat): string {
     this.sepHashes.push(h);
     this.sepEndpoints.push(ep);
     this.sepFormats.push(f);
@@ -96,7 +95,6 @@ class Table {
     this.sepBytes += 210 + 2 * f.c.length + f.m.length + ep.ip.length + ep.endpoint.length;
     return `KUBE-SEP-${h}`;
   }
-
 }
 
 /** One string and one native write per chain (see TextBuffer.put). */
@@ -462,7 +460,8 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
   // SEP chains first: the SVC/SVL rules jump to them by name (one hash per endpoint).
   const f: SepFormat = { c: x.cc(spn), m, affinity: sp.sessionAffinity === "ClientIP" };
   const reachable = sp.reachableEndpoints;
-  const sepNames = reachable.map((ep) => svcNat.addSep(spn, p, ep, f));
+  const hashes = sepHashes(sp, spn, p);
+  const sepNames = reachable.map((ep, i) => svcNat.addSep(hashes[i], ep, f));
   if (usesClusterPolicyChain) {
     svcNat.declare(svc);
     writeServiceToEndpointRules(svcNat, sp, svc, sp.clusterEndpoints, sepNames, x.comments);
@@ -471,6 +470,28 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
     svcNat.declare(svl);
     writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, sepNames, x.comments);
   }
+}
+
+interface SepHashes {
+  spn: string;
+  protocol: string;
+  endpoints: string[];
+  hashes: string[];
+}
+
+/**
+ * The SEP chain hashes of sp.reachableEndpoints, remembered per service port object while
+ * the strings they hash are unchanged: a full re-render of a plan, or of a re-planned one
+ * (whose unchanged ports are the same objects), skips 100,000s of sha256s. Held weakly:
+ * the entries go with the plan.
+ */
+function sepHashes(sp: PlanServicePort, spn: string, protocol: string): string[] {
+  const eps = sp.reachableEndpoints;
+  const c = objectChainNames<SepHashes>(sp);
+  if (c && c.spn === spn && c.protocol === protocol && c.endpoints.length === eps.length && eps.every((ep, i) => ep.endpoint === c.endpoints[i])) return c.hashes;
+  const hashes = eps.map((ep) => iptablesHashUncached(spn + protocol + ep.endpoint));
+  rememberObjectChainNames<SepHashes>(sp, { spn, protocol, endpoints: eps.map((ep) => ep.endpoint), hashes });
+  return hashes;
 }
 
 /**
