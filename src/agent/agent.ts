@@ -57,6 +57,8 @@ export interface AgentOptions {
   etcNetns?: string;
   /** Upper bound of the drain delay of a terminating Pod (default 2000 ms). */
   maxDrainMs?: number;
+  /** Creates a Pod's network namespace (default `ip netns add`; the lab batches them, lab/netns-batch.ts). */
+  addNetns?: (name: string) => Promise<void>;
   /** Pod sandboxes built at once (CNI plugins and socket helpers are processes). */
   concurrency?: number;
   log?: (m: string) => void;
@@ -103,13 +105,44 @@ export function closeOpened(s: OpenedSocket): void {
   }
 }
 
-// A Pod's small state files are written synchronously: each is a few syscalls, where the promise
-// API costs three threadpool round trips per file and was a fifth of the daemon's CPU at 300 Pods.
-function readCniCache(dir: string): CniCache | undefined {
+// A Pod's state files are few and written synchronously: creating a file is what costs (up to
+// ~0.5 ms of kernel CPU per inode on a busy ext4), and the promise API adds three threadpool
+// round trips per file. Per Pod: its directory, sandbox.json (namespace, IP, and the CNI ADD
+// result and config DEL needs, like libcni's cache), env.json, and the resolv.conf that
+// `ip netns exec` binds (/etc/netns/<ns>/, or the Pod's directory for a hostNetwork Pod).
+interface SandboxFile {
+  netns: string;
+  podIP: string;
+  hostNetwork: boolean;
+  node: string;
+  nodeNetns: string;
+  uid?: string;
+  cni?: { result: CniResult; confList: CniConfList };
+}
+
+function readJsonSync<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(`${dir}/cni-result.json`, "utf8")) as CniCache;
+    return JSON.parse(readFileSync(path, "utf8")) as T;
   } catch {
     return undefined;
+  }
+}
+
+/** The CNI ADD result an earlier daemon cached (sandbox.json; cni-result.json before it). */
+function readCniCache(dir: string): CniCache | undefined {
+  const sb = readJsonSync<SandboxFile>(`${dir}/sandbox.json`);
+  if (sb?.cni) return { uid: sb.uid, netns: sb.netns, result: sb.cni.result, confList: sb.cni.confList };
+  return readJsonSync<CniCache>(`${dir}/cni-result.json`);
+}
+
+/** mkdir that costs one syscall when the parent exists (the usual case). */
+function mkdirOne(path: string): void {
+  try {
+    mkdirSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") mkdirSync(path, { recursive: true });
+    else if (code !== "EEXIST") throw e;
   }
 }
 
@@ -257,7 +290,7 @@ export class NodeAgent {
     const ns = pod.metadata.namespace ?? "default";
     const name = pod.metadata.name ?? "";
     const dir = podStateDir(this.o.stateDir, ns, name);
-    mkdirSync(dir, { recursive: true });
+    mkdirOne(dir);
     const hostNetwork = pod.spec.hostNetwork === true;
     const netns = hostNetwork ? this.o.node.netns : podNetnsName(this.o.lab.lab, ns, name);
     let podIP = this.o.node.ip;
@@ -271,27 +304,30 @@ export class NodeAgent {
         confList = cached.confList;
       } else {
         if (exists) await this.removeSandbox(pod, netns, cached?.result, cached?.confList);
-        await mustRun(this.o.runner, "ip", ["netns", "add", netns]);
+        if (this.o.addNetns) await this.o.addNetns(netns);
+        else await mustRun(this.o.runner, "ip", ["netns", "add", netns]);
         // loopback only touches the Pod's namespace: it need not run inside the node's.
         await cniAdd({ ...this.cniInvocation(), execNetns: undefined }, loopbackConfList(), this.runtimeConf(pod, netns, "lo"));
         confList = this.confList(hasHostPorts(pod));
         cniResult = await cniAdd(this.cniInvocation(), confList, this.runtimeConf(pod, netns));
-        // Like libcni's cache: DEL later gets the same config and the ADD result.
-        writeFileSync(`${dir}/cni-result.json`, JSON.stringify({ uid: pod.metadata.uid, netns, result: cniResult, confList } satisfies CniCache));
       }
       mark("cni");
       const ip = resultIPv4(cniResult);
       if (!ip) throw new Error(`CNI result for ${key} has no IPv4 address`);
       podIP = ip;
     }
+    // At once after ADD: like libcni's cache, DEL later gets the same config and the ADD result.
+    const sandbox: SandboxFile = { netns, podIP, hostNetwork, node: this.o.node.name, nodeNetns: this.o.node.netns, uid: pod.metadata.uid, ...(cniResult && confList ? { cni: { result: cniResult, confList } } : {}) };
+    writeFileSync(`${dir}/sandbox.json`, JSON.stringify(sandbox));
     const rt: PodRuntime = { uid: pod.metadata.uid ?? "", netns, ownNetns: !hostNetwork, podIP, closers: [], programs: [], probers: [], ready: false, startTime: now(), cniResult, confList, env: {} };
     this.runtimes.set(key, rt);
 
     // resolv.conf and environment, as the kubelet computes them when the container starts.
     const resolv = podResolvConf(pod, { clusterDNS: [clusterDNSIP(this.o.settings)], clusterDomain: this.o.settings.clusterDomain, nodeResolvConf: this.o.nodeResolvConf });
-    writeFileSync(`${dir}/resolv.conf`, resolv);
-    if (!hostNetwork) {
-      mkdirSync(`${this.etcNetns}/${netns}`, { recursive: true });
+    if (hostNetwork) {
+      writeFileSync(`${dir}/resolv.conf`, resolv); // `netlab exec` binds it over the node's
+    } else {
+      mkdirOne(`${this.etcNetns}/${netns}`);
       writeFileSync(`${this.etcNetns}/${netns}/resolv.conf`, resolv);
     }
     const services = this.o.services.list();
@@ -307,7 +343,6 @@ export class NodeAgent {
       }
     }
     writeFileSync(`${dir}/env.json`, JSON.stringify(rt.env));
-    writeFileSync(`${dir}/sandbox.json`, JSON.stringify({ netns, podIP, hostNetwork, node: this.o.node.name, nodeNetns: this.o.node.netns }));
 
     // Sockets: special servers first, the test server for every other declared port.
     const special = this.o.special?.(pod);

@@ -22,6 +22,7 @@ import { CloudLoadBalancer } from "../lab/cloud-lb.js";
 import { ExternalIPRouter } from "../lab/external-ip-routes.js";
 import { nsExec, type Runner } from "../lab/exec.js";
 import { Spawner } from "../lab/spawner.js";
+import { NetnsBatcher } from "../lab/netns-batch.js";
 import { serveExternalDns, type ExternalZone } from "../lab/external-dns.js";
 import { relayTcp, startDnsUpstreamRelay } from "../lab/relays.js";
 import { isClusterDnsPod, KUBE_PROXY_CONFIGMAP, systemObjects } from "../lab/system-objects.js";
@@ -296,6 +297,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
   const syncListeners = new Set<(node: string, r: SyncRecord) => void>();
   const base = defaultKubeProxyConfiguration(o.settings.clusterCIDR);
   const proxyConfig = { ...base, mode: o.proxyMode, iptables: { ...base.iptables, masqueradeAll: !brNetfilter } };
+  const netnsBatcher = new NetnsBatcher(runner);
   const agents: NodeAgent[] = [];
   const proxies: NodeProxy[] = [];
   for (const node of plan.nodes) {
@@ -312,7 +314,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       },
     });
     proxies.push(proxy);
-    const agent = new NodeAgent({ client: registry, pods: caches.pods, services: caches.services, configMaps: caches.configMaps, secrets: caches.secrets, lab: plan, node, runner, stateDir, settings: o.settings, nodeResolvConf, special, openSockets: sockets, log: (m) => log(`agent ${node.name}: ${m}`) });
+    const agent = new NodeAgent({ client: registry, pods: caches.pods, services: caches.services, configMaps: caches.configMaps, secrets: caches.secrets, lab: plan, node, runner, stateDir, settings: o.settings, nodeResolvConf, special, openSockets: sockets, addNetns: (n) => netnsBatcher.add(n), log: (m) => log(`agent ${node.name}: ${m}`) });
     agents.push(agent);
   }
   if (adopted) await Promise.all(proxies.map(async (p) => {
