@@ -11,7 +11,8 @@
 // servers and programs, removes the sandbox and finishes the delete with gracePeriodSeconds 0.
 // The lab shortens upstream's 30 s default so that scale-downs stay quick; stop() (lab down)
 // cuts every drain short.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { ConfigMap, Container, Pod, Secret, Service } from "../api/types.js";
 import type { Client } from "../client/client.js";
@@ -109,7 +110,8 @@ export function closeOpened(s: OpenedSocket): void {
 // ~0.5 ms of kernel CPU per inode on a busy ext4), and the promise API adds three threadpool
 // round trips per file. Per Pod: its directory, sandbox.json (namespace, IP, and the CNI ADD
 // result and config DEL needs, like libcni's cache), env.json, and the resolv.conf that
-// `ip netns exec` binds (/etc/netns/<ns>/, or the Pod's directory for a hostNetwork Pod).
+// `ip netns exec` binds (/etc/netns/<ns>, a link: linkEtcNetns; the Pod's directory for a
+// hostNetwork Pod).
 interface SandboxFile {
   netns: string;
   podIP: string;
@@ -164,6 +166,8 @@ export class NodeAgent {
   private idleWaiters: (() => void)[] = [];
   /** uid of each Pod whose graceful termination is under way. */
   private terminating = new Map<string, string>();
+  /** Shared resolv.conf directories already written (linkEtcNetns). */
+  private etcDirs = new Set<string>();
   /** Drain delays in progress: resolving one ends it early (stop). */
   private drains = new Set<() => void>();
 
@@ -252,6 +256,32 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * /etc/netns/<Pod namespace> (what `ip netns exec` binds over /etc) as a link to a directory
+   * holding the Pod's resolv.conf, one per distinct content (most Pods of a namespace share
+   * theirs): one inode per Pod instead of a directory and a file. The directories are written
+   * once and never changed; they go with the state directory.
+   */
+  private linkEtcNetns(netns: string, resolv: string): void {
+    const dir = `${this.o.stateDir}/etc-netns/${createHash("sha256").update(resolv).digest("hex").slice(0, 16)}`;
+    if (!this.etcDirs.has(dir)) {
+      if (!existsSync(`${dir}/resolv.conf`)) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(`${dir}/resolv.conf.tmp`, resolv);
+        renameSync(`${dir}/resolv.conf.tmp`, `${dir}/resolv.conf`);
+      }
+      this.etcDirs.add(dir);
+    }
+    const link = `${this.etcNetns}/${netns}`;
+    try {
+      symlinkSync(dir, link);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      rmSync(link, { recursive: true, force: true }); // an earlier Pod's, or a directory an older daemon made
+      symlinkSync(dir, link);
+    }
+  }
+
   private cniInvocation() {
     return { runner: this.o.runner, pluginDirs: CNI_PLUGIN_DIRS, execNetns: this.o.node.netns };
   }
@@ -327,8 +357,7 @@ export class NodeAgent {
     if (hostNetwork) {
       writeFileSync(`${dir}/resolv.conf`, resolv); // `netlab exec` binds it over the node's
     } else {
-      mkdirOne(`${this.etcNetns}/${netns}`);
-      writeFileSync(`${this.etcNetns}/${netns}/resolv.conf`, resolv);
+      this.linkEtcNetns(netns, resolv);
     }
     const services = this.o.services.list();
     const configMaps = this.o.configMaps.list();
