@@ -33,3 +33,20 @@ test("TextBuffer writes non-ASCII text as UTF-8 and reads it back", () => {
   assert.equal(b.toString(), s);
   assert.equal(b.toString(1), s.slice(1));
 });
+
+test("released bytes are reused without touching text already returned", () => {
+  const a = new TextBuffer(2 << 20);
+  a.put("x".repeat(1 << 20));
+  const first = a.toString();
+  a.release();
+  assert.equal(a.toString(), "");
+  const b = new TextBuffer(2 << 20);
+  b.put("y".repeat(1 << 20));
+  const second = b.toString();
+  b.release();
+  assert.equal(first, "x".repeat(1 << 20));
+  assert.equal(second, "y".repeat(1 << 20));
+  // A released buffer can be written again (it takes new bytes).
+  a.put("again");
+  assert.equal(a.toString(), "again");
+});

@@ -13,6 +13,41 @@ type NativeBuffer = Buffer & {
 const BATCH_PIECE = 128;
 const BATCH_BYTES = 4096;
 
+/**
+ * Buffers released by finished renders, reused by the next ones (a proxy re-renders about
+ * the same sizes again and again): a fresh buffer of tens of MB costs page faults, and
+ * enough new external memory makes V8 run a full garbage collection. Bounded; only large
+ * buffers are kept.
+ */
+const pool: NativeBuffer[] = [];
+let pooledBytes = 0;
+const POOL_MAX_BYTES = 96 << 20;
+const POOL_MIN_BUFFER = 1 << 20;
+
+/** A buffer of at least n bytes: the smallest pooled one that fits without wasting more than 4x. */
+function takeBuffer(n: number): NativeBuffer {
+  if (n < POOL_MIN_BUFFER / 4) return Buffer.allocUnsafe(n) as NativeBuffer;
+  let best = -1;
+  for (let i = 0; i < pool.length; i++) {
+    const len = pool[i].length;
+    if (len >= n && len <= 4 * Math.max(n, POOL_MIN_BUFFER) && (best < 0 || len < pool[best].length)) best = i;
+  }
+  if (best < 0) return Buffer.allocUnsafe(n) as NativeBuffer;
+  const b = pool.splice(best, 1)[0];
+  pooledBytes -= b.length;
+  return b;
+}
+
+function giveBuffer(b: NativeBuffer): void {
+  if (b.length < POOL_MIN_BUFFER || b.length > POOL_MAX_BYTES) return;
+  // The oldest go first.
+  while (pool.length && pooledBytes + b.length > POOL_MAX_BYTES) pooledBytes -= pool.shift()!.length;
+  pool.push(b);
+  pooledBytes += b.length;
+}
+
+const EMPTY = Buffer.alloc(0) as NativeBuffer;
+
 export class TextBuffer {
   private buf: NativeBuffer;
   private used = 0;
@@ -26,7 +61,16 @@ export class TextBuffer {
   }
 
   constructor(initialBytes = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(initialBytes) as NativeBuffer;
+    this.buf = takeBuffer(initialBytes);
+  }
+
+  /** Hands the bytes back for reuse (after toString); the buffer is empty afterwards. */
+  release(): void {
+    giveBuffer(this.buf);
+    this.buf = EMPTY;
+    this.used = 0;
+    this.pending = "";
+    this.ascii = true;
   }
 
   /** Makes room for `bytes` more bytes. */
@@ -35,8 +79,9 @@ export class TextBuffer {
     // Doubling for growth piece by piece; exactly what is asked for a larger reservation
     // (a rounded-up power of two could waste tens of MB).
     const size = Math.max(this.buf.length * 2, this.used + bytes);
-    const next = Buffer.allocUnsafe(size) as NativeBuffer;
+    const next = takeBuffer(size);
     this.buf.copy(next, 0, 0, this.used);
+    giveBuffer(this.buf);
     this.buf = next;
   }
 

@@ -341,7 +341,10 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const out = new TextBuffer(1 << 16);
   writeTable(out, "filter", filter);
   writeTable(out, "nat", nat, deletes);
-  return out.toString();
+  const text = out.toString();
+  out.release();
+  buf.release();
+  return text;
 }
 
 interface Ctx {

@@ -129,7 +129,10 @@ class NftWriter {
       out.copyFrom(s.text, 0, s.text.length);
       out.put(" }\n");
     }
-    return out.toString();
+    const text = out.toString();
+    for (const b of [out, this.chainLines, this.affinityLines, this.ruleLines]) b.release();
+    for (const s of this.elements.values()) s.text.release();
+    return text;
   }
 }
 
