@@ -130,6 +130,10 @@ export async function run(): Promise<void> {
     const iptDeltaMs = median(Array.from({ length: deltaReps }, () => time(() => { const next = replanServices(plan, moved, [changed]); iptDelta = planIptablesUpdate(plan, next, { changed: [changed] }).restore; }).ms));
     line("one-endpoint change: nftables transaction", ms(nftDeltaMs), `${nftDelta.length} bytes, ${nftDelta.split("\n").length - 1} lines; target <= 20 ms`);
     line("one-endpoint change: iptables partial restore", ms(iptDeltaMs), `${mb(iptDelta)} (kube-proxy rewrites the top-level chains)`);
+    // The lab's partial restore: top-level chains edited rule by rule (src/proxy/iptables/chain-edits.ts).
+    let iptEdit = "";
+    const iptEditMs = median(Array.from({ length: deltaReps }, () => time(() => { const next = replanServices(plan, moved, [changed]); iptEdit = planIptablesUpdate(plan, next, { changed: [changed], topLevel: "edit" }).restore; }).ms));
+    line("one-endpoint change: iptables chain edits (lab)", ms(iptEditMs), `${iptEdit.length} bytes, ${iptEdit.split("\n").length - 1} lines; target <= 20 ms`);
 
     if (skip) {
       process.stdout.write(`  kernel loads skipped: ${skip}\n`);
@@ -191,10 +195,30 @@ export async function run(): Promise<void> {
         line("kernel load: iptables-restore --noflush", ms(r.ms));
         const p = inNetns(ns, "iptables-restore", ["--noflush"], iptDelta, limit);
         if (p.status !== 0) throw new Error(`iptables-restore (partial) failed: ${p.stderr.slice(0, 300)}`);
-        line("apply one-endpoint change (iptables-restore)", ms(p.ms));
+        line("apply one-endpoint change (iptables-restore)", ms(p.ms), "kube-proxy's partial restore");
+        const back = planIptablesUpdate(replanServices(plan, moved, [changed]), plan, { changed: [changed], topLevel: "edit" }).restore;
+        const e = inNetns(ns, "iptables-restore", ["--noflush"], back, limit);
+        if (e.status !== 0) throw new Error(`iptables-restore (chain edits) failed: ${e.stderr.slice(0, 300)}`);
+        line("apply one-endpoint change (chain edits)", ms(e.ms), "the lab's partial restore");
       }
     } finally {
       deleteNetns(ns);
+    }
+    if (hasTool("iptables-legacy-restore")) {
+      // The same restore input through the legacy backend (whole-table replace in the kernel), for comparison.
+      const legacy = createScratchNetns();
+      try {
+        const r = inNetns(legacy, "iptables-legacy-restore", ["--noflush"], ipt, 120_000);
+        if (r.status !== 0) line("kernel load: iptables-legacy-restore --noflush", "failed", r.stderr.slice(0, 120));
+        else {
+          line("kernel load: iptables-legacy-restore --noflush", ms(r.ms), "legacy backend, for comparison");
+          const e = inNetns(legacy, "iptables-legacy-restore", ["--noflush"], iptEdit, 120_000);
+          if (e.status !== 0) throw new Error(`iptables-legacy-restore (chain edits) failed: ${e.stderr.slice(0, 300)}`);
+          line("apply one-endpoint change (legacy, chain edits)", ms(e.ms), "legacy rewrites the whole table on every change");
+        }
+      } finally {
+        deleteNetns(legacy);
+      }
     }
   }
 }
