@@ -11,7 +11,7 @@ import type { Client } from "../../client/client.js";
 import { canonicalJson } from "../../controllers/hash.js";
 import { strategicMergePatch } from "../../apiserver/strategic-merge.js";
 import { threeWayPatch, LAST_APPLIED } from "./apply-patch.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, objectRef, UserError } from "./live-client.js";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, orReport, objectRef, UserError } from "./live-client.js";
 import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab apply -f PATH... [-n NS] [--dry-run=none|client|server]
@@ -128,13 +128,8 @@ export async function run(argv: string[]): Promise<number> {
   // Each path loads on its own so errors can name the file they came from.
   const batches: { source: string; objects: KubeObject[] }[] = [];
   for (const p of paths) batches.push({ source: p === "-" ? "STDIN" : p, objects: await loadObjectsOrExit([p]) });
-  let client;
-  try {
-    client = connect(values);
-  } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
-  }
+  const client = orReport(() => connect(values));
+  if (!client) return 1;
   const suffix = dry === "client" ? " (dry run)" : dry === "server" ? " (server dry run)" : "";
   let failed = false;
   try {

@@ -6,7 +6,7 @@ import { isStatusError } from "../../api/status.js";
 import type { Client } from "../../client/client.js";
 import { loadObjectsOrExit } from "../load.js";
 import { parseRequests } from "./get.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, resourceWord } from "./live-client.js";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, orReport, resourceWord } from "./live-client.js";
 import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab delete -f PATH... | KIND NAME... | KIND/NAME... | KIND (-l SELECTOR | --all)
@@ -77,13 +77,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const fromFiles: { source: string; objects: KubeObject[] }[] = [];
   for (const p of files) fromFiles.push({ source: p === "-" ? "STDIN" : p, objects: await loadObjectsOrExit([p], { validate: false }) });
-  let client;
-  try {
-    client = connect(values);
-  } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
-  }
+  const client = orReport(() => connect(values));
+  if (!client) return 1;
   const ns = values.namespace || client.namespace;
   const opts = { ignoreNotFound: values["ignore-not-found"] === true, policy: policies[cascade], dryRun: dry === "server" };
   let failed = false;

@@ -7,7 +7,7 @@ import { toTable } from "../../apiserver/table.js";
 import type { Client } from "../../client/client.js";
 import { table } from "../output.js";
 import { renderJsonPath } from "./jsonpath.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, resourceWord, UserError } from "./live-client.js";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, orReport, resourceWord, UserError } from "./live-client.js";
 import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab get KIND[,KIND...] [NAME...] [options]
@@ -125,20 +125,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: unable to match a printer suitable for the output format "${output}", allowed formats are: json,jsonpath,name,wide,yaml\n`);
     return 1;
   }
-  let requests: Request[];
-  try {
-    requests = parseRequests(positionals);
-  } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
-  }
-  let client;
-  try {
-    client = connect(values);
-  } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
-  }
+  const requests = orReport(() => parseRequests(positionals));
+  if (!requests) return 1;
+  const client = orReport(() => connect(values));
+  if (!client) return 1;
   const allNs = values["all-namespaces"] === true;
   const ns = allNs ? undefined : values.namespace || client.namespace;
   let failed = false;

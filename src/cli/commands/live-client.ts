@@ -45,6 +45,16 @@ export function connect(values: { kubeconfig?: string; name?: string; context?: 
   return HttpClient.fromKubeconfig(kubeconfigPath(values), { context: values.context });
 }
 
+/** f's result, or undefined after printing its error as kubectl would (the caller exits 1). */
+export function orReport<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    process.stderr.write(`${errorLine(e)}\n`);
+    return undefined;
+  }
+}
+
 export class UserError extends Error {
   override name = "UserError";
 }

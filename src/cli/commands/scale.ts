@@ -2,7 +2,7 @@
 // as kubectl scale, and prints `deployment.apps/frontend scaled`.
 import type { KubeObject } from "../../api/types.js";
 import { parseRequests } from "./get.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, resourceWord } from "./live-client.js";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, errorLine, orReport, resourceWord } from "./live-client.js";
 import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab scale KIND/NAME... --replicas N [--current-replicas M]
@@ -28,13 +28,8 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const current = values["current-replicas"] === undefined ? undefined : Number(values["current-replicas"]);
-  let requests;
-  try {
-    requests = parseRequests(positionals);
-  } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
-  }
+  const requests = orReport(() => parseRequests(positionals));
+  if (!requests) return 1;
   for (const r of requests) {
     if (!SCALABLE.has(r.type.kind)) {
       process.stderr.write(`error: no scaler has been implemented for {"${r.type.group}" "${r.type.kind}"}\n`);
@@ -45,13 +40,8 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  let client;
-  try {
-    client = connect(values);
-  } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
-  }
+  const client = orReport(() => connect(values));
+  if (!client) return 1;
   const ns = values.namespace || client.namespace;
   let failed = false;
   try {
