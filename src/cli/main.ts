@@ -54,6 +54,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Commands let their input errors (bad flags, manifests, --config, --node) propagate: this is
+// the one place that prints them as `error: ...` with exit status 1.
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -2,7 +2,7 @@
 // control plane converged offline (allocated addresses and ports, workload Pods with IPs and
 // nodes, Endpoints, EndpointSlices, LoadBalancer status), as a v1 List.
 import { stringify } from "yaml";
-import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError } from "../../offline/cli-options.js";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster } from "../../offline/cli-options.js";
 import { parseCommandArgs } from "../args.js";
 
 const USAGE = `Usage: netlab render cluster -f PATH... [--nodes N] [-o yaml|json]
@@ -28,16 +28,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: must specify -f\n\n${USAGE}`);
     return 1;
   }
-  let cluster;
-  try {
-    cluster = await loadConvergedCluster(values);
-  } catch (e) {
-    if (e instanceof OptionError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  const cluster = await loadConvergedCluster(values);
   const list = { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items: cluster.objects };
   process.stdout.write(output === "json" ? `${JSON.stringify(list, null, 4)}\n` : stringify(list, { lineWidth: 0, version: "1.1" }));
   return 0;

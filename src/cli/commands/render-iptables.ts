@@ -1,7 +1,7 @@
 // `netlab render iptables -f PATH... [--config kube-proxy.yaml] [--node NAME]`: the
 // iptables-restore input kube-proxy (iptables mode) would load on that node.
-import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError, settingsFromValues } from "../../offline/cli-options.js";
-import { loadProxyConfig, proxyInputFromCluster, ProxyInputError } from "../../proxy/offline-input.js";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, settingsFromValues } from "../../offline/cli-options.js";
+import { loadProxyConfig, proxyInputFromCluster } from "../../proxy/offline-input.js";
 import { planProxy } from "../../proxy/plan.js";
 import { renderIptables } from "../../proxy/iptables/render.js";
 import { baseRuleCommands } from "../../proxy/iptables/base-rules.js";
@@ -30,26 +30,18 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs({ args: argv, options: { ...PROXY_OPTIONS, "base-rules": { type: "boolean" } }, allowPositionals: false }, USAGE);
   if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  try {
-    const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
-    if (values["base-rules"]) {
-      for (const c of baseRuleCommands(config)) process.stdout.write(`iptables ${c.check.join(" ")} || iptables ${c.insert.join(" ")}\n`);
-      return 0;
-    }
-    if (!values.filename?.length) {
-      process.stderr.write(`error: must specify -f\n\n${USAGE}`);
-      return 1;
-    }
-    const cluster = await loadConvergedCluster(values);
-    const plan = planProxy(proxyInputFromCluster(cluster, values.node, config));
-    for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
-    process.stdout.write(renderIptables(plan));
+  const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
+  if (values["base-rules"]) {
+    for (const c of baseRuleCommands(config)) process.stdout.write(`iptables ${c.check.join(" ")} || iptables ${c.insert.join(" ")}\n`);
     return 0;
-  } catch (e) {
-    if (e instanceof OptionError || e instanceof ProxyInputError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
   }
+  if (!values.filename?.length) {
+    process.stderr.write(`error: must specify -f\n\n${USAGE}`);
+    return 1;
+  }
+  const cluster = await loadConvergedCluster(values);
+  const plan = planProxy(proxyInputFromCluster(cluster, values.node, config));
+  for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(renderIptables(plan));
+  return 0;
 }

@@ -1,7 +1,7 @@
 // `netlab render nftables -f PATH... [--config kube-proxy.yaml] [--node NAME]`: the nft -f
 // input for kube-proxy's nftables mode (table ip kube-proxy) on that node.
-import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError, settingsFromValues } from "../../offline/cli-options.js";
-import { loadProxyConfig, proxyInputFromCluster, ProxyInputError } from "../../proxy/offline-input.js";
+import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, settingsFromValues } from "../../offline/cli-options.js";
+import { loadProxyConfig, proxyInputFromCluster } from "../../proxy/offline-input.js";
 import { planProxy } from "../../proxy/plan.js";
 import { renderNftables } from "../../proxy/nftables/render.js";
 import { PROXY_OPTIONS } from "./render-iptables.js";
@@ -33,18 +33,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: must specify -f\n\n${USAGE}`);
     return 1;
   }
-  try {
-    const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
-    const cluster = await loadConvergedCluster(values);
-    const plan = planProxy(proxyInputFromCluster(cluster, values.node, config));
-    for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
-    process.stdout.write(renderNftables(plan, { endpointSelection: sel }));
-    return 0;
-  } catch (e) {
-    if (e instanceof OptionError || e instanceof ProxyInputError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
+  const cluster = await loadConvergedCluster(values);
+  const plan = planProxy(proxyInputFromCluster(cluster, values.node, config));
+  for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(renderNftables(plan, { endpointSelection: sel }));
+  return 0;
 }

@@ -2,7 +2,7 @@
 // set of manifests, computed offline (the cluster converged in memory first, so Services have
 // their ClusterIPs). With --request HOST/PATH it explains instead which route answers.
 import type { Ingress, IngressClass, Secret, Service, EndpointSlice } from "../../api/types.js";
-import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError } from "../../offline/cli-options.js";
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, loadConvergedCluster } from "../../offline/cli-options.js";
 import { formatAnnotationError, ingressKey } from "../../ingress/annotations.js";
 import { classifyIngress, CONTROLLER_NAME, DEFAULT_CLASS_NAME } from "../../ingress/class.js";
 import { buildRoutes, chooseEffectiveIngresses, type Backend } from "../../ingress/routes.js";
@@ -59,16 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     const slash = r.indexOf("/");
     return slash < 0 ? { host: r, path: "/" } : { host: r.slice(0, slash), path: r.slice(slash) };
   });
-  let cluster;
-  try {
-    cluster = await loadConvergedCluster(values);
-  } catch (e) {
-    if (e instanceof OptionError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  const cluster = await loadConvergedCluster(values);
 
   const cfg = { className: values.class ?? DEFAULT_CLASS_NAME, controller: values.controller ?? CONTROLLER_NAME };
   const classes = cluster.byKind("IngressClass") as IngressClass[];

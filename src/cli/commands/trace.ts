@@ -2,8 +2,8 @@
 // [--proto tcp|udp|sctp] [--mode iptables|nftables] [--from pod|local|external] [-o json]`:
 // follows one packet through the node's service rules and prints every rule it matched and
 // the verdict.
-import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, OptionError, settingsFromValues } from "../../offline/cli-options.js";
-import { loadProxyConfig, proxyInputFromCluster, ProxyInputError } from "../../proxy/offline-input.js";
+import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, settingsFromValues } from "../../offline/cli-options.js";
+import { loadProxyConfig, proxyInputFromCluster } from "../../proxy/offline-input.js";
 import { planProxy } from "../../proxy/plan.js";
 import { renderIptables } from "../../proxy/iptables/render.js";
 import { renderNftables } from "../../proxy/nftables/render.js";
@@ -63,37 +63,32 @@ export async function run(argv: string[]): Promise<number> {
   if (values.mode && values.mode !== "iptables" && values.mode !== "nftables") return fail(`--mode must be iptables or nftables, got ${JSON.stringify(values.mode)}`);
   if (values.from && !["pod", "local", "external"].includes(values.from)) return fail(`--from must be pod, local or external, got ${JSON.stringify(values.from)}`);
   if (values.output && values.output !== "json") return fail(`unsupported output format ${JSON.stringify(values.output)} (json)`);
-  try {
-    const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
-    const cluster = await loadConvergedCluster(values);
-    const input = proxyInputFromCluster(cluster, values.node, config);
-    const plan = planProxy(input);
-    const mode = (values.mode as "iptables" | "nftables" | undefined) ?? config.mode;
-    const origin = (values.from as TracePacket["origin"] | undefined) ??
-      (input.nodeIPs.includes(values.src) || values.src.startsWith("127.") ? "local" : config.clusterCIDR && inCIDR(config.clusterCIDR, values.src) ? "pod" : "external");
-    const packet: TracePacket = { src: values.src, dst: m[1], dport: Number(m[2]), proto, origin, localAddresses: input.nodeIPs };
-    const r = mode === "nftables" ? traceNftables(renderNftables(plan), packet) : traceIptables(renderIptables(plan), packet);
-    if (values.output === "json") {
-      process.stdout.write(
-        JSON.stringify({ verdict: r.verdict, destinations: r.destinations, probabilities: r.probabilities, masquerade: r.masquerade, rules: r.rules, mode, node: input.nodeName, origin }, null, 2) + "\n",
-      );
-      return 0;
-    }
-    const lines = [`${values.src} -> ${m[1]}:${m[2]}/${proto} from ${origin}, node ${input.nodeName}, ${mode} mode`];
-    // The most probable path in full, then what the other branches matched beyond it.
-    const paths = [...r.paths].sort((a, b) => b.probability - a.probability);
-    const shown = new Set<string>();
-    paths.forEach((p, i) => {
-      const extra = p.rules.filter((x) => !shown.has(x));
-      if (i > 0 && extra.length) lines.push(`  -- branch (${(p.probability * 100).toFixed(1)}%)${p.destination ? ` -> ${p.destination}` : ` ${p.verdict}`}`);
-      for (const x of extra) lines.push(`  ${x}`), shown.add(x);
-    });
-    const dests = r.destinations.map((d, i) => `${d} (${(r.probabilities[i] * 100).toFixed(1)}%)`).join(", ");
-    lines.push(`verdict: ${r.verdict}${dests ? ` ${dests}` : ""}${r.masquerade ? ", masqueraded" : ""}`);
-    process.stdout.write(lines.join("\n") + "\n");
+  const config = await loadProxyConfig(values.config, settingsFromValues(values).clusterCIDR);
+  const cluster = await loadConvergedCluster(values);
+  const input = proxyInputFromCluster(cluster, values.node, config);
+  const plan = planProxy(input);
+  const mode = (values.mode as "iptables" | "nftables" | undefined) ?? config.mode;
+  const origin = (values.from as TracePacket["origin"] | undefined) ??
+    (input.nodeIPs.includes(values.src) || values.src.startsWith("127.") ? "local" : config.clusterCIDR && inCIDR(config.clusterCIDR, values.src) ? "pod" : "external");
+  const packet: TracePacket = { src: values.src, dst: m[1], dport: Number(m[2]), proto, origin, localAddresses: input.nodeIPs };
+  const r = mode === "nftables" ? traceNftables(renderNftables(plan), packet) : traceIptables(renderIptables(plan), packet);
+  if (values.output === "json") {
+    process.stdout.write(
+      JSON.stringify({ verdict: r.verdict, destinations: r.destinations, probabilities: r.probabilities, masquerade: r.masquerade, rules: r.rules, mode, node: input.nodeName, origin }, null, 2) + "\n",
+    );
     return 0;
-  } catch (e) {
-    if (e instanceof OptionError || e instanceof ProxyInputError) return fail(e.message);
-    throw e;
   }
+  const lines = [`${values.src} -> ${m[1]}:${m[2]}/${proto} from ${origin}, node ${input.nodeName}, ${mode} mode`];
+  // The most probable path in full, then what the other branches matched beyond it.
+  const paths = [...r.paths].sort((a, b) => b.probability - a.probability);
+  const shown = new Set<string>();
+  paths.forEach((p, i) => {
+    const extra = p.rules.filter((x) => !shown.has(x));
+    if (i > 0 && extra.length) lines.push(`  -- branch (${(p.probability * 100).toFixed(1)}%)${p.destination ? ` -> ${p.destination}` : ` ${p.verdict}`}`);
+    for (const x of extra) lines.push(`  ${x}`), shown.add(x);
+  });
+  const dests = r.destinations.map((d, i) => `${d} (${(r.probabilities[i] * 100).toFixed(1)}%)`).join(", ");
+  lines.push(`verdict: ${r.verdict}${dests ? ` ${dests}` : ""}${r.masquerade ? ", masqueraded" : ""}`);
+  process.stdout.write(lines.join("\n") + "\n");
+  return 0;
 }
