@@ -7,7 +7,7 @@ import type { EndpointSlice, Service } from "../api/types.js";
 import type { NodePlan } from "../lab/address-plan.js";
 import { mustNsExec, nsExec, type Runner } from "../lab/exec.js";
 import { planProxy, type ProxyInput, type ProxyPlan } from "../proxy/plan.js";
-import { planIptablesUpdate, planNftablesUpdate, replanServices, serviceKeyTest, staleUdpEndpoints } from "../proxy/changes.js";
+import { changedServices, planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoints } from "../proxy/changes.js";
 import { baseJumpRules } from "../proxy/iptables/base-rules.js";
 import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
 import { MAX_SESSION_TRANSACTION, type NftSession } from "../proxy/nft-session.js";
@@ -76,25 +76,6 @@ export function missingJumps(save: string): string {
   const out: string[] = [];
   for (const [t, lines] of byTable) out.push(`*${t}`, ...lines, "COMMIT");
   return out.length ? out.join("\n") + "\n" : "";
-}
-
-/** Which of the given services ("ns/name") differ between the plans: work proportional to the change, not to all services. */
-function changedAmong(prev: ProxyPlan, next: ProxyPlan, keys: string[]): string[] {
-  const want = serviceKeyTest(keys);
-  const collect = (p: ProxyPlan) => {
-    const m = new Map<string, unknown[]>();
-    for (const sp of p.services) {
-      if (!want(sp.namespace, sp.name)) continue;
-      const k = `${sp.namespace}/${sp.name}`;
-      let l = m.get(k);
-      if (!l) m.set(k, (l = []));
-      l.push(sp);
-    }
-    return m;
-  };
-  const a = collect(prev);
-  const b = collect(next);
-  return keys.filter((k) => JSON.stringify(a.get(k) ?? []) !== JSON.stringify(b.get(k) ?? []));
 }
 
 export class NodeProxy {
@@ -243,7 +224,7 @@ export class NodeProxy {
     let kind: "full" | "partial";
     // Events that changed nothing this node programs (e.g. the caches' first delivery) cost no kernel work.
     if (!full) {
-      const real = changedAmong(this.prev!, next, changed);
+      const real = changedServices(this.prev!, next, changed);
       if (real.length === 0) {
         this.prev = next;
         return;

@@ -81,6 +81,9 @@ test("iptables: partial restore writes the changed service's chains and deletes 
 
 test("changedServices and replanServices", () => {
   assert.deepEqual(changedServices(two(), one()), ["ns1/dns"]);
+  // Restricted to the services a sync's events named: others are not compared.
+  assert.deepEqual(changedServices(two(), one(), ["ns1/dns", "ns1/web", "ns9/gone"]), ["ns1/dns"]);
+  assert.deepEqual(changedServices(two(), one(), ["ns1/web"]), []);
   const re = replanServices(two(), testInput(services, slices(["10.180.0.1"])), ["ns1/dns"]);
   assert.deepEqual(JSON.parse(JSON.stringify(re.services)), JSON.parse(JSON.stringify(one().services)));
   assert.equal(re.totalEndpoints, one().totalEndpoints);

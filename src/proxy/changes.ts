@@ -31,9 +31,11 @@ function onlyServices(p: ProxyPlan, test: ServiceKeyTest): ProxyPlan {
   return { ...p, services: p.services.filter((sp) => test(sp.namespace, sp.name)) };
 }
 
-function byService(plan: ProxyPlan): Map<string, PlanServicePort[]> {
+/** The plan's service ports by "ns/name" (only the services the test accepts, when given). */
+function byService(plan: ProxyPlan, test?: ServiceKeyTest): Map<string, PlanServicePort[]> {
   const m = new Map<string, PlanServicePort[]>();
   for (const sp of plan.services) {
+    if (test && !test(sp.namespace, sp.name)) continue;
     const k = serviceKey(sp);
     let l = m.get(k);
     if (!l) m.set(k, (l = []));
@@ -47,10 +49,15 @@ function globalKey(plan: ProxyPlan): string {
   return JSON.stringify([plan.config, plan.nodeIPs, plan.nodeName, plan.ipFamily, plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD]);
 }
 
-/** Services ("ns/name") whose plan entries differ, including added and removed ones. */
-export function changedServices(prev: ProxyPlan, next: ProxyPlan): string[] {
-  const a = byService(prev);
-  const b = byService(next);
+/**
+ * Services ("ns/name") whose plan entries differ, including added and removed ones. With
+ * `among` (the services a sync's watch events named), only those are compared: work
+ * proportional to the change, not to all services.
+ */
+export function changedServices(prev: ProxyPlan, next: ProxyPlan, among?: Iterable<string>): string[] {
+  const test = among === undefined ? undefined : serviceKeyTest(among);
+  const a = byService(prev, test);
+  const b = byService(next, test);
   const out: string[] = [];
   for (const [k, ports] of b) {
     const old = a.get(k);
@@ -119,35 +126,32 @@ export interface IptablesUpdateOptions extends IptablesRenderOptions {
 export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: IptablesUpdateOptions = {}): IptablesUpdate {
   if (!prev || globalKey(prev) !== globalKey(next)) {
     // A full restore also deletes the chains of services that went away.
-    const deleted = prev ? staleChains(prev, next, undefined) : [];
+    const deleted = prev ? staleChains(prev, next) : [];
     return { kind: "full", restore: renderIptables(next, { ...opts, deleteChains: deleted }), changedServices: [], deletedChains: deleted };
   }
   const changed = opts.changed ?? changedServices(prev, next);
-  const only = new Set(changed);
-  const deleted = staleChains(prev, next, only);
-  if (opts.topLevel === "edit") {
-    // Full renders of just the changed services, before and after: their difference is the edit.
-    const test = serviceKeyTest(changed);
-    const restore = chainEditsRestore(renderIptables(onlyServices(prev, test), opts), renderIptables(onlyServices(next, test), { ...opts, deleteChains: deleted }));
-    return { kind: "partial", restore, changedServices: changed, deletedChains: deleted };
-  }
-  return { kind: "partial", restore: renderIptables(next, { ...opts, onlyServices: only, deleteChains: deleted }), changedServices: changed, deletedChains: deleted };
+  const test = serviceKeyTest(changed);
+  const before = onlyServices(prev, test);
+  const after = onlyServices(next, test);
+  const deleted = staleChains(before, after);
+  const restore =
+    opts.topLevel === "edit"
+      ? // Full renders of just the changed services, before and after: their difference is the edit.
+        chainEditsRestore(renderIptables(before, opts), renderIptables(after, { ...opts, deleteChains: deleted }))
+      : renderIptables(next, { ...opts, onlyServices: new Set(changed), deleteChains: deleted });
+  return { kind: "partial", restore, changedServices: changed, deletedChains: deleted };
 }
 
-/** Per-service nat chains of prev that next no longer has (for `only`, among those services). */
-function staleChains(prev: ProxyPlan, next: ProxyPlan, only: Set<string> | undefined): string[] {
-  // Chain names hash the service port (and endpoint), so a changed service's chains can only be
-  // kept by itself: hashing just the changed services keeps the work proportional to the change.
-  const test = only && serviceKeyTest(only);
-  const a = iptablesServiceChains(test ? onlyServices(prev, test) : prev);
-  const b = iptablesServiceChains(test ? onlyServices(next, test) : next);
+/**
+ * Per-service nat chains of prev that next no longer has. For a partial sync both are the
+ * changed services only: chain names hash the service port (and endpoint), so a changed
+ * service's chains can only be kept by itself, and the hashing stays proportional to the change.
+ */
+function staleChains(prev: ProxyPlan, next: ProxyPlan): string[] {
   const keep = new Set<string>();
-  for (const s of b.values()) for (const c of s) keep.add(c);
+  for (const s of iptablesServiceChains(next).values()) for (const c of s) keep.add(c);
   const out: string[] = [];
-  for (const [svc, chains] of a) {
-    if (only && !only.has(svc)) continue;
-    for (const c of chains) if (!keep.has(c)) out.push(c);
-  }
+  for (const chains of iptablesServiceChains(prev).values()) for (const c of chains) if (!keep.has(c)) out.push(c);
   return out.sort();
 }
 
