@@ -191,7 +191,7 @@ export class NodeProxy {
         this.dirty = false;
         await this.syncOnce().catch((e: Error) => {
           this.lastError = e.message;
-          this.log(`sync failed: ${e.message}`);
+          this.log(`sync failed: ${e.message} (retrying with a full sync in 1 s)`);
           this.full = true; // the next sync rewrites everything
           this.prev = undefined;
           // Retry by itself: the events that led here will not come again.
