@@ -192,7 +192,16 @@ export function traceProgram(prog: Program, pkt: TracePacket): TraceResult {
   }
   const post = runHook(prog, "postrouting", live.filter((b) => !(b as Branch & { done?: boolean }).done), ctx);
   dead.push(...post.dead);
-  const finished = [...live.filter((b) => (b as Branch & { done?: boolean }).done), ...post.live];
+  let looped = post.live;
+  if (pkt.origin === "local") {
+    // A node's packet for one of its own addresses comes back in over loopback and meets the
+    // INPUT filter chains (health check ports, KUBE-FIREWALL); NAT was settled on the way out.
+    const back = post.live.filter((b) => ctx.isLocal(b.st.dst));
+    const inp = runHook({ ...prog, hooks: { ...prog.hooks, input: prog.hooks.input.filter((h) => h.type === "filter") } }, "input", back, ctx);
+    dead.push(...inp.dead);
+    looped = [...post.live.filter((b) => !ctx.isLocal(b.st.dst)), ...inp.live];
+  }
+  const finished = [...live.filter((b) => (b as Branch & { done?: boolean }).done), ...looped];
 
   const paths: TracePath[] = [
     ...dead.map((o) => ({ probability: o.b.p, verdict: (o.end === "drop" ? "DROP" : "REJECT") as TraceVerdict, masquerade: o.b.st.masquerade, rules: o.b.rules })),
