@@ -50,3 +50,40 @@ test("released bytes are reused without touching text already returned", () => {
   a.put("again");
   assert.equal(a.toString(), "again");
 });
+
+test("putAscii returns where each piece starts, between batched and unbatched writes", () => {
+  const b = new TextBuffer(8);
+  const pieces: [number, string][] = [];
+  for (let i = 0; i < 500; i++) {
+    const s = i % 11 === 0 ? `ascii record ${"y".repeat(600)} ${i}\n` : `r${i};`;
+    if (i % 13 === 0) b.put(`é${i}|`); // not ASCII: putAscii must not count it as one byte per character
+    pieces.push([b.putAscii(s), s]);
+  }
+  const text = b.toString();
+  const bytes = Buffer.from(text);
+  for (const [at, s] of pieces) assert.equal(bytes.subarray(at, at + s.length).toString("latin1"), s);
+});
+
+test("a spilling buffer gives back its whole text, ASCII or not, and refuses offsets it spilled", () => {
+  const b = new TextBuffer(64, { spillBytes: 64 });
+  const src = new TextBuffer();
+  src.put("0123456789");
+  const want: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const s = i % 17 === 0 ? `ünï ${i} ${"z".repeat(150)}\n` : i % 5 === 0 ? `日${i},` : `p${i},`;
+    b.put(s);
+    want.push(s);
+    if (i % 7 === 0) {
+      b.copyFrom(src, 2, 6);
+      want.push("2345");
+    }
+  }
+  const text = want.join("");
+  assert.equal(b.length, Buffer.byteLength(text));
+  assert.equal(b.toString(), text);
+  assert.throws(() => b.toString(1), /spilled/);
+  const dst = new TextBuffer();
+  assert.throws(() => dst.copyFrom(b, 0, 4), /spilled/);
+  b.release();
+  assert.equal(b.toString(), "");
+});

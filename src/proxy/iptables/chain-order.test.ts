@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
 import { makeService, makeSlice, testInput } from "../test-fixtures.js";
+import { sepChain } from "../hash.js";
 
 function natDeclarations(text: string): string[] {
   const nat = text.slice(text.indexOf("*nat\n"));
@@ -61,4 +62,21 @@ test("endpoint chain names remembered from an earlier render follow changes to t
   const fresh = renderIptables(planProxy(testInput(services, [makeSlice("ns", "s0", 1, [{ addresses: ["10.2.0.1"] }, { addresses: ["10.2.0.9"] }], [{ name: "p", port: 8080, protocol: "TCP" }]), slices[1]])));
   assert.notEqual(changed, first);
   assert.equal(changed, fresh);
+});
+
+test("endpoint chains of a non-ASCII service name (invalid, but possible offline) keep their text and place", () => {
+  // ns/sé comes after ns/s1 and before ns/t2: its SEP text lands between ASCII ones in the render's buffer.
+  const names = ["s1", "sé", "t2"];
+  const services = names.map((n, i) => makeService("ns", n, (s) => { s.spec.clusterIP = `10.96.3.${i}`; s.spec.ports = [{ name: "p", port: 80, protocol: "TCP" }]; }));
+  const slices = names.map((n, i) => makeSlice("ns", n, 1, [{ addresses: [`10.3.${i}.1`] }, { addresses: [`10.3.${i}.2`] }], [{ name: "p", port: 8080, protocol: "TCP" }]));
+  const text = renderIptables(planProxy(testInput(services, slices)));
+  const declared = natDeclarations(text).filter((n) => n.startsWith("KUBE-SEP-"));
+  assert.equal(declared.length, 6);
+  for (const [i, n] of names.entries()) {
+    for (const j of [1, 2]) {
+      const sep = sepChain(`ns/${n}:p`, "tcp", `10.3.${i}.${j}:8080`);
+      assert.ok(declared.includes(sep), sep);
+      assert.ok(text.includes(`-A ${sep} -m comment --comment ns/${n}:p -s 10.3.${i}.${j} -j KUBE-MARK-MASQ\n-A ${sep} -m comment --comment ns/${n}:p -m tcp -p tcp -j DNAT --to-destination 10.3.${i}.${j}:8080\n`), sep);
+    }
+  }
 });

@@ -41,6 +41,8 @@ interface SepFormat {
   /** "-m tcp -p tcp". */
   m: string;
   affinity: boolean;
+  /** c is ASCII. */
+  ascii: boolean;
 }
 
 /** Characters of a chain-name hash. */
@@ -49,21 +51,24 @@ const HASH_LEN = 16;
 class Table {
   /**
    * KUBE-SEP chains (100,000s of them) as parallel arrays, no object each: the hash part
-   * of the name and what the two rules are made of. Their text is written only once, into
-   * the output in name order: a copy in the buffer as well made the render's byte buffers
-   * large enough (> 64 MB at 10k x 10) for V8 to run a full garbage collection for them.
+   * of the name, and where the chain is in `seps`: its declaration (SEP_DECLARATION bytes)
+   * and then its rules, from sepStarts[i] to sepEnds[i]. Written while the service's
+   * objects are at hand, in service order; copied into the output in name order at the end
+   * (building the text there instead read 100,000s of scattered objects in hash order, at
+   * about three times the cost).
    */
   readonly sepHashes: string[] = [];
-  readonly sepEndpoints: PlanEndpoint[] = [];
-  readonly sepFormats: SepFormat[] = [];
-  /** An upper bound of the bytes the SEP chains take in the output. */
-  sepBytes = 0;
+  readonly sepStarts: number[] = [];
+  readonly sepEnds: number[] = [];
   readonly chains = new Map<string, Chain>();
   /**
-   * buf holds the chains' text as it is written (no string per rule stays alive), copied
-   * into the output in chain order at the end.
+   * buf holds the other chains' text as it is written (no string per rule stays alive),
+   * copied into the output in chain order at the end.
    */
-  constructor(readonly buf: TextBuffer) {}
+  constructor(
+    readonly buf: TextBuffer,
+    readonly seps: TextBuffer,
+  ) {}
   declare(name: string): void {
     this.chain(name);
   }
@@ -85,25 +90,40 @@ class Table {
     if (r.length && r[r.length - 1] === start) r[r.length - 1] = this.buf.length;
     else r.push(start, this.buf.length);
   }
-  /** Adds the KUBE-SEP chain (hash h) of endpoint ep; returns its name. */
+  /** Writes the KUBE-SEP chain (hash h) of endpoint ep; returns its name. */
   addSep(h: string, ep: PlanEndpoint, f: SepFormat): string {
+    const sep = `KUBE-SEP-${h}`;
+    const recent = f.affinity ? `-m recent --name ${sep} --set ` : "";
+    const text = `:${sep} - [0:0]\n-A ${sep} ${f.c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${sep} ${f.c}${recent}${f.m} -j DNAT --to-destination ${ep.endpoint}\n`;
+    // ep.endpoint holds ep.ip; f.ascii covers the comment.
+    if (f.ascii && isAscii(ep.endpoint)) {
+      const start = this.seps.putAscii(text);
+      this.sepStarts.push(start);
+      this.sepEnds.push(start + text.length);
+    } else {
+      this.sepStarts.push(this.seps.length);
+      this.seps.put(text);
+      this.sepEnds.push(this.seps.length);
+    }
     this.sepHashes.push(h);
-    this.sepEndpoints.push(ep);
-    this.sepFormats.push(f);
-    // At most what putSep and the declaration write: the fixed words and names (with
-    // affinity), and the parts that vary (ASCII; counted here, where they are at hand).
-    this.sepBytes += 210 + 2 * f.c.length + f.m.length + ep.ip.length + ep.endpoint.length;
-    return `KUBE-SEP-${h}`;
+    return sep;
   }
 }
 
-/** One string and one native write per chain (see TextBuffer.put). */
-function putSep(out: TextBuffer, t: Table, i: number): void {
-  const ep = t.sepEndpoints[i];
-  const f = t.sepFormats[i];
-  const sep = `KUBE-SEP-${t.sepHashes[i]}`;
-  const recent = f.affinity ? `-m recent --name ${sep} --set ` : "";
-  out.put(`-A ${sep} ${f.c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${sep} ${f.c}${recent}${f.m} -j DNAT --to-destination ${ep.endpoint}\n`);
+/** ":KUBE-SEP-<hash> - [0:0]\n": the bytes of a SEP chain's declaration in `seps`. */
+const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(16)} - [0:0]\n`.length;
+
+/**
+ * The output buffer's size: the render's text goes out as strings of about this size, not
+ * through a buffer of its whole size (tens of MB at 10k x 10: external memory enough to make
+ * V8 run a full garbage collection).
+ */
+const OUTPUT_CHUNK = 1 << 20;
+
+/** Whether s is all ASCII (one byte per character in UTF-8). */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
 }
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
@@ -219,24 +239,19 @@ function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = [
   }
   const ordered = sortedOrder(t, chains);
   const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => t.chains.get(c)!);
-  // Room for the whole table up front: regrowing a buffer of tens of MB costs a copy and
-  // more external memory (see Table).
-  let bytes = t.sepBytes;
-  for (const c of t.chains.values()) {
-    bytes += c.name.length + 20;
-    for (let r = 0; r < c.ranges.length; r += 2) bytes += c.ranges[r + 1] - c.ranges[r];
-  }
-  for (const l of extra) bytes += l.length + 1;
-  out.reserve(bytes + 1024);
   out.put(`*${name}\n`);
   for (const c of top) putDeclaration(out, c.name);
-  for (const i of ordered) putDeclaration(out, i < seps ? `KUBE-SEP-${t.sepHashes[i]}` : chains[i - seps].name);
+  const { sepStarts, sepEnds } = t;
+  for (const i of ordered) {
+    if (i < seps) out.copyFrom(t.seps, sepStarts[i], sepStarts[i] + SEP_DECLARATION);
+    else putDeclaration(out, chains[i - seps].name);
+  }
   const writeChain = (c: Chain) => {
     for (let r = 0; r < c.ranges.length; r += 2) out.copyFrom(t.buf, c.ranges[r], c.ranges[r + 1]);
   };
   for (const c of top) writeChain(c);
   for (const i of ordered) {
-    if (i < seps) putSep(out, t, i);
+    if (i < seps) out.copyFrom(t.seps, sepStarts[i] + SEP_DECLARATION, sepEnds[i]);
     else writeChain(chains[i - seps]);
   }
   for (const l of extra) {
@@ -286,9 +301,11 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const perEndpoint = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD ? 120 : 200;
   const estimate = opts.onlyServices ? 0 : perEndpoint * plan.totalEndpoints + 600 * plan.services.length;
   const buf = new TextBuffer(Math.max(1 << 16, estimate));
-  const filter = new Table(buf);
-  const nat = new Table(buf);
-  const skipped = new Discard(new TextBuffer(16));
+  // The SEP chains' text: ~185 bytes each without comments.
+  const seps = new TextBuffer(Math.max(1 << 16, opts.onlyServices ? 0 : (perEndpoint + 70) * plan.totalEndpoints));
+  const filter = new Table(buf, seps);
+  const nat = new Table(buf, seps);
+  const skipped = new Discard(new TextBuffer(16), new TextBuffer(16));
   const localhostNodePorts = effectiveLocalhostNodePorts(plan);
   const largeCluster = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
   const cc = (c: string) => (largeCluster ? "" : `-m comment --comment ${c} `);
@@ -338,11 +355,13 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
 
   const deletes = (opts.deleteChains ?? []).map((c) => `-X ${c}`);
-  const out = new TextBuffer(1 << 16);
+  // Read once, whole: written through a small buffer (see TextBufferOptions.spillBytes).
+  const out = new TextBuffer(OUTPUT_CHUNK, { spillBytes: OUTPUT_CHUNK });
   writeTable(out, "filter", filter);
   writeTable(out, "nat", nat, deletes);
   const text = out.toString();
   out.release();
+  seps.release();
   buf.release();
   return text;
 }
@@ -461,7 +480,8 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
   }
   if (svcNat === x.skipped) return;
   // SEP chains first: the SVC/SVL rules jump to them by name (one hash per endpoint).
-  const f: SepFormat = { c: x.cc(spn), m, affinity: sp.sessionAffinity === "ClientIP" };
+  const c = x.cc(spn);
+  const f: SepFormat = { c, m, affinity: sp.sessionAffinity === "ClientIP", ascii: isAscii(c) };
   const reachable = sp.reachableEndpoints;
   const hashes = sepHashes(sp, spn, p);
   const sepNames = reachable.map((ep, i) => svcNat.addSep(hashes[i], ep, f));
