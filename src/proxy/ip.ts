@@ -8,13 +8,13 @@ export interface CIDR {
   bits: number;
 }
 
-/** "a.b.c.d/n" or a bare address (= /32). Host bits are masked off, as iptables does. */
+/** "a.b.c.d/n" or a bare address (= /32). Host bits are masked off, as iptables does; a zero-padded length ("/025") reads as decimal, as kube-proxy's sloppy parser does. */
 export function parseCIDR(s: string): CIDR | undefined {
   const [addr, len, extra] = s.trim().split("/");
   if (extra !== undefined) return undefined;
   const ip = parseIPv4(addr);
   if (ip === undefined) return undefined;
-  const bits = len === undefined ? 32 : /^\d{1,2}$/.test(len) ? Number(len) : NaN;
+  const bits = len === undefined ? 32 : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
   if (!(bits >= 0 && bits <= 32)) return undefined;
   return { base: (ip & maskOf(bits)) >>> 0, bits };
 }

@@ -3,7 +3,8 @@
 // that Cluster and Local traffic use (upstream's CategorizeEndpoints). Pure.
 import type { EndpointSlice, Service, Protocol } from "../api/types.js";
 import type { KubeProxyConfiguration } from "./config.js";
-import { isIPv4, parseCIDR, formatCIDR } from "./ip.js";
+import { isIPv4, parseCIDR, formatCIDR, parseIPv4 } from "./ip.js";
+import { formatIPv4 } from "../cluster/ipv4.js";
 import { joinHostPort } from "./service-port-name.js";
 
 export type IPFamily = "IPv4" | "IPv6";
@@ -91,6 +92,19 @@ function familyOf(ip: string): IPFamily | undefined {
   return undefined;
 }
 
+/** An octet written with a leading zero ("10.180.00.001"). */
+const PADDED_OCTET = /(?:^|\.)0\d/;
+
+/**
+ * kube-proxy parses addresses leniently (leading zeros are decimal) and writes them in
+ * canonical form; the common unpadded address is returned as it is (one regex test).
+ */
+function canonicalIPv4(ip: string): string {
+  if (!PADDED_OCTET.test(ip)) return ip;
+  const n = parseIPv4(ip);
+  return n === undefined ? ip : formatIPv4(n);
+}
+
 /** Endpoint addresses come from EndpointSlices of one addressType; a cheap check suffices. */
 function endpointFamily(ip: string): IPFamily {
   return ip.includes(":") ? "IPv6" : "IPv4";
@@ -125,8 +139,9 @@ function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: s
       // joinHostPort with the ":port" made once per port, not per endpoint.
       const portSuffix = `:${p.port}`;
       for (const e of s.endpoints ?? []) {
-        const ip = e.addresses?.[0];
-        if (!ip || endpointFamily(ip) !== family) continue;
+        const raw = e.addresses?.[0];
+        if (!raw || endpointFamily(raw) !== family) continue;
+        const ip = family === "IPv4" ? canonicalIPv4(raw) : raw;
         const hints = e.hints?.forZones;
         eps.push({
           ip,
@@ -236,12 +251,14 @@ export function planProxy(input: ProxyInput): ProxyPlan {
     if (spec.type === "ExternalName") continue;
     const ips = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
     if (ips.length === 0 || ips[0] === "None") continue; // headless or not yet allocated
-    const clusterIP = ips.find((ip) => familyOf(ip) === family);
-    if (!clusterIP) continue;
-    const externalIPs = (spec.externalIPs ?? []).filter((ip) => familyOf(ip) === family);
+    const canonical = family === "IPv4" ? canonicalIPv4 : (ip: string) => ip;
+    const familyIP = ips.find((ip) => familyOf(ip) === family);
+    if (!familyIP) continue;
+    const clusterIP = canonical(familyIP);
+    const externalIPs = (spec.externalIPs ?? []).filter((ip) => familyOf(ip) === family).map(canonical);
     const lbIPs = (svc.status?.loadBalancer?.ingress ?? [])
       .filter((i) => i.ip && i.ipMode !== "Proxy" && familyOf(i.ip) === family)
-      .map((i) => i.ip as string);
+      .map((i) => canonical(i.ip as string));
     const sourceRanges: string[] = [];
     for (const r of spec.loadBalancerSourceRanges ?? []) {
       const t = r.trim();
