@@ -138,10 +138,11 @@ const serveCases: Case[] = [
   { q: "endpoint.external.testns.svc.cluster.local.", t: "CNAME", rcode: "NXDOMAIN", ns: [SOA] },
   // handler_case_test.go: matching ignores case, answers keep the question's.
   { q: "SvC1.TeStNs.SvC.cLuStEr.LoCaL.", t: "A", answer: ["SvC1.TeStNs.SvC.cLuStEr.LoCaL. 5 IN A 10.0.0.1"] },
+  // SRV targets keep the zone as the question spells it (the service part is the object's name).
   {
     q: "_HTTP._TCP.svc1.testns.svc.CLUSTER.local.", t: "SRV",
-    answer: ["_HTTP._TCP.svc1.testns.svc.CLUSTER.local. 5 IN SRV 0 100 80 svc1.testns.svc.cluster.local."],
-    extra: ["svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1"],
+    answer: ["_HTTP._TCP.svc1.testns.svc.CLUSTER.local. 5 IN SRV 0 100 80 svc1.testns.svc.CLUSTER.local."],
+    extra: ["svc1.testns.svc.CLUSTER.local. 5 IN A 10.0.0.1"],
   },
   // kubernetes_apex_test.go / ns_test.go: apex SOA and NS, ns.dns A.
   { q: "cluster.local.", t: "SOA", answer: [SOA] },
@@ -159,7 +160,8 @@ const serveCases: Case[] = [
   // Named-port SRV that does not exist; ExternalName has no SRV; unnamed ports have none.
   { q: "_https._tcp.svc1.testns.svc.cluster.local.", t: "SRV", rcode: "NXDOMAIN", ns: [SOA] },
   { q: "_http._udp.svc1.testns.svc.cluster.local.", t: "SRV", rcode: "NXDOMAIN", ns: [SOA] },
-  { q: "_http._tcp.external.testns.svc.cluster.local.", t: "SRV", ns: [SOA] },
+  // kubernetes.go findServices: an ExternalName has no port/protocol names at all.
+  { q: "_http._tcp.external.testns.svc.cluster.local.", t: "SRV", rcode: "NXDOMAIN", ns: [SOA] },
   // A port/proto name also answers A (CoreDNS), an endpoint of a ClusterIP service too.
   { q: "_http._tcp.svc1.testns.svc.cluster.local.", t: "A", answer: ["_http._tcp.svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1"] },
   { q: "ep1a.svc1.testns.svc.cluster.local.", t: "A", answer: ["ep1a.svc1.testns.svc.cluster.local. 5 IN A 172.0.0.1"] },
@@ -266,22 +268,27 @@ test("ExternalName chase merges the upstream answer, CNAME first", () => {
   assert.equal(fmt(failed.authority)[0], norm(SOA));
 });
 
-test("headless: NXDOMAIN without ready endpoints unless publishNotReadyAddresses; weights count every address", () => {
+test("headless: NXDOMAIN without ready endpoints; only the ready condition counts (as CoreDNS reads slices)", () => {
+  // The EndpointSlice controller marks endpoints of publishNotReadyAddresses services ready;
+  // CoreDNS looks at the ready condition only, so a not-ready endpoint is never answered.
   const objs = [
     service("default", "db", { clusterIP: "None", ports: [{ name: "pg", port: 5432 }] }),
     slice("default", "db", "db-1", "IPv4", [{ ip: "10.244.1.2", hostname: "db-0", ready: false }], [{ name: "pg", port: 5432, protocol: "TCP" }]),
     service("default", "pub", { clusterIP: "None", publishNotReadyAddresses: true }),
-    slice("default", "pub", "pub-1", "IPv4", [{ ip: "10.244.1.3", hostname: "p-0", ready: false }, { ip: "10.244.1.4", hostname: "p-0" }, { ip: "10.244.1.5" }], [{ name: "x", port: 1, protocol: "UDP" }]),
+    slice("default", "pub", "pub-1", "IPv4", [{ ip: "10.244.1.3", hostname: "p-0", ready: false }, { ip: "10.244.1.4", hostname: "p-0" }, { ip: "10.244.1.5" }, { ip: "10.244.1.6", hostname: "p-1" }], [{ name: "x", port: 1, protocol: "UDP" }]),
   ];
   const r = build(objs);
   const SOA0 = SOA;
   check(r, { q: "db.default.svc.cluster.local", t: "A", rcode: "NXDOMAIN", ns: [SOA0] }, opts());
   check(r, { q: "db-0.db.default.svc.cluster.local", t: "A", rcode: "NXDOMAIN", ns: [SOA0] }, opts());
+  // Three ready addresses: weight floor(100/3) = 33 each.
   check(r, {
     q: "_x._udp.pub.default.svc.cluster.local", t: "SRV",
-    answer: ["_x._udp.pub.default.svc.cluster.local. 5 IN SRV 0 33 1 p-0.pub.default.svc.cluster.local.", "_x._udp.pub.default.svc.cluster.local. 5 IN SRV 0 33 1 10-244-1-5.pub.default.svc.cluster.local."],
-    extra: ["p-0.pub.default.svc.cluster.local. 5 IN A 10.244.1.3", "p-0.pub.default.svc.cluster.local. 5 IN A 10.244.1.4", "10-244-1-5.pub.default.svc.cluster.local. 5 IN A 10.244.1.5"],
+    answer: ["p-0", "10-244-1-5", "p-1"].map((h) => `_x._udp.pub.default.svc.cluster.local. 5 IN SRV 0 33 1 ${h}.pub.default.svc.cluster.local.`),
+    extra: ["p-0.pub.default.svc.cluster.local. 5 IN A 10.244.1.4", "10-244-1-5.pub.default.svc.cluster.local. 5 IN A 10.244.1.5", "p-1.pub.default.svc.cluster.local. 5 IN A 10.244.1.6"],
   }, opts());
+  check(r, { q: "pub.default.svc.cluster.local", t: "A", answer: ["10.244.1.4", "10.244.1.5", "10.244.1.6"].map((ip) => `pub.default.svc.cluster.local. 5 IN A ${ip}`) }, opts());
+  assert.equal(answerQuestion(r, "3.1.244.10.in-addr.arpa", "PTR", opts()), null);
   // Becoming ready is visible after one incremental update.
   r.apply("MODIFIED", slice("default", "db", "db-1", "IPv4", [{ ip: "10.244.1.2", hostname: "db-0" }], [{ name: "pg", port: 5432, protocol: "TCP" }]));
   check(r, { q: "db-0.db.default.svc.cluster.local", t: "A", answer: ["db-0.db.default.svc.cluster.local. 5 IN A 10.244.1.2"] }, opts());

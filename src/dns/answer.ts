@@ -1,5 +1,5 @@
 // Answers one DNS question for the cluster zone from a DnsRecords index, the way CoreDNS's
-// kubernetes plugin does (handler.go, kubernetes.go, parse.go, reverse.go and the shared
+// kubernetes plugin does (handler.go, kubernetes.go, parse.go, reverse.go, ns.go and the shared
 // plugin/backend_lookup.go). Pure: an ExternalName whose target lies outside the zone comes back
 // as a `chase` for the server to resolve upstream (completeChase merges the result).
 import { isIP } from "node:net";
@@ -9,12 +9,32 @@ import { endpointLabel, type DnsRecords, type ServiceRecord } from "./records.js
 export type PodsMode = "insecure" | "verified" | "disabled";
 export type Rcode = "NOERROR" | "FORMERR" | "SERVFAIL" | "NXDOMAIN" | "NOTIMP" | "REFUSED";
 
+/** The kubernetes plugin's configuration (Corefile `kubernetes ZONE [REVERSE...] { ... }`). */
 export interface ZoneOptions {
   /** The cluster domain, e.g. "cluster.local" (case and trailing dot do not matter). */
   zone: string;
   podsMode: PodsMode;
-  /** Addresses of ns.dns.<zone> (the DNS service's ClusterIPs). */
+  /** Addresses of ns.dns.<zone> when `localIPs` is not given (e.g. the DNS service's ClusterIPs). */
   nsIPs: string[];
+  /**
+   * The DNS server's own addresses (CoreDNS's local IPs). When given, NS records name the services
+   * these addresses are ready endpoints of (ns.go nsAddrs), else ns.dns.<zone> at these addresses.
+   */
+  localIPs?: string[];
+  /** Reverse zones served too; default in-addr.arpa and ip6.arpa, as kubeadm's Corefile has them. */
+  reverseZones?: string[];
+  /**
+   * `fallthrough [ZONES...]`: names in these zones that do not exist are not answered here (the
+   * server forwards them). Default: in-addr.arpa and ip6.arpa (kubeadm's Corefile); [] for none,
+   * ["."] for every zone.
+   */
+  fallthrough?: string[];
+  /** `namespaces NS...`: only these namespaces are exposed (default: all). */
+  namespaces?: string[];
+  /** `ttl SECONDS` (default 5): TTL of every answer and the SOA minimum. */
+  ttl?: number;
+  /** `ignore empty_service`: ClusterIP services without ready endpoints do not exist. */
+  ignoreEmptyService?: boolean;
 }
 
 export interface Chase {
@@ -22,6 +42,8 @@ export interface Chase {
   cnames: RR[];
   target: string;
   type: "A" | "AAAA";
+  /** The zone's SOA (as the question spelled the zone), for the answer when the lookup fails. */
+  soa?: RR;
 }
 
 export interface DnsAnswer {
@@ -37,26 +59,30 @@ export interface DnsAnswer {
 
 export const TTL = 5;
 export const DNS_SCHEMA_VERSION = "1.1.0";
-const MAX_CNAME_CHAIN = 8;
+const DEFAULT_REVERSE = ["in-addr.arpa", "ip6.arpa"];
 
 export function normalizeZone(zone: string): string {
   return zone.toLowerCase().replace(/\.$/, "");
 }
 
-export function soaRecord(zone: string, serial: number): RR {
-  const z = normalizeZone(zone);
+/**
+ * backend_lookup.go SOA: owner and names keep the zone as given (the question's spelling),
+ * TTL min(ttl, 300), minimum ttl.
+ */
+export function soaRecord(zone: string, serial: number, ttl = TTL): RR {
+  const z = zone.replace(/\.$/, "");
   return {
     name: z,
     type: "SOA",
-    ttl: TTL,
+    ttl: Math.min(ttl, 300),
     class: "IN",
-    data: { mname: `ns.dns.${z}`, rname: `hostmaster.${z}`, serial: serial >>> 0, refresh: 7200, retry: 1800, expire: 86400, minimum: TTL },
+    data: { mname: `ns.dns.${z}`, rname: `hostmaster.${z}`, serial: serial >>> 0, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl },
   };
 }
 
 /** What a query gets before the first sync: SERVFAIL with the SOA, as CoreDNS answers. */
 export function notSyncedAnswer(opts: ZoneOptions, serial: number): DnsAnswer {
-  return { rcode: "SERVFAIL", authoritative: true, answers: [], authority: [soaRecord(opts.zone, serial)], additionals: [] };
+  return { rcode: "SERVFAIL", authoritative: true, answers: [], authority: [soaRecord(normalizeZone(opts.zone), serial, opts.ttl)], additionals: [] };
 }
 
 /** Whether a name belongs to the cluster zone. */
@@ -66,59 +92,99 @@ export function inZone(name: string, zone: string): boolean {
   return l === z || l.endsWith("." + z);
 }
 
+/** plugin.Zones.Matches: the longest zone that `lower` is in, or "". */
+function matchZone(lower: string, zones: string[]): string {
+  let best = "";
+  for (const z of zones) {
+    if (z === "" || z === ".") {
+      if (best === "") best = ".";
+      continue;
+    }
+    if ((lower === z || lower.endsWith("." + z)) && (best === "." || z.length > best.length)) best = z;
+  }
+  return best;
+}
+
+const isReverseName = (lower: string) => lower.endsWith(".in-addr.arpa") || lower.endsWith(".ip6.arpa") || lower === "in-addr.arpa" || lower === "ip6.arpa";
+
 /**
- * The answer for (name, type), or null when the name is not ours (outside the zone, or a
- * reverse name we have no PTR for): the server forwards those upstream.
+ * The answer for (name, type), or null when the name is not ours: outside the zones, or a name
+ * that does not exist in a zone that falls through. The server forwards those upstream.
  */
 export function answerQuestion(records: DnsRecords, name: string, type: string, opts: ZoneOptions): DnsAnswer | null {
-  const zone = normalizeZone(opts.zone);
   const qname = name.replace(/\.$/, "");
   const lower = qname.toLowerCase();
-  if (lower.endsWith(".in-addr.arpa") || lower.endsWith(".ip6.arpa")) return reverseAnswer(records, qname, type, zone);
-  if (!(lower === zone || lower.endsWith("." + zone))) return null;
+  const cluster = normalizeZone(opts.zone);
+  const reverse = (opts.reverseZones ?? DEFAULT_REVERSE).map(normalizeZone);
+  const zone = matchZone(lower, [cluster, ...reverse]);
+  if (zone === "" || zone === ".") return null;
+  const a = answerInZone(records, qname, type, opts, zone);
+  if (a.rcode === "NXDOMAIN" && matchZone(lower, (opts.fallthrough ?? DEFAULT_REVERSE).map(normalizeZone)) !== "") return null;
+  return a;
+}
+
+function answerInZone(records: DnsRecords, qname: string, type: string, opts: ZoneOptions, zone: string): DnsAnswer {
+  const lower = qname.toLowerCase();
   const base = lower === zone ? "" : lower.slice(0, lower.length - zone.length - 1);
-  const ctx: Ctx = { records, zone, opts };
+  // handler.go keeps the zone as the question spells it.
+  const zoneCased = qname.slice(qname.length - zone.length);
+  const ctx: Ctx = { records, zone, zoneCased, primaryZone: normalizeZone(opts.zone), opts, ttl: opts.ttl ?? TTL, reverse: isReverseName(lower) };
   const ok = (answers: RR[], additionals: RR[] = []): DnsAnswer => {
     if (answers.length === 0) return negative(ctx, "NOERROR");
     return { rcode: "NOERROR", authoritative: true, answers: dedup(answers), authority: [], additionals: dedup(additionals) };
   };
   switch (type) {
-    case "TXT":
-      // Only dns-version has TXT; CoreDNS answers NODATA for every other TXT name in the zone.
+    case "TXT": {
+      // Only dns-version has TXT; other names are NODATA when they have records of another
+      // type (kubernetes.go Services), else NXDOMAIN, the zone apex included.
       if (base === "dns-version") return ok([{ name: qname, type: "TXT", ttl: 28800, class: "IN", data: [DNS_SCHEMA_VERSION] }]);
-      return negative(ctx, "NOERROR");
+      return negative(ctx, records_(ctx, base).items.length > 0 ? "NOERROR" : "NXDOMAIN");
+    }
     case "NS":
       if (base === "") {
-        const target = `ns.dns.${zone}`;
-        const extra = opts.nsIPs.map((ip) => addr(target, ip));
-        return ok(opts.nsIPs.length ? [{ name: qname, type: "NS", ttl: TTL, class: "IN", data: target }] : [], extra);
+        const ns = nsAddrs(ctx);
+        const seen = new Set<string>();
+        const answers: RR[] = [];
+        for (const n of ns) {
+          if (seen.has(n.name)) continue;
+          seen.add(n.name);
+          answers.push({ name: qname, type: "NS", ttl: ctx.ttl, class: "IN", data: n.name });
+        }
+        return ok(answers, ns.map((n) => addr(n.name, n.ip, ctx.ttl)));
       }
       break;
     case "SOA":
-      if (base === "") return ok([{ ...soaRecord(zone, records.serial), name: qname }]);
-      break;
+      // Only the apex has an SOA; any other name, existing or not, is NODATA.
+      return base === "" ? ok([soaRecord(zoneCased, records.serial, ctx.ttl)]) : negative(ctx, "NOERROR");
     case "A":
     case "AAAA": {
-      const r = addresses(ctx, base, qname, type, 0);
+      const r = addresses(ctx, base, qname, type, []);
       if (r.nx) return negative(ctx, "NXDOMAIN");
       const a = ok(r.records);
-      if (r.chase) a.chase = r.chase;
+      if (r.chase) a.chase = { ...r.chase, soa: soaRecord(zoneCased, records.serial, ctx.ttl) };
       return a;
     }
     case "CNAME": {
-      const l = lookup(ctx, base);
+      const l = services(ctx, base, "CNAME");
       if (l.nx) return negative(ctx, "NXDOMAIN");
       const first = l.items[0];
-      return ok(first && !isIP(first.host) ? [{ name: qname, type: "CNAME", ttl: TTL, class: "IN", data: first.host.replace(/\.$/, "") }] : []);
+      return ok(first && !isIP(first.host) ? [{ name: qname, type: "CNAME", ttl: ctx.ttl, class: "IN", data: first.host.replace(/\.$/, "") }] : []);
     }
     case "SRV": {
       const r = srv(ctx, base, qname);
       if (r.nx) return negative(ctx, "NXDOMAIN");
       return ok(r.answers, r.extra);
     }
+    case "PTR": {
+      const ip = addressFromReverse(lower);
+      if (ip === "") return negative(ctx, records_(ctx, base).nx ? "NXDOMAIN" : "NOERROR");
+      const targets = ptrTargets(records, ip, ctx.primaryZone, opts.namespaces);
+      if (targets.length === 0) return negative(ctx, "NXDOMAIN");
+      return ok(targets.map((t) => ({ name: qname, type: "PTR", ttl: ctx.ttl, class: "IN", data: t }) as RR));
+    }
   }
   // Any other type: does the name exist (NODATA) or not (NXDOMAIN)? CoreDNS does a fake A lookup.
-  return negative(ctx, lookup(ctx, base).nx ? "NXDOMAIN" : "NOERROR");
+  return negative(ctx, services(ctx, base, "A").nx ? "NXDOMAIN" : "NOERROR");
 }
 
 /** Merge the upstream answer for a chased ExternalName target (null: the lookup failed). */
@@ -126,7 +192,8 @@ export function completeChase(a: DnsAnswer, upstream: { answers: RR[]; truncated
   if (!a.chase) return a;
   const { chase, ...rest } = a;
   // CoreDNS keeps the CNAME only when the target could be looked up.
-  if (!upstream) return rest.answers.length ? rest : { ...rest, rcode: "NOERROR", authority: [soaRecord(opts.zone, serial)] };
+  if (!upstream)
+    return rest.answers.length ? rest : { ...rest, rcode: "NOERROR", authority: [chase.soa ?? soaRecord(normalizeZone(opts.zone), serial, opts.ttl)] };
   const answers = dedup([...rest.answers, ...chase.cnames, ...upstream.answers]);
   return { ...rest, answers, authority: [], truncated: rest.truncated || upstream.truncated };
 }
@@ -135,8 +202,16 @@ export function completeChase(a: DnsAnswer, upstream: { answers: RR[]; truncated
 
 interface Ctx {
   records: DnsRecords;
+  /** The zone the question is in, lower case (the cluster zone or a reverse zone). */
   zone: string;
+  /** The same zone as the question spells it. */
+  zoneCased: string;
+  /** The cluster zone (PTR targets are in it). */
+  primaryZone: string;
   opts: ZoneOptions;
+  ttl: number;
+  /** The question is an in-addr.arpa / ip6.arpa name: no service or pod names there. */
+  reverse: boolean;
 }
 
 interface Item {
@@ -147,15 +222,17 @@ interface Item {
   target: string;
 }
 
+type Lookup = { nx: boolean; items: Item[] };
+
 function negative(ctx: Ctx, rcode: "NOERROR" | "NXDOMAIN"): DnsAnswer {
-  return { rcode, authoritative: true, answers: [], authority: [soaRecord(ctx.zone, ctx.records.serial)], additionals: [] };
+  return { rcode, authoritative: true, answers: [], authority: [soaRecord(ctx.zoneCased, ctx.records.serial, ctx.ttl)], additionals: [] };
 }
 
-function addr(name: string, ip: string): RR {
-  return { name, type: isIP(ip) === 6 ? "AAAA" : "A", ttl: TTL, class: "IN", data: ip };
+function addr(name: string, ip: string, ttl: number): RR {
+  return { name, type: isIP(ip) === 6 ? "AAAA" : "A", ttl, class: "IN", data: ip };
 }
 
-interface Request {
+export interface Request {
   podOrSvc: "svc" | "pod" | "";
   namespace: string;
   service: string;
@@ -165,11 +242,12 @@ interface Request {
 }
 
 /**
- * parse.go: [_port._proto. | endpoint.] service.namespace.(svc|pod); null = invalid (NXDOMAIN).
- * No wildcards: CoreDNS removed `*` queries in 1.9.0 (coredns/coredns#5019), a `*` label is
- * just a name that does not exist.
+ * parse.go: [_port._proto. | endpoint.] service.namespace.(svc|pod), `base` being the name
+ * without the zone, lower case; null = invalid (NXDOMAIN). No wildcards: CoreDNS removed `*`
+ * queries in 1.9.0 (coredns/coredns#5019), a `*` label is just a name that does not exist. No
+ * multicluster (endpoint.clusterid) or zonal (topozone._zone) names: those options are not supported.
  */
-function parseRequest(base: string): Request | null {
+export function parseRequest(base: string): Request | null {
   const r: Request = { podOrSvc: "", namespace: "", service: "", endpoint: "", port: "", protocol: "" };
   if (base === "" || base === "svc" || base === "pod") return r;
   const segs = base.split(".");
@@ -194,18 +272,53 @@ function strip(s: string): string {
   return s.startsWith("_") ? s.slice(1) : s;
 }
 
-/** kubernetes.go Services/Records: the items a name stands for, or nx. */
-function lookup(ctx: Ctx, base: string): { nx: boolean; items: Item[] } {
-  const { records, zone, opts } = ctx;
-  if (base === "ns.dns") return { nx: false, items: opts.nsIPs.map((ip) => ({ host: ip, port: 0, target: `ns.dns.${zone}` })) };
+/** kubernetes.go Services: ns.dns.<zone> is the name servers' addresses (A/AAAA only), else Records; SRV drops CNAMEs. */
+function services(ctx: Ctx, base: string, qtype: string): Lookup {
+  if (base === "ns.dns") {
+    const fam = qtype === "A" ? 4 : qtype === "AAAA" ? 6 : 0;
+    return { nx: false, items: nsAddrs(ctx).filter((n) => isIP(n.ip) === fam).map((n) => ({ host: n.ip, port: 0, target: "" })) };
+  }
+  const l = records_(ctx, base);
+  if (qtype === "SRV") return { nx: l.nx, items: l.items.filter((i) => isIP(i.host)) };
+  return l;
+}
+
+/** kubernetes.go Records: the items a name stands for, or nx. */
+function records_(ctx: Ctx, base: string): Lookup {
   const r = parseRequest(base);
   if (!r) return { nx: true, items: [] };
   if (r.podOrSvc === "") return { nx: false, items: [] };
-  if (!records.namespaceExists(r.namespace)) return { nx: true, items: [] };
+  if (ctx.reverse) return { nx: true, items: [] };
+  if (!exposed(ctx, r.namespace)) return { nx: true, items: [] };
   return r.podOrSvc === "pod" ? findPods(ctx, r) : findServices(ctx, r);
 }
 
-function findPods(ctx: Ctx, r: Request): { nx: boolean; items: Item[] } {
+/** namespaceExposed: listed by `namespaces` (when set) and existing. */
+function exposed(ctx: Ctx, ns: string): boolean {
+  const list = ctx.opts.namespaces;
+  if (list && list.length > 0 && !list.some((n) => n.toLowerCase() === ns)) return false;
+  return ctx.records.namespaceExists(ns);
+}
+
+/** ns.go nsAddrs: [name, address] of the name servers. */
+function nsAddrs(ctx: Ctx): { name: string; ip: string }[] {
+  const zc = ctx.zoneCased;
+  const local = ctx.opts.localIPs;
+  if (!local || local.length === 0) return ctx.opts.nsIPs.map((ip) => ({ name: `ns.dns.${zc}`, ip }));
+  const out: { name: string; ip: string }[] = [];
+  for (const ip of local) {
+    for (const { service: svc, group } of ctx.records.groupsWithIP(ip)) {
+      const svcName = `${svc.name}.${svc.namespace}.svc.${zc}`;
+      if (svc.type === "Headless") {
+        // A headless DNS service: every address of that endpoint object, by its endpoint name.
+        for (const e of group.endpoints) if (e.ready) out.push({ name: `${endpointLabel(e.ip, e.hostname)}.${svcName}`, ip: e.ip });
+      } else if (svc.type === "ClusterIP" && svc.ips.length) out.push({ name: svcName, ip: svc.ips[0] });
+    }
+  }
+  return out.length ? out : local.map((ip) => ({ name: `ns.dns.${zc}`, ip }));
+}
+
+function findPods(ctx: Ctx, r: Request): Lookup {
   const mode = ctx.opts.podsMode;
   if (mode === "disabled") return { nx: true, items: [] };
   const name = r.service;
@@ -215,7 +328,7 @@ function findPods(ctx: Ctx, r: Request): { nx: boolean; items: Item[] } {
   const dashes = name.split("-").length - 1;
   const ip = dashes === 3 && !name.includes("--") ? name.replace(/-/g, ".") : name.replace(/-/g, ":");
   if (!isIP(ip)) return { nx: true, items: [] };
-  const target = `${name}.${r.namespace}.pod.${ctx.zone}`;
+  const target = `${name}.${r.namespace}.pod.${ctx.zoneCased}`;
   if (mode === "verified" && !ctx.records.podExists(ip, r.namespace)) return { nx: true, items: [] };
   return { nx: false, items: [{ host: ip, port: 0, target }] };
 }
@@ -224,22 +337,25 @@ function matchPort(r: Request, name: string, protocol: string): boolean {
   return (r.port === "" || r.port === name.toLowerCase()) && (r.protocol === "" || r.protocol === protocol);
 }
 
-function findServices(ctx: Ctx, r: Request): { nx: boolean; items: Item[] } {
+function findServices(ctx: Ctx, r: Request): Lookup {
   if (r.service === "") return { nx: false, items: [] };
   const svc = ctx.records.service(r.service, r.namespace);
   if (!svc) return { nx: true, items: [] };
+  const groups = ctx.records.endpointGroups(serviceKeyOf(svc));
+  // ignore empty_service: a ClusterIP service without ready endpoints does not exist.
+  if (ctx.opts.ignoreEmptyService && svc.type === "ClusterIP" && !groups.some((g) => g.endpoints.some((e) => e.ready))) return { nx: true, items: [] };
   const items: Item[] = [];
   let nx = true;
-  const svcName = `${svc.name}.${svc.namespace}.svc.${ctx.zone}`;
+  const svcName = `${svc.name}.${svc.namespace}.svc.${ctx.zoneCased}`;
   if (svc.type === "ExternalName") {
-    // External services have no endpoints; an IP in externalName is not a CNAME.
-    if (r.endpoint !== "" || isIP(svc.externalName) || svc.externalName === "") return { nx: true, items };
+    // No endpoints, and no port/protocol names (no SRV); an IP in externalName is not a CNAME.
+    if (r.endpoint !== "" || r.port !== "" || r.protocol !== "" || isIP(svc.externalName) || svc.externalName === "") return { nx: true, items };
     return { nx: false, items: [{ host: svc.externalName, port: 0, target: svcName }] };
   }
   if (svc.type === "Headless" || r.endpoint !== "") {
-    for (const g of ctx.records.endpointGroups(serviceKeyOf(svc))) {
+    for (const g of groups) {
       for (const e of g.endpoints) {
-        if (!e.ready && !svc.publishNotReadyAddresses) continue;
+        if (!e.ready) continue;
         const label = endpointLabel(e.ip, e.hostname);
         if (r.endpoint !== "" && r.endpoint !== label.toLowerCase()) continue;
         for (const p of g.ports) {
@@ -263,26 +379,41 @@ function serviceKeyOf(s: ServiceRecord): string {
   return `${s.name}.${s.namespace}`;
 }
 
-/** backend_lookup.go A/AAAA: addresses of the family, following CNAMEs inside the zone. */
-function addresses(ctx: Ctx, base: string, qname: string, type: "A" | "AAAA", depth: number): { nx: boolean; records: RR[]; chase?: Chase } {
-  const l = lookup(ctx, base);
+/** Whether `child` is `parent` or below it (dns.IsSubDomain), both lower case without the dot. */
+function isSubDomain(parent: string, child: string): boolean {
+  return child === parent || child.endsWith("." + parent);
+}
+
+/**
+ * backend_lookup.go A/AAAA: addresses of the family, following CNAMEs inside the zone (at most
+ * 8 in a chain, no loops); a target outside the zone becomes the chase.
+ */
+function addresses(ctx: Ctx, base: string, qname: string, type: "A" | "AAAA", previous: RR[]): { nx: boolean; records: RR[]; chase?: Chase } {
+  const l = services(ctx, base, type);
   if (l.nx) return { nx: true, records: [] };
   const fam = type === "A" ? 4 : 6;
   const out: RR[] = [];
+  const seen = new Set<string>();
   let chase: Chase | undefined;
+  const lq = qname.toLowerCase();
   for (const it of l.items) {
     const f = isIP(it.host);
     if (f) {
-      if (f === fam) out.push({ name: qname, type, ttl: TTL, class: "IN", data: it.host });
+      if (f === fam && !seen.has(it.host)) {
+        seen.add(it.host);
+        out.push({ name: qname, type, ttl: ctx.ttl, class: "IN", data: it.host });
+      }
       continue;
     }
     const target = it.host.replace(/\.$/, "");
-    if (target.toLowerCase() === qname.toLowerCase() || depth >= MAX_CNAME_CHAIN - 1) continue;
-    const cname: RR = { name: qname, type: "CNAME", ttl: TTL, class: "IN", data: target };
-    if (inZone(target, ctx.zone)) {
-      const tl = target.toLowerCase();
-      const tbase = tl === ctx.zone ? "" : tl.slice(0, tl.length - ctx.zone.length - 1);
-      const next = addresses(ctx, tbase, target, type, depth + 1);
+    const lt = target.toLowerCase();
+    // x CNAME x (or a name below x) is a loop; so is a CNAME already in the chain.
+    if (isSubDomain(lq, lt) || previous.length > 7) continue;
+    const cname: RR = { name: qname, type: "CNAME", ttl: ctx.ttl, class: "IN", data: target };
+    if (previous.some((p) => p.name.toLowerCase() === lq && String((p as { data?: unknown }).data).toLowerCase() === lt)) continue;
+    if (isSubDomain(ctx.zone, lt)) {
+      const tbase = lt === ctx.zone ? "" : lt.slice(0, lt.length - ctx.zone.length - 1);
+      const next = addresses(ctx, tbase, target, type, [...previous, cname]);
       if (next.nx) continue;
       if (next.chase) chase = { ...next.chase, cnames: [cname, ...next.chase.cnames] };
       else if (next.records.length) out.push(cname, ...next.records);
@@ -295,10 +426,9 @@ function addresses(ctx: Ctx, base: string, qname: string, type: "A" | "AAAA", de
 
 /** backend_lookup.go SRV: weight = floor(100 / number of items), at least 1; extra A/AAAA. */
 function srv(ctx: Ctx, base: string, qname: string): { nx: boolean; answers: RR[]; extra: RR[] } {
-  const l = lookup(ctx, base);
+  const l = services(ctx, base, "SRV");
   if (l.nx) return { nx: true, answers: [], extra: [] };
-  // ExternalName services have no SRV records.
-  const items = l.items.filter((i) => isIP(i.host));
+  const items = l.items;
   const weight = items.length ? Math.max(1, Math.floor(100 / items.length)) : 0;
   const answers: RR[] = [];
   const extra: RR[] = [];
@@ -309,38 +439,31 @@ function srv(ctx: Ctx, base: string, qname: string): { nx: boolean; answers: RR[
     const k = `${it.target}|${it.port}`;
     if (!seenSrv.has(k)) {
       seenSrv.add(k);
-      answers.push({ name: qname, type: "SRV", ttl: TTL, class: "IN", data: { priority: 0, weight, port: it.port, target: it.target } });
+      answers.push({ name: qname, type: "SRV", ttl: ctx.ttl, class: "IN", data: { priority: 0, weight, port: it.port, target: it.target } });
     }
     const a = `${it.target}|${it.host}`;
     if (!seenAddr.has(a)) {
       seenAddr.add(a);
-      extra.push(addr(it.target, it.host));
+      extra.push(addr(it.target, it.host, ctx.ttl));
     }
   }
   return { nx: false, answers, extra };
 }
 
-/** PTR for ClusterIPs (the first service) and else for endpoint addresses (reverse.go). */
-function reverseAnswer(records: DnsRecords, qname: string, type: string, zone: string): DnsAnswer | null {
-  if (type !== "PTR") return null;
-  const ip = addressFromReverse(qname.toLowerCase());
-  if (!ip) return null;
-  const targets = ptrTargets(records, ip, zone);
-  if (targets.length === 0) return null;
-  return {
-    rcode: "NOERROR",
-    authoritative: true,
-    answers: dedup(targets.map((t) => ({ name: qname, type: "PTR", ttl: TTL, class: "IN", data: t }) as RR)),
-    authority: [],
-    additionals: [],
-  };
+/**
+ * reverse.go serviceRecordForIP: the first service with this ClusterIP, else every ready endpoint
+ * with this address (named <endpoint>.<service>.<namespace>.svc.<zone>); only exposed namespaces.
+ */
+export function ptrTargets(records: DnsRecords, ip: string, zone: string, namespaces?: string[]): string[] {
+  const z = normalizeZone(zone);
+  const ok = (ns: string) => !namespaces || namespaces.length === 0 || (namespaces.some((n) => n.toLowerCase() === ns) && records.namespaceExists(ns));
+  const svc = records.servicesByIP(ip).find((s) => ok(s.namespace));
+  if (svc) return [`${svc.name}.${svc.namespace}.svc.${z}`];
+  return dedupStrings(records.endpointsByIP(ip).filter((e) => ok(e.service.namespace)).map((e) => `${e.hostname}.${e.service.name}.${e.service.namespace}.svc.${z}`));
 }
 
-export function ptrTargets(records: DnsRecords, ip: string, zone: string): string[] {
-  const z = normalizeZone(zone);
-  const svcs = records.servicesByIP(ip);
-  if (svcs.length) return [`${svcs[0].name}.${svcs[0].namespace}.svc.${z}`];
-  return records.endpointsByIP(ip).map((e) => `${e.hostname}.${e.service.name}.${e.service.namespace}.svc.${z}`);
+function dedupStrings(xs: string[]): string[] {
+  return [...new Set(xs)];
 }
 
 /** "4.3.2.1.in-addr.arpa" -> "1.2.3.4"; 32 nibbles of ip6.arpa -> an IPv6 address; else "". */
@@ -348,7 +471,8 @@ export function addressFromReverse(name: string): string {
   const n = name.replace(/\.$/, "");
   if (n.endsWith(".in-addr.arpa")) {
     const parts = n.slice(0, -".in-addr.arpa".length).split(".");
-    if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return "";
+    // As Go's net.ParseIP: four decimal octets, no leading zeros.
+    if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return "";
     return parts.reverse().map(Number).join(".");
   }
   if (n.endsWith(".ip6.arpa")) {

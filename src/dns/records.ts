@@ -24,6 +24,9 @@ export interface ServiceRecord {
   externalName: string;
   publishNotReadyAddresses: boolean;
 }
+// CoreDNS reads only an endpoint's ready condition (the EndpointSlice controller already marks
+// endpoints of publishNotReadyAddresses services ready), so publishNotReadyAddresses is kept for
+// listings but never widens an answer.
 
 export interface EndpointRecord {
   ip: string;
@@ -50,11 +53,15 @@ export function serviceKey(name: string, namespace: string): string {
   return `${name}.${namespace}`.toLowerCase();
 }
 
-/** CoreDNS's endpointHostname: the hostname, else the address with dashes. */
+/**
+ * CoreDNS's endpointHostname: the hostname, else the address with dashes; an IPv6 address that
+ * ends in "::" gets a trailing "0" ("fd00::" -> "fd00--0"), since a label may not end in "-".
+ */
 export function endpointLabel(ip: string, hostname: string | undefined): string {
   if (hostname) return hostname;
   if (ip.includes(".")) return ip.replace(/\./g, "-");
-  return ip.replace(/:/g, "-");
+  const dashed = ip.replace(/:/g, "-");
+  return dashed.endsWith("-") ? dashed + "0" : dashed;
 }
 
 /** A canonical text form for map keys: IPv4 as is, IPv6 as 32 lower-case hex nibbles. */
@@ -244,16 +251,24 @@ export class DnsRecords {
     return multi(this.svcByIP.get(ipKey(ip))).map((k) => this.services.get(k)!).filter(Boolean);
   }
 
-  /** [service, endpoint label] of ready (or published not-ready) endpoints with this address. */
+  /** [service, endpoint label] of ready endpoints with this address. */
   endpointsByIP(ip: string): { service: ServiceRecord; hostname: string }[] {
     const out: { service: ServiceRecord; hostname: string }[] = [];
+    for (const { service, group } of this.groupsWithIP(ip)) {
+      const k = ipKey(ip);
+      for (const e of group.endpoints) if (e.ready && ipKey(e.ip) === k) out.push({ service, hostname: endpointLabel(e.ip, e.hostname) });
+    }
+    return out;
+  }
+
+  /** The endpoint groups (slices) holding a ready endpoint with this address, with their service. */
+  groupsWithIP(ip: string): { service: ServiceRecord; group: EndpointGroup }[] {
+    const out: { service: ServiceRecord; group: EndpointGroup }[] = [];
     const k = ipKey(ip);
     for (const svcKey of new Set(multi(this.epByIP.get(k)))) {
       const s = this.services.get(svcKey);
       if (!s) continue;
-      for (const g of this.endpointGroups(svcKey))
-        for (const e of g.endpoints)
-          if ((e.ready || s.publishNotReadyAddresses) && ipKey(e.ip) === k) out.push({ service: s, hostname: endpointLabel(e.ip, e.hostname) });
+      for (const g of this.endpointGroups(svcKey)) if (g.endpoints.some((e) => e.ready && ipKey(e.ip) === k)) out.push({ service: s, group: g });
     }
     return out;
   }

@@ -65,7 +65,7 @@ export function zoneRecords(records: DnsRecords, opts: ZoneOptions): RR[] {
     for (const g of records.endpointGroups(`${s.name}.${s.namespace}`)) {
       for (const p of g.ports) if (p.name) ports.set(`_${p.name.toLowerCase()}._${p.protocol}`, "");
       for (const e of g.endpoints) {
-        if (!e.ready && !s.publishNotReadyAddresses) continue;
+        if (!e.ready) continue;
         const label = endpointLabel(e.ip, e.hostname);
         qs.push([`${label}.${name}`, "A"], [`${label}.${name}`, "AAAA"]);
         ips.add(e.ip);
