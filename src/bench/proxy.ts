@@ -87,6 +87,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** The run with the median wall time. */
+function medianRun<T extends { ms: number }>(runs: T[]): T {
+  return [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
+}
+
+/** "min-max ms" of the runs' wall times. */
+function spread(runs: { ms: number }[]): string {
+  const w = runs.map((r) => r.ms);
+  return `${Math.min(...w).toFixed(0)}-${Math.max(...w).toFixed(0)} ms`;
+}
+
 const mb = (s: string) => `${(Buffer.byteLength(s) / 1e6).toFixed(1)} MB`;
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 
@@ -107,15 +118,23 @@ export async function run(): Promise<void> {
     let ipt = "";
     let nft = "";
     // Cold: chain names not yet remembered (a first sync); warm: the daemon's re-renders.
-    // (The nftables cold render reuses the byte buffers the iptables one released.)
-    clearChainNameCache();
-    const iptCold = time(() => renderIptables(planProxy(input)));
-    clearChainNameCache();
-    const nftCold = time(() => renderNftables(planProxy(input)));
+    // Cold runs alternate between the modes (machine load then affects both alike); the
+    // median of `reps` is printed with the range. (A cold render reuses the byte buffers
+    // the one before released, as the daemon's renders do.)
+    const iptColds: ReturnType<typeof time>[] = [];
+    const nftColds: ReturnType<typeof time>[] = [];
+    for (let i = 0; i < reps; i++) {
+      clearChainNameCache();
+      iptColds.push(time(() => renderIptables(planProxy(input))));
+      clearChainNameCache();
+      nftColds.push(time(() => renderNftables(planProxy(input))));
+    }
+    const iptCold = medianRun(iptColds);
+    const nftCold = medianRun(nftColds);
     const iptMs = median(Array.from({ length: reps }, () => { const r = time(() => renderIptables(plan)); ipt = r.v; return r.ms; }));
     const nftMs = median(Array.from({ length: reps }, () => { const r = time(() => renderNftables(plan)); nft = r.v; return r.ms; }));
-    line("plan + render iptables, cold chain names", ms(iptCold.ms), `target <= 500 ms at 10k; CPU ${ms(iptCold.cpuMs)}`);
-    line("plan + render nftables, cold chain names", ms(nftCold.ms), `target <= 500 ms at 10k; CPU ${ms(nftCold.cpuMs)}`);
+    line("plan + render iptables, cold chain names", ms(iptCold.ms), `target <= 500 ms at 10k; median of ${reps} (${spread(iptColds)}); CPU ${ms(iptCold.cpuMs)}`);
+    line("plan + render nftables, cold chain names", ms(nftCold.ms), `target <= 500 ms at 10k; median of ${reps} (${spread(nftColds)}); CPU ${ms(nftCold.cpuMs)}`);
     line("render iptables (re-render)", ms(iptMs), mb(ipt));
     line("render nftables (re-render)", ms(nftMs), mb(nft));
 
