@@ -190,6 +190,11 @@ test("SERVFAIL until the first sync, then list+watch updates are visible at once
   await withServer({ client: fake as unknown as Client }, async (s, port) => {
     const before = decode(await udpAsk(port, query("svc1.testns.svc.cluster.local", "A")));
     assert.equal(before.rcode, "SERVFAIL");
+    // handler_test.go notSyncedTestCases: the SERVFAIL carries the SOA; what needs no objects is
+    // answered (CoreDNS turns only NXDOMAIN into SERVFAIL before the sync), and nothing is cached.
+    assert.deepEqual((before.authorities ?? []).map((a) => `${a.name} ${a.type}`), ["cluster.local SOA"]);
+    assert.deepEqual(data(decode(await udpAsk(port, query("dns-version.cluster.local", "TXT")))).length, 1);
+    assert.equal(decode(await udpAsk(port, query("svc.cluster.local", "A"))).rcode, "NOERROR");
     fake.release();
     await s.synced;
     const after = decode(await udpAsk(port, query("svc1.testns.svc.cluster.local", "A")));

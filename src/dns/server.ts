@@ -10,7 +10,7 @@ import net, { type AddressInfo } from "node:net";
 import dnsPacket, { type Answer as RR, type DecodedPacket, type Question } from "dns-packet";
 import type { KubeObject } from "../api/types.js";
 import type { Client } from "../client/client.js";
-import { answerQuestion, completeChase, inZone, normalizeZone, notSyncedAnswer, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
+import { answerQuestion, completeChase, normalizeZone, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
 import { Forwarder, parseHostPort, type UpstreamAnswer } from "./forward.js";
 import { DnsRecords } from "./records.js";
 import { listWatch, type ListWatch } from "./watch.js";
@@ -32,6 +32,17 @@ export interface DnsServerOptions {
   listen?: string;
   /** Addresses of ns.dns.<zone>; default: the ClusterIPs of kube-system/kube-dns, else the listen address. */
   dnsServiceIPs?: string[];
+  /**
+   * The server's own addresses (e.g. its Pod IPs): NS records then name the services these are
+   * endpoints of, as CoreDNS does (kube-dns.kube-system.svc.<zone>). Overrides dnsServiceIPs.
+   */
+  localIPs?: string[];
+  /** CoreDNS kubernetes plugin options (see ZoneOptions): reverse zones, fallthrough, namespaces, ttl, ignore empty_service. */
+  reverseZones?: string[];
+  fallthrough?: string[];
+  namespaces?: string[];
+  ttl?: number;
+  ignoreEmptyService?: boolean;
   log?: (line: string) => void;
 }
 
@@ -112,7 +123,16 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const udpCache = new Map<string, Buffer>();
   const tcpCache = new Map<string, Buffer>();
   let cacheGen = -1;
-  let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [] };
+  if (opts.ttl !== undefined && !(Number.isInteger(opts.ttl) && opts.ttl >= 0 && opts.ttl <= 3600)) throw new Error(`invalid ttl ${opts.ttl}: want an integer from 0 to 3600`);
+  const plugin = {
+    localIPs: opts.localIPs,
+    reverseZones: opts.reverseZones,
+    fallthrough: opts.fallthrough,
+    namespaces: opts.namespaces,
+    ttl: opts.ttl,
+    ignoreEmptyService: opts.ignoreEmptyService,
+  };
+  let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [], ...plugin };
   const refresh = () => {
     if (cacheGen === records.generation) return;
     udpCache.clear();
@@ -122,7 +142,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const nsIPs =
       opts.dnsServiceIPs ??
       (dnsSvc?.ips.length ? dnsSvc.ips : listenHost && listenHost !== "0.0.0.0" && listenHost !== "::" ? [listenHost] : []);
-    zoneOpts = { zone, podsMode, nsIPs };
+    zoneOpts = { zone, podsMode, nsIPs, ...plugin };
   };
 
   async function handle(msg: Buffer, overTcp: boolean): Promise<Buffer | null> {
@@ -179,16 +199,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const type = question.type;
     let ans: DnsAnswer | null;
     let cacheable = true;
-    if (!synced && inZone(name, zone)) {
-      ans = notSyncedAnswer(zoneOpts, records.serial);
+    try {
+      ans = answerQuestion(records, name, type, zoneOpts);
+    } catch (e) {
+      log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
+      return headerOnly(msg, RCODES.SERVFAIL);
+    }
+    // Before the first sync, as CoreDNS: what is known is answered, a name not (yet) known gets
+    // SERVFAIL instead of NXDOMAIN; nothing is cached.
+    if (!synced) {
       cacheable = false;
-    } else {
-      try {
-        ans = answerQuestion(records, name, type, zoneOpts);
-      } catch (e) {
-        log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
-        return headerOnly(msg, RCODES.SERVFAIL);
-      }
+      if (ans?.rcode === "NXDOMAIN") ans = { ...ans, rcode: "SERVFAIL" };
     }
     if (ans === null) {
       if (!forwarder) return encodeReply(reply, { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] });
