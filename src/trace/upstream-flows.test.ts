@@ -567,6 +567,60 @@ for (const tc of [
   }
 }
 
+// Flows from the kube-proxy 1.28 cycle's copies of these tests (their rules are in
+// src/proxy/iptables/upstream-full-rules.test.ts).
+{
+  const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; });
+  const out = "10.180.0.1:80";
+  cases.push({
+    name: "TestNodePort",
+    steps: [{
+      input: testInput([svc], [makeSlice("ns1", "svc1", 1, [ep("10.180.0.1")], [tcp("p80", 80)])]),
+      flows: [
+        f("pod to cluster IP", "10.0.0.2", "172.30.0.41", 80, out, false),
+        f("external to nodePort", EXT, NODE_IP, 3001, out, true),
+        f("node to nodePort", NODE_IP, NODE_IP, 3001, out, true),
+        f("localhost to nodePort gets masqueraded", "127.0.0.1", "127.0.0.1", 3001, out, true, { nft: NFT_NO_LOCALHOST_NODEPORTS }),
+      ],
+    }],
+  });
+}
+
+{
+  const svc = makeService("ns1", "svc1", (s) => { s.spec.clusterIP = "172.30.0.41"; s.spec.externalIPs = ["192.168.99.11"]; s.spec.ports = [{ ...tcp("p80", 80), targetPort: 80 }]; });
+  const both = "10.180.0.1:80, 10.180.2.1:80";
+  cases.push({
+    name: "TestNonLocalExternalIPs",
+    steps: [{
+      input: testInput([svc], [makeSlice("ns1", "svc1", 1, [ep("10.180.0.1"), ep("10.180.2.1", TEST_NODE)], [tcp("p80", 80)])]),
+      flows: [f("pod to cluster IP", "10.0.0.2", "172.30.0.41", 80, both, false), f("external to external IP", EXT, "192.168.99.11", 80, both, true)],
+    }],
+  });
+}
+
+for (const tc of [{ name: "TestOnlyLocalNodePorts", clusterCIDR: "10.0.0.0/8" }, { name: "TestOnlyLocalNodePortsNoClusterCIDR", clusterCIDR: "" }]) {
+  const config = upstreamTestConfig();
+  config.clusterCIDR = tc.clusterCIDR;
+  config.iptables.localhostNodePorts = false;
+  config.nodePortAddresses = ["192.168.0.0/24", "2001:db8::/64"];
+  const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; s.spec.externalTrafficPolicy = "Local"; });
+  const both = "10.180.0.1:80, 10.180.2.1:80";
+  cases.push({
+    name: tc.name,
+    steps: [{
+      input: testInput([svc], [makeSlice("ns1", "svc1", 1, [ep("10.180.0.1"), ep("10.180.2.1", TEST_NODE)], [tcp("p80", 80)])], config),
+      flows: [
+        f("pod to cluster IP hit both endpoints", "10.0.0.2", "172.30.0.41", 80, both, false),
+        f("external to NodePort hits only local endpoint", EXT, NODE_IP, 3001, "10.180.2.1:80", false),
+        f("pod to localhost doesn't work because localhost is not in nodePortAddresses", "10.0.0.2", "127.0.0.1", 3001, ""),
+        tc.clusterCIDR
+          ? f("pod to NodePort hits both endpoints", "10.0.0.2", NODE_IP, 3001, both, false)
+          : f("pod to NodePort hits only local endpoint", "10.0.0.2", NODE_IP, 3001, "10.180.2.1:80", false),
+      ],
+    }],
+  });
+}
+
 for (const mode of MODES) {
   describe(`upstream packet flows (${mode.name})`, () => {
     for (const c of cases) {
