@@ -650,3 +650,46 @@ describe("TestTerminatingEndpointsTrafficPolicyCluster (with session affinity)",
     });
   }
 });
+
+// TestEnable/DisableLocalhostNodePortsIPv6: an IPv6 plan; localhost NodePorts never apply to
+// IPv6, so both settings give the same rules (no KUBE-FIREWALL, "! -d ::1/128").
+describe("TestEnable/DisableLocalhostNodePorts (IPv6)", () => {
+  const expected = FILTER_CHAINS_NO_FIREWALL + FORWARD + dedent(`
+    COMMIT
+    *nat
+    :KUBE-NODEPORTS - [0:0]
+    :KUBE-SERVICES - [0:0]
+    :KUBE-EXT-XPGD46QRK7WJZT7O - [0:0]
+    :KUBE-MARK-MASQ - [0:0]
+    :KUBE-POSTROUTING - [0:0]
+    :KUBE-SEP-LIGRYQQLSZN4UWQ5 - [0:0]
+    :KUBE-SEP-XJJ5QXWGJG344QDZ - [0:0]
+    :KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]
+    :KUBE-SVL-XPGD46QRK7WJZT7O - [0:0]
+    -A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 30001 -j KUBE-EXT-XPGD46QRK7WJZT7O
+    -A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d fd00:ab34::20 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O
+    -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL ! -d ::1/128 -j KUBE-NODEPORTS
+    -A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "masquerade LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ
+    -A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "route LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-XPGD46QRK7WJZT7O
+    -A KUBE-EXT-XPGD46QRK7WJZT7O -j KUBE-SVL-XPGD46QRK7WJZT7O
+  `) + MASQ + dedent(`
+    -A KUBE-SEP-LIGRYQQLSZN4UWQ5 -m comment --comment ns1/svc1:p80 -s ff06::c1 -j KUBE-MARK-MASQ
+    -A KUBE-SEP-LIGRYQQLSZN4UWQ5 -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination [ff06::c1]:80
+    -A KUBE-SEP-XJJ5QXWGJG344QDZ -m comment --comment ns1/svc1:p80 -s ff06::c2 -j KUBE-MARK-MASQ
+    -A KUBE-SEP-XJJ5QXWGJG344QDZ -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination [ff06::c2]:80
+    -A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> [ff06::c1]:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-LIGRYQQLSZN4UWQ5
+    -A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> [ff06::c2]:80" -j KUBE-SEP-XJJ5QXWGJG344QDZ
+    -A KUBE-SVL-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> [ff06::c2]:80" -j KUBE-SEP-XJJ5QXWGJG344QDZ
+    COMMIT
+  `);
+  for (const localhostNodePorts of [true, false]) {
+    test(localhostNodePorts ? "TestEnableLocalhostNodePortsIPv6" : "TestDisableLocalhostNodePortsIPv6", () => {
+      const config = upstreamTestConfig();
+      config.clusterCIDR = ""; // NewNoOpLocalDetector
+      config.iptables.localhostNodePorts = localhostNodePorts;
+      const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "fd00:ab34::20"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 30001 }]; s.spec.externalTrafficPolicy = "Local"; });
+      const slice = { ...makeSlice("ns1", "svc1", 1, [ep("ff06::c1"), ep("ff06::c2", TEST_NODE)], [tcp("p80", 80)]), addressType: "IPv6" as const };
+      assert.equal(render({ ...testInput([svc], [slice], config), ipFamily: "IPv6", nodeIPs: ["2001:db8::1", "2001:db8:1::2"] }), expected);
+    });
+  }
+});
