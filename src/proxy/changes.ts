@@ -120,11 +120,16 @@ export interface IptablesUpdateOptions extends IptablesRenderOptions {
    * since iptables-nft takes about a second to replace a 10,000-rule chain.
    */
   topLevel?: "rewrite" | "edit";
+  /**
+   * A full restore even though prev is known (kube-proxy's retry after a failed partial
+   * restore): every chain is rewritten and prev's chains that next lacks are deleted.
+   */
+  full?: boolean;
 }
 
 /** kube-proxy's sync: full the first time or when global settings change, else partial. */
 export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: IptablesUpdateOptions = {}): IptablesUpdate {
-  if (!prev || globalKey(prev) !== globalKey(next)) {
+  if (!prev || opts.full || globalKey(prev) !== globalKey(next)) {
     // A full restore also deletes the chains of services that went away.
     const deleted = prev ? staleChains(prev, next) : [];
     return { kind: "full", restore: renderIptables(next, { ...opts, deleteChains: deleted }), changedServices: [], deletedChains: deleted };
@@ -174,7 +179,7 @@ export function planNftablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
   // (unchanged) service still uses it. A plain scan, no allocation: ~100k compares at 10k x 10.
   const stillUsed = (e: NftElement) => {
     if (e.set !== HAIRPIN_ENDPOINTS) return false;
-    const ip = e.key.slice(0, e.key.indexOf(" "));
+    const ip = e.key; // a hairpin element is keyed by its address
     for (const sp of next.services) {
       if (test(sp.namespace, sp.name)) continue;
       for (const ep of sp.reachableEndpoints) if (ep.ip === ip) return true;
