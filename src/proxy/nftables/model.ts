@@ -31,7 +31,11 @@ export interface NftRenderOptions {
 export interface NftElement {
   /** The set or map. */
   set: string;
-  /** Key as nft prints it, e.g. "10.96.0.1 . tcp . 443". */
+  /**
+   * Key as nft prints it, e.g. "10.96.0.1 . tcp . 443"; in hairpin-endpoints the address
+   * alone, which is both halves of the key (see elementKey): 100,000s of them at 10k x 10,
+   * deduplicated by the address without making a string each.
+   */
   key: string;
   /** Map value ("goto chain", "drop"); undefined for plain sets. */
   value?: string;
@@ -259,7 +263,7 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
   }
   if (usesCluster) writeServiceToEndpointRules(chain(n.svc), sp, sp.clusterEndpoints, ipX, selection, epChain, epAffinity);
   if (usesLocal) writeServiceToEndpointRules(chain(n.local), sp, sp.localEndpoints, ipX, selection, epChain, epAffinity);
-  for (const ep of sp.reachableEndpoints) el(HAIRPIN_ENDPOINTS, `${ep.ip} . ${ep.ip}`);
+  for (const ep of sp.reachableEndpoints) el(HAIRPIN_ENDPOINTS, ep.ip);
   if (endpointChains) for (const ep of sp.reachableEndpoints) {
     const r = chain(epChain(ep));
     if (sp.sessionAffinity === "ClientIP") r.push(`update @${epAffinity(ep)} { ${ipX} saddr }`);

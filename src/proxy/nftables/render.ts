@@ -3,7 +3,7 @@
 // Chains are declared before the map elements and rules that reference them. Pure.
 import type { ProxyPlan } from "../plan.js";
 import { TextBuffer } from "../text-buffer.js";
-import { fixedNftModel, serviceFragment, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment } from "./model.js";
+import { fixedNftModel, serviceFragment, HAIRPIN_ENDPOINTS, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment } from "./model.js";
 
 export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): string {
   // serializeModel(buildNftModel(plan, opts)), but each service's fragment is written and
@@ -28,9 +28,15 @@ export function affinitySetLine(t: string, a: NftAffinitySet): string {
   return `add set ${t} ${a.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${a.timeoutSeconds}s ; }`;
 }
 
+/** The element's key as nft reads it (a hairpin element holds only its address). */
+export function elementKey(e: NftElement): string {
+  return e.set === HAIRPIN_ENDPOINTS ? `${e.key} . ${e.key}` : e.key;
+}
+
 export function elementText(e: NftElement): string {
-  let s = e.value === undefined ? e.key : `${e.key} : ${e.value}`;
-  if (e.comment) s = e.value === undefined ? `${e.key} comment "${e.comment}"` : `${e.key} comment "${e.comment}" : ${e.value}`;
+  const key = elementKey(e);
+  let s = e.value === undefined ? key : `${key} : ${e.value}`;
+  if (e.comment) s = e.value === undefined ? `${key} comment "${e.comment}"` : `${key} comment "${e.comment}" : ${e.value}`;
   return s;
 }
 
@@ -46,7 +52,7 @@ export function elementLines(verb: "add" | "delete", t: string, elements: NftEle
   for (const [set, els] of bySet) {
     for (let i = 0; i < els.length; i += 500) {
       // delete takes keys only
-      const part = els.slice(i, i + 500).map((e) => (verb === "delete" ? e.key : elementText(e)));
+      const part = els.slice(i, i + 500).map((e) => (verb === "delete" ? elementKey(e) : elementText(e)));
       out.push(`${verb} element ${t} ${set} { ${part.join(", ")} }`);
     }
   }
