@@ -43,3 +43,40 @@ export function dedent(s: string): string {
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^\s*/.exec(l)![0].length));
   return lines.map((l) => l.slice(indent)).join("\n").replace(/[ \t]+$/, "");
 }
+
+const TARGETS = new Set(["ACCEPT", "REJECT", "DROP", "MARK", "RETURN", "DNAT", "SNAT", "MASQUERADE"]);
+const TOP_CHAINS = new Set(["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-FORWARD", "KUBE-MARK-MASQ", "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL"]);
+
+/**
+ * Upstream's checkIPTablesRuleJumps for a full restore input: every jump goes to a chain the
+ * input creates and fills, every filled chain is created, and every created chain (except
+ * the top-level ones) is jumped to. Returns the problems (one per table), [] when consistent.
+ */
+export function iptablesJumpProblems(restore: string): string[] {
+  const problems: string[] = [];
+  for (const block of restore.split("COMMIT\n").filter((b) => b.trim())) {
+    const lines = block.split("\n");
+    const table = lines[0].replace(/^\*/, "");
+    const created = new Set<string>();
+    const filled = new Set<string>();
+    const jumped = new Set<string>();
+    const deleted = new Set<string>();
+    for (const l of lines) {
+      let m: RegExpExecArray | null;
+      if ((m = /^:(\S+)/.exec(l))) created.add(m[1]);
+      if ((m = /^-X (\S+)/.exec(l))) deleted.add(m[1]);
+      if ((m = /^-A (\S+)/.exec(l))) filled.add(m[1]);
+      if ((m = / -j (\S+)/.exec(l)) && !TARGETS.has(m[1])) jumped.add(m[1]);
+    }
+    for (const c of deleted) created.delete(c);
+    const sorted = (s: Iterable<string>) => [...s].sort().join(" ");
+    const missing = new Set([...jumped, ...filled].filter((c) => !created.has(c)));
+    // Like upstream, a table reports its first kind of problem only.
+    const empty = [...jumped].filter((c) => !filled.has(c) && c !== "KUBE-NODEPORTS");
+    const extra = [...created].filter((c) => !jumped.has(c) && !TOP_CHAINS.has(c));
+    if (missing.size) problems.push(`some chains in ${table} are used but were not created: [${sorted(missing)}]`);
+    else if (empty.length) problems.push(`some chains in ${table} are jumped to but have no rules: [${sorted(empty)}]`);
+    else if (extra.length) problems.push(`some chains in ${table} are created but not used: [${sorted(extra)}]`);
+  }
+  return problems;
+}

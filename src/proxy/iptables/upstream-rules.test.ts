@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, UPSTREAM_TEST_HOST, UPSTREAM_TEST_RENDER } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, UPSTREAM_TEST_HOST, UPSTREAM_TEST_RENDER, iptablesJumpProblems } from "../test-fixtures.js";
 import type { Endpoint, LoadBalancerIngress } from "../../api/types.js";
 
 const tcp = (name: string, port: number) => ({ name, port, protocol: "TCP" as const });
@@ -89,6 +89,7 @@ test("TestBadIPs: zero-padded addresses and CIDRs are written in canonical form"
   });
   const slice = makeSlice("ns1", "svc1", 1, [{ addresses: ["10.180.00.001"] }], [tcp("p80", 80)]);
   const got = renderIptables(planProxy(testInput([svc], [slice])), UPSTREAM_TEST_RENDER);
+  assert.deepEqual(iptablesJumpProblems(got), []);
   assert.equal(got, dedent(`
     *filter
     :KUBE-NODEPORTS - [0:0]
@@ -212,4 +213,37 @@ test("TestSyncProxyRulesLargeClusterMode: per-endpoint comments go above 1000 en
   [first, n] = countEndpointsAndComments(out, "10.4.0.1");
   assert.equal(first, "-A KUBE-SEP-SU5STNODRYEWJAUF -m tcp -p tcp -j DNAT --to-destination 10.4.0.1:8082");
   assert.equal(n, 1);
+});
+
+describe("TestCheckIPTablesRuleJumps (the consistency check the whole-input tests apply)", () => {
+  const nat = (body: string) => `*filter\nCOMMIT\n*nat\n${body}COMMIT\n`;
+  for (const tc of [
+    {
+      name: "valid",
+      input: nat(`:KUBE-MARK-MASQ - [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]\n-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000\n-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 10.20.30.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O\n-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 10.20.30.41 --dport 80 ! -s 10.0.0.0/24 -j KUBE-MARK-MASQ\n`),
+      error: "",
+    },
+    {
+      name: "can't jump to chain that wasn't created",
+      input: nat(`:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O\n`),
+      error: "some chains in nat are used but were not created: [KUBE-SVC-XPGD46QRK7WJZT7O]",
+    },
+    {
+      name: "can't jump to chain that has no rules",
+      input: nat(`:KUBE-SERVICES - [0:0]\n:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]\n-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O\n`),
+      error: "some chains in nat are jumped to but have no rules: [KUBE-SVC-XPGD46QRK7WJZT7O]",
+    },
+    {
+      name: "can't add rules to a chain that wasn't created",
+      input: nat(`:KUBE-MARK-MASQ - [0:0]\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" ...\n-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ\n`),
+      error: "some chains in nat are used but were not created: [KUBE-SVC-XPGD46QRK7WJZT7O]",
+    },
+    {
+      name: "can't create chain and then not use it",
+      input: nat(`:KUBE-MARK-MASQ - [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]\n-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" ...\n`),
+      error: "some chains in nat are created but not used: [KUBE-SVC-XPGD46QRK7WJZT7O]",
+    },
+  ]) {
+    test(tc.name, () => assert.deepEqual(iptablesJumpProblems(tc.input), tc.error ? [tc.error] : []));
+  }
 });
