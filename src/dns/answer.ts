@@ -4,7 +4,7 @@
 // as a `chase` for the server to resolve upstream (completeChase merges the result).
 import { isIP } from "node:net";
 import type { Answer as RR } from "dns-packet";
-import { endpointLabel, type DnsRecords, type ServiceRecord } from "./records.js";
+import { endpointLabel, type DnsRecords, type EndpointRecord, type ServiceRecord } from "./records.js";
 
 export type PodsMode = "insecure" | "verified" | "disabled";
 export type Rcode = "NOERROR" | "FORMERR" | "SERVFAIL" | "NXDOMAIN" | "NOTIMP" | "REFUSED";
@@ -21,7 +21,10 @@ export interface ZoneOptions {
    * these addresses are ready endpoints of (ns.go nsAddrs), else ns.dns.<zone> at these addresses.
    */
   localIPs?: string[];
-  /** Reverse zones served too; default in-addr.arpa and ip6.arpa, as kubeadm's Corefile has them. */
+  /**
+   * Reverse zones served too, as names ("0.10.in-addr.arpa") or CIDRs ("10.96.0.0/12": the zones on
+   * the next octet / nibble boundary); default in-addr.arpa and ip6.arpa, as kubeadm's Corefile has them.
+   */
   reverseZones?: string[];
   /**
    * `fallthrough [ZONES...]`: names in these zones that do not exist are not answered here (the
@@ -35,6 +38,8 @@ export interface ZoneOptions {
   ttl?: number;
   /** `ignore empty_service`: ClusterIP services without ready endpoints do not exist. */
   ignoreEmptyService?: boolean;
+  /** `endpoint_pod_names`: endpoints without a hostname are named by their Pod (targetRef) name. */
+  endpointPodNames?: boolean;
 }
 
 export interface Chase {
@@ -105,6 +110,48 @@ function matchZone(lower: string, zones: string[]): string {
   return best;
 }
 
+/** Zone names, CIDRs turned into their reverse zones (remembered: the lists are per server, not per query). */
+const zoneLists = new Map<string, string[]>();
+function zoneList(zones: string[]): string[] {
+  const key = zones.join(" ");
+  let out = zoneLists.get(key);
+  if (!out) {
+    out = zones.flatMap((z) => (z.includes("/") ? reverseZonesOfCidr(z) : [normalizeZone(z)]));
+    if (zoneLists.size > 64) zoneLists.clear();
+    zoneLists.set(key, out);
+  }
+  return out;
+}
+
+/**
+ * plugin/pkg/cidr: the reverse zones of a CIDR, split on the next label boundary (8 bits for
+ * IPv4, 4 for IPv6): 10.96.0.0/12 -> 96.10.in-addr.arpa ... 111.10.in-addr.arpa. Throws on a bad CIDR.
+ */
+export function reverseZonesOfCidr(cidr: string): string[] {
+  const [addrText, lenText] = cidr.split("/");
+  const fam = isIP(addrText);
+  const bits = fam === 4 ? 32 : 128;
+  const prefix = Number(lenText);
+  if (!fam || !/^\d{1,3}$/.test(lenText ?? "") || prefix > bits) throw new Error(`invalid CIDR "${cidr}"`);
+  const digit = fam === 4 ? 8 : 4;
+  const boundary = Math.ceil(prefix / digit) * digit;
+  const value = fam === 4 ? addrText.split(".").reduce((v, o) => (v << 8n) | BigInt(Number(o)), 0n) : BigInt("0x" + expand6(addrText));
+  const keep = bits - prefix;
+  const network = (value >> BigInt(keep)) << BigInt(keep);
+  const out: string[] = [];
+  for (let k = 0n; k < 1n << BigInt(boundary - prefix); k++) {
+    const sub = network | (k << BigInt(bits - boundary));
+    const labels: string[] = [];
+    for (let i = 0; i < boundary / digit; i++) {
+      const shift = BigInt(bits - (i + 1) * digit);
+      const d = (sub >> shift) & ((1n << BigInt(digit)) - 1n);
+      labels.push(fam === 4 ? d.toString(10) : d.toString(16));
+    }
+    out.push([...labels.reverse(), fam === 4 ? "in-addr.arpa" : "ip6.arpa"].join("."));
+  }
+  return out;
+}
+
 const isReverseName = (lower: string) => lower.endsWith(".in-addr.arpa") || lower.endsWith(".ip6.arpa") || lower === "in-addr.arpa" || lower === "ip6.arpa";
 
 /**
@@ -115,11 +162,10 @@ export function answerQuestion(records: DnsRecords, name: string, type: string, 
   const qname = name.replace(/\.$/, "");
   const lower = qname.toLowerCase();
   const cluster = normalizeZone(opts.zone);
-  const reverse = (opts.reverseZones ?? DEFAULT_REVERSE).map(normalizeZone);
-  const zone = matchZone(lower, [cluster, ...reverse]);
+  const zone = matchZone(lower, [cluster, ...zoneList(opts.reverseZones ?? DEFAULT_REVERSE)]);
   if (zone === "" || zone === ".") return null;
   const a = answerInZone(records, qname, type, opts, zone);
-  if (a.rcode === "NXDOMAIN" && matchZone(lower, (opts.fallthrough ?? DEFAULT_REVERSE).map(normalizeZone)) !== "") return null;
+  if (a.rcode === "NXDOMAIN" && matchZone(lower, zoneList(opts.fallthrough ?? DEFAULT_REVERSE)) !== "") return null;
   return a;
 }
 
@@ -178,7 +224,7 @@ function answerInZone(records: DnsRecords, qname: string, type: string, opts: Zo
     case "PTR": {
       const ip = addressFromReverse(lower);
       if (ip === "") return negative(ctx, records_(ctx, base).nx ? "NXDOMAIN" : "NOERROR");
-      const targets = ptrTargets(records, ip, ctx.primaryZone, opts.namespaces);
+      const targets = ptrTargets(records, ip, ctx.primaryZone, opts.namespaces, opts.endpointPodNames);
       if (targets.length === 0) return negative(ctx, "NXDOMAIN");
       return ok(targets.map((t) => ({ name: qname, type: "PTR", ttl: ctx.ttl, class: "IN", data: t }) as RR));
     }
@@ -311,7 +357,7 @@ function nsAddrs(ctx: Ctx): { name: string; ip: string }[] {
       const svcName = `${svc.name}.${svc.namespace}.svc.${zc}`;
       if (svc.type === "Headless") {
         // A headless DNS service: every address of that endpoint object, by its endpoint name.
-        for (const e of group.endpoints) if (e.ready) out.push({ name: `${endpointLabel(e.ip, e.hostname)}.${svcName}`, ip: e.ip });
+        for (const e of group.endpoints) if (e.ready) out.push({ name: `${label(ctx, e)}.${svcName}`, ip: e.ip });
       } else if (svc.type === "ClusterIP" && svc.ips.length) out.push({ name: svcName, ip: svc.ips[0] });
     }
   }
@@ -356,12 +402,12 @@ function findServices(ctx: Ctx, r: Request): Lookup {
     for (const g of groups) {
       for (const e of g.endpoints) {
         if (!e.ready) continue;
-        const label = endpointLabel(e.ip, e.hostname);
-        if (r.endpoint !== "" && r.endpoint !== label.toLowerCase()) continue;
+        const name = label(ctx, e);
+        if (r.endpoint !== "" && r.endpoint !== name.toLowerCase()) continue;
         for (const p of g.ports) {
           if (!matchPort(r, p.name, p.protocol)) continue;
           nx = false;
-          items.push({ host: e.ip, port: p.port, target: `${label}.${svcName}` });
+          items.push({ host: e.ip, port: p.port, target: `${name}.${svcName}` });
         }
       }
     }
@@ -373,6 +419,11 @@ function findServices(ctx: Ctx, r: Request): Lookup {
     for (const ip of svc.ips) items.push({ host: ip, port: p.port, target: svcName });
   }
   return { nx, items };
+}
+
+/** kubernetes.go endpointHostname. */
+function label(ctx: Ctx, e: EndpointRecord): string {
+  return endpointLabel(e.ip, e.hostname, ctx.opts.endpointPodNames ? e.podName : "");
 }
 
 function serviceKeyOf(s: ServiceRecord): string {
@@ -454,12 +505,12 @@ function srv(ctx: Ctx, base: string, qname: string): { nx: boolean; answers: RR[
  * reverse.go serviceRecordForIP: the first service with this ClusterIP, else every ready endpoint
  * with this address (named <endpoint>.<service>.<namespace>.svc.<zone>); only exposed namespaces.
  */
-export function ptrTargets(records: DnsRecords, ip: string, zone: string, namespaces?: string[]): string[] {
+export function ptrTargets(records: DnsRecords, ip: string, zone: string, namespaces?: string[], endpointPodNames = false): string[] {
   const z = normalizeZone(zone);
   const ok = (ns: string) => !namespaces || namespaces.length === 0 || (namespaces.some((n) => n.toLowerCase() === ns) && records.namespaceExists(ns));
   const svc = records.servicesByIP(ip).find((s) => ok(s.namespace));
   if (svc) return [`${svc.name}.${svc.namespace}.svc.${z}`];
-  return dedupStrings(records.endpointsByIP(ip).filter((e) => ok(e.service.namespace)).map((e) => `${e.hostname}.${e.service.name}.${e.service.namespace}.svc.${z}`));
+  return dedupStrings(records.endpointsByIP(ip, endpointPodNames).filter((e) => ok(e.service.namespace)).map((e) => `${e.hostname}.${e.service.name}.${e.service.namespace}.svc.${z}`));
 }
 
 function dedupStrings(xs: string[]): string[] {

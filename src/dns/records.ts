@@ -33,6 +33,8 @@ export interface EndpointRecord {
   /** The hostname the endpoint declares, "" when none (see endpointLabel). */
   hostname: string;
   ready: boolean;
+  /** targetRef.name when shorter than 64 characters (a valid label), else "": CoreDNS's endpoint_pod_names. */
+  podName: string;
 }
 
 export interface EndpointGroup {
@@ -57,11 +59,18 @@ export function serviceKey(name: string, namespace: string): string {
  * CoreDNS's endpointHostname: the hostname, else the address with dashes; an IPv6 address that
  * ends in "::" gets a trailing "0" ("fd00::" -> "fd00--0"), since a label may not end in "-".
  */
-export function endpointLabel(ip: string, hostname: string | undefined): string {
+export function endpointLabel(ip: string, hostname: string | undefined, podName?: string): string {
   if (hostname) return hostname;
+  if (podName) return podName;
   if (ip.includes(".")) return ip.replace(/\./g, "-");
   const dashed = ip.replace(/:/g, "-");
   return dashed.endsWith("-") ? dashed + "0" : dashed;
+}
+
+/** CoreDNS keeps a target's name only when it can be a DNS label (shorter than 64). */
+function podNameOf(ref: { name?: string } | undefined): string {
+  const n = ref?.name ?? "";
+  return n.length < 64 ? n : "";
 }
 
 /** A canonical text form for map keys: IPv4 as is, IPv6 as 32 lower-case hex nibbles. */
@@ -143,14 +152,17 @@ export class DnsRecords {
   private names = new Map<string, string>();
   /** Keep Pods only when answers need them (pods verified). */
   trackPods: boolean;
+  /** Keep endpoints' Pod names only when answers use them (endpoint_pod_names). */
+  keepPodNames: boolean;
 
-  constructor(opts: { trackPods?: boolean; clock?: () => number } = {}) {
+  constructor(opts: { trackPods?: boolean; keepPodNames?: boolean; clock?: () => number } = {}) {
     this.trackPods = opts.trackPods ?? true;
+    this.keepPodNames = opts.keepPodNames ?? true;
     this.clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
     this.serial = this.clock();
   }
 
-  static fromObjects(objects: KubeObject[], opts: { trackPods?: boolean; implicitNamespaces?: boolean; clock?: () => number } = {}): DnsRecords {
+  static fromObjects(objects: KubeObject[], opts: { trackPods?: boolean; keepPodNames?: boolean; implicitNamespaces?: boolean; clock?: () => number } = {}): DnsRecords {
     const r = new DnsRecords(opts);
     for (const o of objects) r.apply("ADDED", o);
     // Offline manifests seldom declare their namespaces; an API server would have them.
@@ -251,12 +263,13 @@ export class DnsRecords {
     return multi(this.svcByIP.get(ipKey(ip))).map((k) => this.services.get(k)!).filter(Boolean);
   }
 
-  /** [service, endpoint label] of ready endpoints with this address. */
-  endpointsByIP(ip: string): { service: ServiceRecord; hostname: string }[] {
+  /** [service, endpoint label] of ready endpoints with this address (labels by Pod name with endpointPodNames). */
+  endpointsByIP(ip: string, endpointPodNames = false): { service: ServiceRecord; hostname: string }[] {
     const out: { service: ServiceRecord; hostname: string }[] = [];
     for (const { service, group } of this.groupsWithIP(ip)) {
       const k = ipKey(ip);
-      for (const e of group.endpoints) if (e.ready && ipKey(e.ip) === k) out.push({ service, hostname: endpointLabel(e.ip, e.hostname) });
+      for (const e of group.endpoints)
+        if (e.ready && ipKey(e.ip) === k) out.push({ service, hostname: endpointLabel(e.ip, e.hostname, endpointPodNames ? e.podName : "") });
     }
     return out;
   }
@@ -350,7 +363,8 @@ export class DnsRecords {
     for (const e of slice.endpoints ?? []) {
       // Ready unless it says otherwise (the API's meaning of a missing condition).
       const ready = e.conditions?.ready !== false;
-      for (const ip of e.addresses ?? []) endpoints.push({ ip, hostname: e.hostname ?? "", ready });
+      const podName = this.keepPodNames ? podNameOf(e.targetRef) : "";
+      for (const ip of e.addresses ?? []) endpoints.push({ ip, hostname: e.hostname ?? "", ready, podName });
     }
     // slice(): an exact-size copy (push grows the backing store to 17 slots; that adds up over 10,000s).
     const group: EndpointGroup = { name, ports: this.portList(slice.ports), endpoints: endpoints.slice() };
@@ -387,8 +401,8 @@ export class DnsRecords {
     const groups: EndpointGroup[] = [];
     for (const s of ep.subsets ?? []) {
       const endpoints: EndpointRecord[] = [];
-      for (const a of s.addresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: true });
-      for (const a of s.notReadyAddresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: false });
+      for (const a of s.addresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: true, podName: this.keepPodNames ? podNameOf(a.targetRef) : "" });
+      for (const a of s.notReadyAddresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: false, podName: this.keepPodNames ? podNameOf(a.targetRef) : "" });
       groups.push({ name: "", ports: this.portList(s.ports), endpoints });
     }
     this.endpointsObj.set(key, groups);

@@ -10,7 +10,7 @@ import net, { type AddressInfo } from "node:net";
 import dnsPacket, { type Answer as RR, type DecodedPacket, type Question } from "dns-packet";
 import type { KubeObject } from "../api/types.js";
 import type { Client } from "../client/client.js";
-import { answerQuestion, completeChase, normalizeZone, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
+import { answerQuestion, completeChase, normalizeZone, reverseZonesOfCidr, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
 import { Forwarder, parseHostPort, type UpstreamAnswer } from "./forward.js";
 import { DnsRecords } from "./records.js";
 import { listWatch, type ListWatch } from "./watch.js";
@@ -43,6 +43,7 @@ export interface DnsServerOptions {
   namespaces?: string[];
   ttl?: number;
   ignoreEmptyService?: boolean;
+  endpointPodNames?: boolean;
   log?: (line: string) => void;
 }
 
@@ -81,8 +82,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   if (!["insecure", "verified", "disabled"].includes(podsMode)) throw new Error(`invalid pods mode "${podsMode}": want insecure, verified or disabled`);
   const log = opts.log ?? (() => {});
   const records = opts.objects
-    ? DnsRecords.fromObjects(opts.objects, { trackPods: podsMode === "verified" })
-    : new DnsRecords({ trackPods: podsMode === "verified" });
+    ? DnsRecords.fromObjects(opts.objects, { trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames })
+    : new DnsRecords({ trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames });
   const forwarder = opts.upstream ? new Forwarder({ upstream: opts.upstream }) : null;
   const stats: DnsServerStats = { queries: 0, cacheHits: 0, formErr: 0, dropped: 0, forwarded: 0, truncated: 0 };
 
@@ -123,6 +124,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const udpCache = new Map<string, Buffer>();
   const tcpCache = new Map<string, Buffer>();
   let cacheGen = -1;
+  // A bad CIDR among the zones fails here, not at the first query.
+  for (const z of [...(opts.reverseZones ?? []), ...(opts.fallthrough ?? [])]) if (z.includes("/")) reverseZonesOfCidr(z);
   if (opts.ttl !== undefined && !(Number.isInteger(opts.ttl) && opts.ttl >= 0 && opts.ttl <= 3600)) throw new Error(`invalid ttl ${opts.ttl}: want an integer from 0 to 3600`);
   const plugin = {
     localIPs: opts.localIPs,
@@ -131,6 +134,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     namespaces: opts.namespaces,
     ttl: opts.ttl,
     ignoreEmptyService: opts.ignoreEmptyService,
+    endpointPodNames: opts.endpointPodNames,
   };
   let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [], ...plugin };
   const refresh = () => {
