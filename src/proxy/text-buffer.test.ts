@@ -87,3 +87,30 @@ test("a spilling buffer gives back its whole text, ASCII or not, and refuses off
   b.release();
   assert.equal(b.toString(), "");
 });
+
+test("spillFrom: text written after it goes out in chunks while the text before it stays, to be copied within the buffer", () => {
+  const b = new TextBuffer(16);
+  const kept = ["ascii-record;", "ünï-record;", "plain;"];
+  const offsets: [number, number][] = [];
+  for (const k of kept) {
+    const at = b.length;
+    b.put(k);
+    offsets.push([at, b.length]);
+  }
+  const start = b.spillFrom(32);
+  assert.equal(start, Buffer.byteLength(kept.join("")));
+  const want: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const j = (i * 7) % 3;
+    b.copyFrom(b, offsets[j][0], offsets[j][1]);
+    want.push(kept[j]);
+    const s = i % 9 === 0 ? `日${i}` : `-${i}-`;
+    b.put(s);
+    want.push(s);
+  }
+  assert.equal(b.toString(start), want.join(""));
+  assert.equal(b.toString(), kept.join("") + want.join(""));
+  assert.equal(b.toString(offsets[1][0]), kept.slice(1).join("") + want.join(""));
+  assert.throws(() => b.toString(start + 1), /spilled/);
+  assert.throws(() => b.copyFrom(b, start, start + 2), /spilled/);
+});

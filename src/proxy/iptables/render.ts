@@ -114,9 +114,9 @@ class Table {
 const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(16)} - [0:0]\n`.length;
 
 /**
- * The output buffer's size: the render's text goes out as strings of about this size, not
- * through a buffer of its whole size (tens of MB at 10k x 10: external memory enough to make
- * V8 run a full garbage collection).
+ * The output's room in the buffer: the render's text goes out as strings of about this
+ * size, not through a buffer of its whole size (tens of MB more at 10k x 10: external memory
+ * enough to make V8 run a full garbage collection).
  */
 const OUTPUT_CHUNK = 1 << 20;
 
@@ -265,28 +265,36 @@ function putDeclaration(out: TextBuffer, chain: string): void {
   out.put(`:${chain} - [0:0]\n`);
 }
 
+/**
+ * nodePortAddresses as kube-proxy reads them for one family (NewNodePortAddresses): only the
+ * CIDRs of the plan's family count, and none of them (or a /0) means every address.
+ */
+function familyNodePortCIDRs(plan: ProxyPlan): { all: boolean; cidrs: string[]; primary: boolean } {
+  const v6 = plan.ipFamily === "IPv6";
+  const primary = plan.config.nodePortAddresses.includes("primary");
+  const cidrs = plan.config.nodePortAddresses.filter((c) => c !== "primary" && c.includes(":") === v6);
+  const all = (cidrs.length === 0 && !primary) || cidrs.some((c) => /\/0+$/.test(c.trim()));
+  return { all, cidrs, primary };
+}
+
 /** Whether localhost NodePorts apply (kube-proxy turns them off when nodePortAddresses exclude 127.0.0.1). */
 export function effectiveLocalhostNodePorts(plan: ProxyPlan): boolean {
   const cfg = plan.config;
   if (plan.ipFamily !== "IPv4" || !cfg.iptables.localhostNodePorts) return false;
-  const cidrs = cfg.nodePortAddresses.filter((c) => c !== "primary");
-  if (cfg.nodePortAddresses.length === 0) return true;
-  return cidrs.some((c) => inCIDR(c, "127.0.0.1"));
+  const { all, cidrs } = familyNodePortCIDRs(plan);
+  return all || cidrs.some((c) => inCIDR(c, "127.0.0.1"));
 }
 
 /** The node addresses NodePorts listen on when nodePortAddresses is set (null = every local address). */
 export function nodePortIPs(plan: ProxyPlan): string[] | null {
-  const cfg = plan.config;
-  if (cfg.nodePortAddresses.length === 0) return null;
-  const cidrs = cfg.nodePortAddresses.filter((c) => c !== "primary").map((c) => parseCIDR(c)).filter((c) => c !== undefined);
-  if (cidrs.some((c) => c!.bits === 0)) return null;
-  const candidates = ["127.0.0.1", ...plan.nodeIPs];
+  const { all, cidrs, primary } = familyNodePortCIDRs(plan);
+  if (all) return null;
+  const v6 = plan.ipFamily === "IPv6";
+  const candidates = [v6 ? "::1" : "127.0.0.1", ...plan.nodeIPs.filter((ip) => ip.includes(":") === v6)];
   const out: string[] = [];
   for (const ip of candidates) {
-    const a = parseIPv4(ip);
-    if (a === undefined) continue;
-    const primary = cfg.nodePortAddresses.includes("primary") && ip === plan.nodeIPs[0];
-    if ((primary || cidrs.some((c) => cidrContains(c!, a))) && !out.includes(ip)) out.push(ip);
+    const isPrimary = primary && ip === plan.nodeIPs[0];
+    if ((isPrimary || cidrs.some((c) => inCIDR(c, ip))) && !out.includes(ip)) out.push(ip);
   }
   return out;
 }
@@ -301,8 +309,8 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const perEndpoint = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD ? 120 : 200;
   const estimate = opts.onlyServices ? 0 : perEndpoint * plan.totalEndpoints + 600 * plan.services.length;
   const buf = new TextBuffer(Math.max(1 << 16, estimate));
-  // The SEP chains' text: ~185 bytes each without comments.
-  const seps = new TextBuffer(Math.max(1 << 16, opts.onlyServices ? 0 : (perEndpoint + 70) * plan.totalEndpoints));
+  // The SEP chains' text (~185 bytes each without comments), then the output (see below).
+  const seps = new TextBuffer(Math.max(1 << 16, opts.onlyServices ? 0 : (perEndpoint + 70) * plan.totalEndpoints + OUTPUT_CHUNK));
   const filter = new Table(buf, seps);
   const nat = new Table(buf, seps);
   const skipped = new Discard(new TextBuffer(16), new TextBuffer(16));
@@ -355,12 +363,12 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
 
   const deletes = (opts.deleteChains ?? []).map((c) => `-X ${c}`);
-  // Read once, whole: written through a small buffer (see TextBufferOptions.spillBytes).
-  const out = new TextBuffer(OUTPUT_CHUNK, { spillBytes: OUTPUT_CHUNK });
-  writeTable(out, "filter", filter);
-  writeTable(out, "nat", nat, deletes);
-  const text = out.toString();
-  out.release();
+  // The output, read once and whole, goes after the SEP chains' text in the same buffer
+  // (their copies are then the cheapest) and out as strings every OUTPUT_CHUNK bytes.
+  const start = seps.spillFrom(OUTPUT_CHUNK);
+  writeTable(seps, "filter", filter);
+  writeTable(seps, "nat", nat, deletes);
+  const text = seps.toString(start);
   seps.release();
   buf.release();
   return text;
