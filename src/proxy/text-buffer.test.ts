@@ -65,7 +65,8 @@ test("putAscii returns where each piece starts, between batched and unbatched wr
 });
 
 test("a spilling buffer gives back its whole text, ASCII or not, and refuses offsets it spilled", () => {
-  const b = new TextBuffer(64, { spillBytes: 64 });
+  const b = new TextBuffer(64);
+  assert.equal(b.spillFrom(64), 0);
   const src = new TextBuffer();
   src.put("0123456789");
   const want: string[] = [];

@@ -48,15 +48,6 @@ function giveBuffer(b: NativeBuffer): void {
 
 const EMPTY = Buffer.alloc(0) as NativeBuffer;
 
-export interface TextBufferOptions {
-  /**
-   * Keep at most about this many bytes: beyond them the bytes go out as text (decoded
-   * once, kept as one string), so a large output read once, whole, takes no buffer of its
-   * size. Offsets in the spilled text can no longer be read or copied. See also spillFrom.
-   */
-  spillBytes?: number;
-}
-
 export class TextBuffer {
   private buf: NativeBuffer;
   private used = 0;
@@ -65,10 +56,11 @@ export class TextBuffer {
   /** Only ASCII in [0, keep), and in [keep, used): read back without UTF-8 decoding. */
   private keptAscii = true;
   private ascii = true;
-  /** Text spilled so far (see TextBufferOptions.spillBytes), and its bytes. */
+  /** Text spilled so far (see spillFrom), and its bytes. */
   private spilled = "";
   private spilledBytes = 0;
-  private spillBytes: number;
+  /** 0: nothing is spilled. */
+  private spillBytes = 0;
 
   /** Bytes written so far. */
   get length(): number {
@@ -76,12 +68,8 @@ export class TextBuffer {
     return this.spilledBytes + this.used;
   }
 
-  constructor(
-    initialBytes = 1 << 16,
-    private readonly opts: TextBufferOptions = {},
-  ) {
-    this.spillBytes = opts.spillBytes ?? 0;
-    this.buf = takeBuffer(this.spillBytes ? Math.min(initialBytes, this.spillBytes) : initialBytes);
+  constructor(initialBytes = 1 << 16) {
+    this.buf = takeBuffer(initialBytes);
   }
 
   /** Hands the bytes back for reuse (after toString); the buffer is empty afterwards. */
@@ -96,13 +84,14 @@ export class TextBuffer {
     this.ascii = true;
     this.spilled = "";
     this.spilledBytes = 0;
-    this.spillBytes = this.opts.spillBytes ?? 0;
+    this.spillBytes = 0;
   }
 
   /**
-   * From here on, text written goes out as strings about every chunkBytes (as with
-   * TextBufferOptions.spillBytes), while the text written so far stays in the buffer, to be
-   * copied into the new text (copyFrom(this, ...)) within one buffer: the cheapest copy.
+   * From here on, text written goes out as strings about every chunkBytes (decoded once, kept
+   * as one string), so a large text read once, whole, takes no buffer of its size; the text
+   * written so far stays in the buffer, to be copied into the new text (copyFrom(this, ...))
+   * within one buffer: the cheapest copy. Spilled bytes can no longer be read or copied.
    * Returns the offset where the new text starts (for toString).
    */
   spillFrom(chunkBytes: number): number {
