@@ -14,6 +14,7 @@ import { answerQuestion, completeChase, normalizeZone, reverseZonesOfCidr, type 
 import { Forwarder, parseHostPort, type UpstreamAnswer } from "./forward.js";
 import { DnsRecords } from "./records.js";
 import { listWatch, type ListWatch } from "./watch.js";
+import { zoneTransfer } from "./transfer.js";
 import { zoneRecords } from "./zone-file.js";
 
 export interface DnsServerOptions {
@@ -44,6 +45,8 @@ export interface DnsServerOptions {
   ttl?: number;
   ignoreEmptyService?: boolean;
   endpointPodNames?: boolean;
+  /** Allow zone transfers of the cluster zone over TCP to anyone (CoreDNS `transfer { to * }`); else REFUSED. */
+  transfer?: boolean;
   log?: (line: string) => void;
 }
 
@@ -68,8 +71,10 @@ export interface DnsServer {
   /** How many records the zone holds now (as `render dns` lists them). */
   recordCount(): number;
   stats: DnsServerStats;
-  /** Answer one wire-format query (what the sockets do); null: dropped. */
+  /** Answer one wire-format query (what the sockets do); null: dropped. A transfer's first message. */
   handle(msg: Buffer, tcp: boolean): Promise<Buffer | null>;
+  /** Every message of the answer: one, or a zone transfer's several. */
+  handleAll(msg: Buffer, tcp: boolean): Promise<Buffer[]>;
   close(): Promise<void>;
 }
 
@@ -150,9 +155,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   };
 
   async function handle(msg: Buffer, overTcp: boolean): Promise<Buffer | null> {
+    return (await handleAll(msg, overTcp))[0] ?? null;
+  }
+
+  async function handleAll(msg: Buffer, overTcp: boolean): Promise<Buffer[]> {
     const fast = handleSync(msg, overTcp);
-    if (fast !== undefined) return fast;
-    return handleSlow(msg, overTcp);
+    if (fast !== undefined) return fast ? [fast] : [];
+    const r = await handleSlow(msg, overTcp);
+    return r === null ? [] : Array.isArray(r) ? r : [r];
   }
 
   /** The cached answer, a drop (null), or undefined when the slow path must run. */
@@ -173,7 +183,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return out;
   }
 
-  async function handleSlow(msg: Buffer, overTcp: boolean): Promise<Buffer | null> {
+  async function handleSlow(msg: Buffer, overTcp: boolean): Promise<Buffer | Buffer[] | null> {
     const opcode = (msg[2] >> 3) & 0xf;
     let q: DecodedPacket;
     try {
@@ -201,6 +211,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
     const name = question.name === "." ? "" : question.name;
     const type = question.type;
+    if (type === "AXFR" || type === "IXFR") return transferReply(reply, q, overTcp);
     let ans: DnsAnswer | null;
     let cacheable = true;
     try {
@@ -235,6 +246,32 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       if (cache.size >= MAX_CACHE) cache.clear();
       cache.set(cacheKey(msg), out);
     }
+    return out;
+  }
+
+  /** AXFR/IXFR: REFUSED unless allowed, over TCP, for the cluster zone; else messages of up to ~16 kB. */
+  function transferReply(r: { msg: Buffer; question: Question }, q: DecodedPacket, overTcp: boolean): Buffer | Buffer[] {
+    const refused = () => encodeReply({ ...r, maxSize: 65535 }, { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] });
+    if (!opts.transfer || !overTcp || !synced) return refused();
+    refresh();
+    const clientSoa = (q.authorities ?? []).find((a) => a.type === "SOA") as { data?: { serial?: number } } | undefined;
+    const rrs = zoneTransfer(records, zoneOpts, r.question.name, r.question.type === "IXFR" ? (clientSoa?.data?.serial ?? 0) : 0);
+    if (!rrs) return refused();
+    const out: Buffer[] = [];
+    let chunk: RR[] = [];
+    let size = 0;
+    const flush = () => {
+      out.push(encodeReply({ ...r, maxSize: 65535 }, { rcode: "NOERROR", authoritative: true, answers: chunk, authority: [], additionals: [] }));
+      chunk = [];
+      size = 0;
+    };
+    for (const rr of rrs) {
+      // A rough wire size: the name, fixed fields, and the data as text.
+      size += rr.name.length + 12 + JSON.stringify((rr as { data?: unknown }).data ?? "").length;
+      chunk.push(rr);
+      if (size > 16_000) flush();
+    }
+    if (chunk.length) flush();
     return out;
   }
 
@@ -294,7 +331,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       }
     };
     if (r !== undefined) send(r);
-    else handleSlow(msg, false).then(send, (e) => log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`));
+    else handleSlow(msg, false).then((b) => send(Array.isArray(b) ? (b[0] ?? null) : b), (e) => log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`));
   };
   udp?.on("message", onUdp);
   udp?.on("error", (e) => log(`dns: udp socket: ${e.message}`));
@@ -317,13 +354,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         if (acc.length < 2 + len) break;
         const m = Buffer.from(acc.subarray(2, 2 + len));
         acc = acc.subarray(2 + len);
-        handle(m, true).then(
-          (b) => {
-            if (!b || c.destroyed) return;
-            const f = Buffer.allocUnsafe(b.length + 2);
-            f.writeUInt16BE(b.length, 0);
-            b.copy(f, 2);
-            c.write(f);
+        handleAll(m, true).then(
+          (bs) => {
+            for (const b of bs) {
+              if (c.destroyed) return;
+              const f = Buffer.allocUnsafe(b.length + 2);
+              f.writeUInt16BE(b.length, 0);
+              b.copy(f, 2);
+              c.write(f);
+            }
           },
           (e) => log(`dns: tcp: ${e instanceof Error ? e.message : String(e)}`),
         );
@@ -351,6 +390,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     },
     stats,
     handle,
+    handleAll,
     async close() {
       lw?.stop();
       forwarder?.close();
