@@ -5,7 +5,7 @@
 // text exactly. Pure.
 import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
 import { extChain, fwChain, iptablesHash, sepChain, iptablesHashUncached, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
-import { inCIDR, parseCIDR, cidrContains, parseIPv4 } from "../ip.js";
+import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { probability } from "../probability.js";
 import { TextBuffer } from "../text-buffer.js";
@@ -58,6 +58,8 @@ class Table {
    * about three times the cost).
    */
   readonly sepHashes: string[] = [];
+  /** Sort keys of the names (see sortedOrder), made while each hash is at hand. */
+  readonly sepKeys: number[] = [];
   readonly sepStarts: number[] = [];
   readonly sepEnds: number[] = [];
   readonly chains = new Map<string, Chain>();
@@ -106,6 +108,9 @@ class Table {
       this.sepEnds.push(this.seps.length);
     }
     this.sepHashes.push(h);
+    let key = SEP_KIND;
+    for (let j = 0; j < KEY_CHARS; j++) key = key * 32 + base32Rank(h.charCodeAt(j));
+    this.sepKeys.push(key);
     return sep;
   }
 }
@@ -184,12 +189,8 @@ function sortedOrder(t: Table, chains: Chain[]): number[] {
   let hashed = 0;
   const kubeOthers: number[] = [];
   const others: number[] = [];
-  for (let i = 0; i < seps; i++) {
-    const h = t.sepHashes[i];
-    let key = SEP_KIND;
-    for (let j = 0; j < KEY_CHARS; j++) key = key * 32 + base32Rank(h.charCodeAt(j));
-    keys[hashed++] = key * INDEX_SCALE + i;
-  }
+  const sepKeys = t.sepKeys;
+  for (let i = 0; i < seps; i++) keys[hashed++] = sepKeys[i] * INDEX_SCALE + i;
   for (let i = seps; i < total; i++) {
     const name = chains[i - seps].name;
     const key = hashedKey(name);
@@ -198,12 +199,19 @@ function sortedOrder(t: Table, chains: Chain[]): number[] {
   }
   const sorted = keys.subarray(0, hashed).sort();
   const out: number[] = new Array(hashed);
-  for (let i = 0; i < hashed; i++) out[i] = sorted[i] % INDEX_SCALE;
+  // key * 2^20 + index, split without floating-point remainders (slow).
+  const high = new Float64Array(hashed);
+  for (let i = 0; i < hashed; i++) {
+    const v = sorted[i];
+    const k = Math.floor(v / INDEX_SCALE);
+    high[i] = k;
+    out[i] = v - k * INDEX_SCALE;
+  }
   // Names that share their first 6 hash characters (a few per 100,000): order by full name.
   for (let i = 0; i < hashed; ) {
-    const k = Math.floor(sorted[i] / INDEX_SCALE);
+    const k = high[i];
     let j = i + 1;
-    while (j < hashed && Math.floor(sorted[j] / INDEX_SCALE) === k) j++;
+    while (j < hashed && high[j] === k) j++;
     if (j - i > 1) {
       const run = out.slice(i, j).sort(byName);
       for (let r = 0; r < run.length; r++) out[i + r] = run[r];
@@ -351,7 +359,8 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
     nat.add("KUBE-SERVICES", `${npComment} ${dst} -j KUBE-NODEPORTS`);
   } else {
     for (const ip of npIPs) {
-      if (ip.startsWith("127.") && !localhostNodePorts) continue;
+      // kube-proxy skips loopback here unless localhost NodePorts apply (never on IPv6).
+      if ((ip.startsWith("127.") && !localhostNodePorts) || ip === "::1") continue;
       nat.add("KUBE-SERVICES", `${npComment} -d ${ip} -j KUBE-NODEPORTS`);
     }
   }
