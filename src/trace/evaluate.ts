@@ -14,7 +14,7 @@ export interface TracePacket {
   proto?: Proto;
   /** "pod"/"external": arrives on an interface (PREROUTING); "local": sent by the node (OUTPUT). */
   origin: "pod" | "local" | "external";
-  /** The node's own addresses; 127.0.0.0/8 is always local. */
+  /** The node's own addresses; 127.0.0.0/8 and ::1 are always local. */
   localAddresses?: string[];
   inInterface?: string;
 }
@@ -166,7 +166,7 @@ function runHook(prog: Program, hook: Hook, branches: Branch[], ctx: EvalContext
 
 export function traceProgram(prog: Program, pkt: TracePacket): TraceResult {
   const locals = pkt.localAddresses ?? [];
-  const ctx: EvalContext = { isLocal: (ip) => inCIDR("127.0.0.0/8", ip) || locals.includes(ip) };
+  const ctx: EvalContext = { isLocal: (ip) => inCIDR("127.0.0.0/8", ip) || ip === "::1" || locals.includes(ip) };
   const start: Branch = {
     st: { src: pkt.src, dst: pkt.dst, dport: pkt.dport, proto: pkt.proto ?? "tcp", mark: 0, ctDNAT: false, masquerade: false, inInterface: pkt.inInterface },
     p: 1,

@@ -62,9 +62,14 @@ const NFT_DROPS_LOCAL_WITHOUT_LOCAL_ENDPOINTS = { output: "DROP", masq: false };
 const tcp = (name: string, port: number) => ({ name, port, protocol: "TCP" as const });
 const f = (name: string, src: string, dst: string, dport: number, output: string, masq = false, extra: Partial<Flow> = {}): Flow => ({ name, src, dst, dport, output, masq, ...extra });
 
+/** Upstream's testNodeIPs: the IPv4 ones (TEST_NODE_IPS) and two IPv6 addresses. */
+const NODE_IPV6 = "2001:db8::1";
+const NODE_IPV6_ALT = "2001:db8:1::2";
+const LOCAL_IPS = [...TEST_NODE_IPS, NODE_IPV6, NODE_IPV6_ALT];
+
 function originOf(src: string): TracePacket["origin"] {
-  if (src.startsWith("127.") || TEST_NODE_IPS.includes(src)) return "local";
-  if (inCIDR("10.0.0.0/8", src)) return "pod";
+  if (src.startsWith("127.") || src === "::1" || LOCAL_IPS.includes(src)) return "local";
+  if (inCIDR("10.0.0.0/8", src) || inCIDR("fd00:10::/64", src)) return "pod";
   return "external";
 }
 
@@ -91,7 +96,7 @@ function runCase(c: Case, mode: (typeof MODES)[number]): void {
     // Every full restore these cases render is consistent (upstream's checkIPTablesRuleJumps).
     if (mode.name === "iptables") failures.push(...iptablesJumpProblems(renderIptables(planProxy(step.input), UPSTREAM_TEST_RENDER)));
     for (const fl of step.flows) {
-      const pkt: TracePacket = { src: fl.src, dst: fl.dst, dport: fl.dport, proto: fl.proto ?? "tcp", origin: originOf(fl.src), localAddresses: TEST_NODE_IPS };
+      const pkt: TracePacket = { src: fl.src, dst: fl.dst, dport: fl.dport, proto: fl.proto ?? "tcp", origin: originOf(fl.src), localAddresses: LOCAL_IPS };
       const r = mode.trace(step.input, pkt);
       const wantOutput = mode.name === "nftables" && fl.nft?.output !== undefined ? fl.nft.output : fl.output;
       const wantMasq = mode.name === "nftables" && fl.nft?.masq !== undefined ? fl.nft.masq : fl.masq ?? false;
@@ -303,6 +308,37 @@ for (const tc of [
         tc.allowAltNodeIP
           ? f("external to nodePort on secondary IP", EXT, NODE_IP_ALT, 3001, out, true)
           : f("secondary nodeIP ignores NodePorts", EXT, NODE_IP_ALT, 3001, ""),
+      ],
+    }],
+  });
+}
+
+// TestNodePorts: the IPv6 rows (an IPv6 plan; localhost NodePorts never apply to IPv6).
+for (const tc of [
+  { name: "ipv6, localhost-nodeports enabled", localhostNodePorts: true, nodePortAddresses: [] as string[], allowAltNodeIP: true },
+  { name: "ipv6, localhost-nodeports disabled", localhostNodePorts: false, nodePortAddresses: [], allowAltNodeIP: true },
+  { name: "ipv6, localhost-nodeports disabled, multiple nodeport-addresses", localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "192.168.1.0/24", "2001:db8::/64"], allowAltNodeIP: false },
+]) {
+  const config = upstreamTestConfig();
+  config.clusterCIDR = "fd00:10::/64";
+  config.iptables.localhostNodePorts = tc.localhostNodePorts;
+  config.nodePortAddresses = tc.nodePortAddresses;
+  const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "fd00:172:30::41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; });
+  const slice = { ...makeSlice("ns1", "svc1", 1, [ep("fd00:10:180::1"), ep("fd00:10:180::2:1", TEST_NODE)], [tcp("p80", 80)]), addressType: "IPv6" as const };
+  const out = "[fd00:10:180::1]:80, [fd00:10:180::2:1]:80";
+  const ext6 = "2600:5200::1";
+  cases.push({
+    name: `TestNodePorts: ${tc.name}`,
+    steps: [{
+      input: { ...testInput([svc], [slice], config), ipFamily: "IPv6", nodeIPs: LOCAL_IPS },
+      flows: [
+        f("pod to cluster IP", "fd00:10::2", "fd00:172:30::41", 80, out, false),
+        f("external to nodePort", ext6, NODE_IPV6, 3001, out, true),
+        f("node to nodePort", NODE_IPV6, NODE_IPV6, 3001, out, true),
+        f("localhost to nodePort is ignored", "::1", "::1", 3001, ""),
+        tc.allowAltNodeIP
+          ? f("external to nodePort on secondary IP", ext6, NODE_IPV6_ALT, 3001, out, true)
+          : f("secondary nodeIP ignores NodePorts", ext6, NODE_IPV6_ALT, 3001, ""),
       ],
     }],
   });

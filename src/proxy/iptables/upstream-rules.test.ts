@@ -56,8 +56,7 @@ describe("TestMasqueradeRule", () => {
   }
 });
 
-// TestNodePorts' KUBE-FIREWALL check (its packet flows are in src/trace/upstream-flows.test.ts);
-// the IPv4 rows: the planner here is IPv4-only.
+// TestNodePorts' KUBE-FIREWALL check (its packet flows are in src/trace/upstream-flows.test.ts).
 describe("TestNodePorts: KUBE-FIREWALL", () => {
   const firewall = `-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\n`;
   for (const tc of [
@@ -65,14 +64,21 @@ describe("TestNodePorts: KUBE-FIREWALL", () => {
     { name: "ipv4, localhost-nodeports disabled", localhostNodePorts: false, nodePortAddresses: [], expectFirewall: false },
     { name: "ipv4, localhost-nodeports disabled, localhost in nodeport-addresses", localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "127.0.0.1/32"], expectFirewall: false },
     { name: "ipv4, localhost-nodeports enabled, multiple nodeport-addresses", localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "192.168.1.0/24", "2001:db8::/64"], expectFirewall: false },
+    { name: "ipv6, localhost-nodeports enabled", v6: true, localhostNodePorts: true, nodePortAddresses: [], expectFirewall: false },
+    { name: "ipv6, localhost-nodeports disabled", v6: true, localhostNodePorts: false, nodePortAddresses: [], expectFirewall: false },
+    { name: "ipv6, localhost-nodeports disabled, multiple nodeport-addresses", v6: true, localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "192.168.1.0/24", "2001:db8::/64"], expectFirewall: false },
   ]) {
     test(tc.name, () => {
       const config = upstreamTestConfig();
       config.iptables.localhostNodePorts = tc.localhostNodePorts;
       config.nodePortAddresses = tc.nodePortAddresses;
-      const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; });
-      const slice = makeSlice("ns1", "svc1", 1, [{ addresses: ["10.180.0.1"] }, { addresses: ["10.180.2.1"], nodeName: "test-node" }], [tcp("p80", 80)]);
-      const out = renderIptables(planProxy(testInput([svc], [slice], config)), UPSTREAM_TEST_RENDER);
+      const v6 = "v6" in tc && tc.v6;
+      if (v6) config.clusterCIDR = "fd00:10::/64";
+      const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = v6 ? "fd00:172:30::41" : "172.30.0.41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; });
+      const eps = v6 ? ["fd00:10:180::1", "fd00:10:180::2:1"] : ["10.180.0.1", "10.180.2.1"];
+      const slice = { ...makeSlice("ns1", "svc1", 1, [{ addresses: [eps[0]] }, { addresses: [eps[1]], nodeName: "test-node" }], [tcp("p80", 80)]), addressType: v6 ? ("IPv6" as const) : ("IPv4" as const) };
+      const input = testInput([svc], [slice], config);
+      const out = renderIptables(planProxy(v6 ? { ...input, ipFamily: "IPv6", nodeIPs: [...input.nodeIPs, "2001:db8::1", "2001:db8:1::2"] } : input), UPSTREAM_TEST_RENDER);
       assert.equal(chainRules(out, "filter", "KUBE-FIREWALL"), tc.expectFirewall ? firewall : "");
     });
   }

@@ -168,7 +168,7 @@ export function fixedNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): Nft
   const elements: NftElement[] = [];
   if (npIPs !== null) {
     sets.push({ name: NODEPORT_IPS, kind: "set", type: addrType, comment: "IPs that accept NodePort traffic" });
-    for (const ip of npIPs) if (!ip.startsWith("127.")) elements.push({ set: NODEPORT_IPS, key: ip });
+    for (const ip of npIPs) if (!ip.startsWith("127.") && ip !== "::1") elements.push({ set: NODEPORT_IPS, key: ip });
   }
   return { family: ipX, baseChains, chains, sets, elements, services: [] };
 }
