@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
+import { probability } from "../probability.js";
 import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, UPSTREAM_TEST_HOST, UPSTREAM_TEST_RENDER, iptablesJumpProblems } from "../test-fixtures.js";
 import type { Endpoint, LoadBalancerIngress } from "../../api/types.js";
 
@@ -251,5 +252,26 @@ describe("TestCheckIPTablesRuleJumps (the consistency check the whole-input test
     },
   ]) {
     test(tc.name, () => assert.deepEqual(iptablesJumpProblems(tc.input), tc.error ? [tc.error] : []));
+  }
+});
+
+test("TestComputeProbability", () => {
+  const expected: [number, string][] = [
+    [1, "1.0000000000"],
+    [2, "0.5000000000"],
+    [10, "0.1000000000"],
+    [100, "0.0100000000"],
+    [1000, "0.0010000000"],
+    [10000, "0.0001000000"],
+    [100000, "0.0000100000"],
+    [100001, "0.0000099999"],
+  ];
+  for (const [n, want] of expected) assert.equal(probability(n), want, `1/${n}`);
+  // Strictly increasing as n falls: no two endpoint counts up to 100,000 print alike.
+  let prev = 0;
+  for (let i = 100000; i > 1; i--) {
+    const cur = Number(probability(i));
+    assert.ok(cur > prev, `probability(${i}) = ${cur} <= ${prev}`);
+    prev = cur;
   }
 });
