@@ -125,6 +125,28 @@ export interface IptablesUpdateOptions extends IptablesRenderOptions {
    * restore): every chain is rewritten and prev's chains that next lacks are deleted.
    */
   full?: boolean;
+  /**
+   * The per-service nat chains the kernel has now (savedServiceChains of an iptables-save),
+   * when prev may not describe it (after a failed restore): a full restore deletes the ones
+   * next does not use, as kube-proxy does from its own iptables-save.
+   */
+  existingChains?: readonly string[];
+}
+
+const SERVICE_CHAIN = /^:(KUBE-(?:SVC|SVL|EXT|FW|SEP)-[A-Z2-7]{16}) /;
+
+/** kube-proxy's per-service chains (KUBE-SVC/SVL/EXT/FW/SEP-<hash>) in the nat table of an iptables-save. */
+export function savedServiceChains(save: string): string[] {
+  const out: string[] = [];
+  let nat = false;
+  for (const line of save.split("\n")) {
+    if (line.startsWith("*")) nat = line === "*nat";
+    else if (nat) {
+      const m = SERVICE_CHAIN.exec(line);
+      if (m) out.push(m[1]);
+    }
+  }
+  return out;
 }
 
 /** kube-proxy's sync: full the first time or when global settings change, else partial. */
@@ -132,6 +154,12 @@ export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
   if (!prev || opts.full || globalKey(prev) !== globalKey(next)) {
     // A full restore also deletes the chains of services that went away.
     const deleted = prev ? staleChains(prev, next) : [];
+    if (opts.existingChains?.length) {
+      const used = new Set<string>();
+      for (const s of iptablesServiceChains(next).values()) for (const c of s) used.add(c);
+      for (const c of opts.existingChains) if (!used.has(c) && !deleted.includes(c)) deleted.push(c);
+      deleted.sort();
+    }
     return { kind: "full", restore: renderIptables(next, { ...opts, deleteChains: deleted }), changedServices: [], deletedChains: deleted };
   }
   const changed = opts.changed ?? changedServices(prev, next);

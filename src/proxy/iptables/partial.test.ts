@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy, type ProxyPlan } from "../plan.js";
-import { planIptablesUpdate } from "../changes.js";
+import { planIptablesUpdate, savedServiceChains } from "../changes.js";
 import { makeService, makeSlice, testInput, dedent } from "../test-fixtures.js";
 import type { EndpointSlice, Service } from "../../api/types.js";
 
@@ -236,4 +236,25 @@ test("TestSyncProxyRulesRepeated: full sync, then partial syncs", () => {
     -X KUBE-SVC-4SW47YFZTEDKD3PK
     COMMIT
   `));
+});
+
+test("a full sync given the kernel's chains (iptables-save) deletes the ones no service uses, without a previous plan", () => {
+  const services = [svc("ns1", "svc1", "172.30.0.41", "p80", 80)];
+  const next = planProxy(testInput(services, [slice("ns1", "svc1", ["10.0.1.1"], "p80", 80)]));
+  // What the kernel held: svc1's chains and svc4's (deleted while a restore failed).
+  const save = [
+    "*filter", ":KUBE-SERVICES - [0:0]", "COMMIT",
+    "*nat", ":PREROUTING ACCEPT [0:0]", ":KUBE-SERVICES - [0:0]", ":KUBE-MARK-MASQ - [0:0]",
+    ":KUBE-SEP-SNQ3ZNILQDEJNDQO - [0:0]", ":KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]",
+    ":KUBE-SEP-AYCN5HPXMIRJNJXU - [0:0]", ":KUBE-SVC-4SW47YFZTEDKD3PK - [0:0]",
+    "-A KUBE-SVC-4SW47YFZTEDKD3PK -j KUBE-SEP-AYCN5HPXMIRJNJXU", "COMMIT", "",
+  ].join("\n");
+  assert.deepEqual(savedServiceChains(save), ["KUBE-SEP-SNQ3ZNILQDEJNDQO", "KUBE-SVC-XPGD46QRK7WJZT7O", "KUBE-SEP-AYCN5HPXMIRJNJXU", "KUBE-SVC-4SW47YFZTEDKD3PK"]);
+  const u = planIptablesUpdate(undefined, next, { ...OPTS, existingChains: savedServiceChains(save) });
+  assert.equal(u.kind, "full");
+  assert.deepEqual(u.deletedChains, ["KUBE-SEP-AYCN5HPXMIRJNJXU", "KUBE-SVC-4SW47YFZTEDKD3PK"]);
+  assert.match(u.restore, /^:KUBE-SEP-AYCN5HPXMIRJNJXU - \[0:0\]$/m);
+  assert.ok(u.restore.endsWith("-X KUBE-SEP-AYCN5HPXMIRJNJXU\n-X KUBE-SVC-4SW47YFZTEDKD3PK\nCOMMIT\n"));
+  // Without them (the lab's retry today) the stale chains stay in the kernel.
+  assert.deepEqual(planIptablesUpdate(undefined, next, OPTS).deletedChains, []);
 });

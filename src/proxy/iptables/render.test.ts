@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, testInput, dedent, UPSTREAM_TEST_RENDER, upstreamTestConfig, TEST_NODE, iptablesJumpProblems } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, UPSTREAM_TEST_RENDER, TEST_NODE, iptablesJumpProblems } from "../test-fixtures.js";
 import type { Service, EndpointSlice } from "../../api/types.js";
 
 const tcp80 = [{ name: "p80", port: 80, protocol: "TCP" as const }];
