@@ -85,6 +85,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const zone = normalizeZone(opts.zone ?? "cluster.local");
   const podsMode = opts.podsMode ?? "insecure";
   if (!["insecure", "verified", "disabled"].includes(podsMode)) throw new Error(`invalid pods mode "${podsMode}": want insecure, verified or disabled`);
+  // A bad CIDR among the zones fails here, before any socket is taken.
+  for (const z of [...(opts.reverseZones ?? []), ...(opts.fallthrough ?? [])]) if (z.includes("/")) reverseZonesOfCidr(z);
+  if (opts.ttl !== undefined && !(Number.isInteger(opts.ttl) && opts.ttl >= 0 && opts.ttl <= 3600)) throw new Error(`invalid ttl ${opts.ttl}: want an integer from 0 to 3600`);
   const log = opts.log ?? (() => {});
   const records = opts.objects
     ? DnsRecords.fromObjects(opts.objects, { trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames })
@@ -129,9 +132,6 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const udpCache = new Map<string, Buffer>();
   const tcpCache = new Map<string, Buffer>();
   let cacheGen = -1;
-  // A bad CIDR among the zones fails here, not at the first query.
-  for (const z of [...(opts.reverseZones ?? []), ...(opts.fallthrough ?? [])]) if (z.includes("/")) reverseZonesOfCidr(z);
-  if (opts.ttl !== undefined && !(Number.isInteger(opts.ttl) && opts.ttl >= 0 && opts.ttl <= 3600)) throw new Error(`invalid ttl ${opts.ttl}: want an integer from 0 to 3600`);
   const plugin = {
     localIPs: opts.localIPs,
     reverseZones: opts.reverseZones,

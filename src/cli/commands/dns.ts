@@ -14,6 +14,15 @@ Options:
       --zone DOMAIN               the cluster domain (default: --cluster-domain)
       --pods MODE                 pod records: insecure (default), verified or disabled
       --upstream IP:PORT          resolver for names outside the zone (default: none, REFUSED)
+  CoreDNS kubernetes plugin options:
+      --reverse-zones Z,...       reverse zones or CIDRs served (default: in-addr.arpa,ip6.arpa)
+      --fallthrough Z,...         zones whose missing names go upstream ("." all, "" none;
+                                  default: in-addr.arpa,ip6.arpa)
+      --namespaces NS,...         expose only these namespaces (default: all)
+      --ttl SECONDS               answer TTL, 0-3600 (default 5)
+      --ignore-empty-service      ClusterIP services without ready endpoints do not exist
+      --endpoint-pod-names        name endpoints without a hostname by their Pod
+      --transfer                  allow AXFR/IXFR of the zone over TCP (transfer { to * })
 ${CLUSTER_OPTIONS_HELP}
 `;
 
@@ -25,7 +34,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   const parsed = parseCommandArgs({
     args: rest,
-    options: { ...CLUSTER_OPTIONS, listen: { type: "string" }, zone: { type: "string" }, pods: { type: "string" }, upstream: { type: "string" } },
+    options: {
+      ...CLUSTER_OPTIONS,
+      listen: { type: "string" },
+      zone: { type: "string" },
+      pods: { type: "string" },
+      upstream: { type: "string" },
+      "reverse-zones": { type: "string" },
+      fallthrough: { type: "string" },
+      namespaces: { type: "string" },
+      ttl: { type: "string" },
+      "ignore-empty-service": { type: "boolean" },
+      "endpoint-pod-names": { type: "boolean" },
+      transfer: { type: "boolean" },
+    },
   }, USAGE);
   if (typeof parsed === "number") return parsed;
   const { values } = parsed;
@@ -38,6 +60,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: --pods: invalid value "${pods}": want insecure, verified or disabled\n`);
     return 1;
   }
+  const list = (v: unknown) => (typeof v === "string" ? v.split(",").map((x) => x.trim()).filter((x) => x !== "") : undefined);
+  let ttl: number | undefined;
+  if (values.ttl !== undefined) {
+    ttl = Number(values.ttl);
+    if (!/^\d+$/.test(values.ttl as string) || ttl > 3600) {
+      process.stderr.write(`error: --ttl: invalid value "${values.ttl as string}": want an integer from 0 to 3600\n`);
+      return 1;
+    }
+  }
   const cluster = await loadOfflineCluster(values);
   const zone = (values.zone as string | undefined) ?? cluster.settings.clusterDomain;
   const server = await startDnsServer({
@@ -47,6 +78,13 @@ export async function run(argv: string[]): Promise<number> {
     upstream: values.upstream as string | undefined,
     listen: values.listen as string,
     dnsServiceIPs: [cluster.dnsIP],
+    reverseZones: list(values["reverse-zones"]),
+    fallthrough: list(values.fallthrough),
+    namespaces: list(values.namespaces),
+    ttl,
+    ignoreEmptyService: values["ignore-empty-service"] === true,
+    endpointPodNames: values["endpoint-pod-names"] === true,
+    transfer: values.transfer === true,
     log: (l) => process.stderr.write(`${l}\n`),
   });
   const a = server.udpAddress!;
