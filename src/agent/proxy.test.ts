@@ -54,6 +54,7 @@ import { WatchCache } from "../client/watch-cache.js";
 import { NodeProxy } from "./proxy.js";
 import { defaultKubeProxyConfiguration } from "../proxy/config.js";
 import { makeService, makeSlice } from "../proxy/test-fixtures.js";
+import { sepChain, svcChain } from "../proxy/hash.js";
 
 class FakeApi {
   objects = new Map<string, KubeObject[]>();
@@ -101,12 +102,13 @@ test("NodeProxy: one iptables-restore per sync inside the node, jumps once, stal
   await proxy.synced;
   await until(() => !proxy.busy);
   const lines = r.lines();
+  // The first sync reads what the kernel has (stale service chains, missing base jumps) once.
   assert.deepEqual(lines, [
-    "nsenter --net=/run/netns/nl-t-node-1 -- iptables-restore -w 5 --noflush",
     "nsenter --net=/run/netns/nl-t-node-1 -- iptables-save",
     "nsenter --net=/run/netns/nl-t-node-1 -- iptables-restore -w 5 --noflush",
+    "nsenter --net=/run/netns/nl-t-node-1 -- iptables-restore -w 5 --noflush",
   ]);
-  assert.match(r.calls[0].input!, /-A KUBE-SERVICES -m comment --comment "kube-system\/kube-dns:dns cluster IP" -m udp -p udp -d 10\.96\.0\.10 --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU/);
+  assert.match(r.calls[1].input!, /-A KUBE-SERVICES -m comment --comment "kube-system\/kube-dns:dns cluster IP" -m udp -p udp -d 10\.96\.0\.10 --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU/);
   assert.match(r.calls[2].input!, /-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES/);
 
   // An endpoint goes away: one partial restore, then its UDP conntrack entries are deleted.
@@ -124,6 +126,56 @@ test("NodeProxy: one iptables-restore per sync inside the node, jumps once, stal
   assert.equal(proxy.proxyMode, "nftables");
   assert.deepEqual(r.lines().slice(0, 2), ["nsenter --net=/run/netns/nl-t-node-1 -- nft -f -", "nsenter --net=/run/netns/nl-t-node-1 -- iptables-save"]);
   assert.match(r.calls[0].input!, /^add table ip kube-proxy$/m);
+  proxy.stop();
+  services.stop();
+  slices.stop();
+});
+
+test("NodeProxy: the full sync after a failed one deletes the chains the kernel still has for a service deleted meanwhile", async () => {
+  const web = () =>
+    makeService("default", "web", (s) => {
+      s.spec.clusterIP = "10.96.0.20";
+      s.spec.ports = [{ name: "http", port: 80, protocol: "TCP", targetPort: 8080 }];
+    });
+  const webSlice = makeSlice("default", "web", 1, [{ addresses: ["10.244.1.7"], conditions: { ready: true } }], [{ name: "http", port: 8080, protocol: "TCP" }]);
+  const api = new FakeApi();
+  api.objects.set("Service", [dns(), web()]);
+  api.objects.set("EndpointSlice", [dnsSlice(["10.244.1.5"]), webSlice]);
+  const webChains = [svcChain("default/web:http", "tcp"), sepChain("default/web:http", "tcp", "10.244.1.7:8080")];
+  let failRestores = 0;
+  const r = new RecordingRunner((c) => {
+    if (c.args.includes("iptables-save")) {
+      // After the failure the kernel still has web's chains (the failed restore changed nothing).
+      return { stdout: `*nat\n:PREROUTING ACCEPT [0:0]\n${webChains.map((n) => `:${n} - [0:0]`).join("\n")}\nCOMMIT\n` };
+    }
+    if (c.args.includes("iptables-restore") && failRestores > 0) {
+      failRestores--;
+      return { code: 1, stderr: "iptables-restore: line 2 failed" };
+    }
+    return undefined;
+  });
+  const services = new WatchCache<Service>(api.client(), "Service").start();
+  const slices = new WatchCache<EndpointSlice>(api.client(), "EndpointSlice").start();
+  await Promise.all([services.synced, slices.synced]);
+  const logs: string[] = [];
+  const proxy = new NodeProxy({ services, endpointSlices: slices, node, runner: r, config: defaultKubeProxyConfiguration(), log: (m) => logs.push(m) });
+  proxy.start();
+  await proxy.synced;
+  await until(() => !proxy.busy);
+  const syncs = proxy.syncs;
+
+  // web goes away while the kernel refuses a restore: the partial sync fails, the retry is full.
+  r.calls.length = 0;
+  failRestores = 1;
+  api.emit("Service", { type: "DELETED", object: web() });
+  api.emit("EndpointSlice", { type: "DELETED", object: webSlice });
+  await until(() => proxy.syncs > syncs && !proxy.busy);
+  assert.match(logs.join("\n"), /sync failed: .*retrying with a full sync in 1 s/);
+  const lines = r.lines();
+  assert.deepEqual(lines.slice(-2), ["nsenter --net=/run/netns/nl-t-node-1 -- iptables-save -t nat", "nsenter --net=/run/netns/nl-t-node-1 -- iptables-restore -w 5 --noflush"]);
+  const restore = r.calls[r.calls.length - 1].input!;
+  for (const c of webChains) assert.match(restore, new RegExp(`^-X ${c}$`, "m"), c);
+  assert.doesNotMatch(restore, /default\/web/);
   proxy.stop();
   services.stop();
   slices.stop();

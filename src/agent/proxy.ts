@@ -7,7 +7,7 @@ import type { EndpointSlice, Service } from "../api/types.js";
 import type { NodePlan } from "../lab/address-plan.js";
 import { mustNsExec, nsExec, type Runner } from "../lab/exec.js";
 import { planProxy, type ProxyInput, type ProxyPlan } from "../proxy/plan.js";
-import { changedServices, planIptablesUpdate, planNftablesUpdate, replanServices, staleUdpEndpoints } from "../proxy/changes.js";
+import { changedServices, planIptablesUpdate, planNftablesUpdate, replanServices, savedServiceChains, staleUdpEndpoints, type IptablesUpdateOptions } from "../proxy/changes.js";
 import { baseJumpRules } from "../proxy/iptables/base-rules.js";
 import type { KubeProxyConfiguration, ProxyMode } from "../proxy/config.js";
 import { MAX_SESSION_TRANSACTION, type NftSession } from "../proxy/nft-session.js";
@@ -234,11 +234,19 @@ export class NodeProxy {
     if (this.mode === "iptables") {
       // Partial restores edit the top-level chains in place: the same rules as kube-proxy's
       // rewrite, without iptables-nft replacing a 10,000-rule KUBE-SERVICES on every change.
-      const u = planIptablesUpdate(full ? undefined : this.prev, next, full ? {} : { changed, topLevel: "edit" });
+      // A full restore deletes the chains of services that went away: those of the plan it
+      // replaces (resume), or, with none to trust (first sync, after a failed one, after a
+      // mode switch), those the kernel has that no service uses, as kube-proxy's full sync
+      // reads them from iptables-save.
+      let save: string | undefined;
+      if (!this.jumpsEnsured || (full && !this.prev)) save = await mustNsExec(this.o.runner, ns, "iptables-save", this.jumpsEnsured ? ["-t", "nat"] : [], { timeoutMs: BIG });
+      const opts: IptablesUpdateOptions = !full ? { changed, topLevel: "edit" } : this.prev ? { full: true } : { existingChains: savedServiceChains(save ?? "") };
+      const u = planIptablesUpdate(this.prev, next, opts);
       kind = u.kind;
       if (u.restore) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: u.restore, timeoutMs: BIG });
       if (!this.jumpsEnsured) {
-        const jumps = missingJumps(await mustNsExec(this.o.runner, ns, "iptables-save", [], { timeoutMs: BIG }));
+        // The base chains' jumps (not touched by the restore above), once they have their targets.
+        const jumps = missingJumps(save ?? "");
         if (jumps) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: jumps });
         this.jumpsEnsured = true;
       }
