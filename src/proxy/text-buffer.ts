@@ -48,6 +48,12 @@ function giveBuffer(b: NativeBuffer): void {
 
 const EMPTY = Buffer.alloc(0) as NativeBuffer;
 
+/** Whether s is all ASCII (one byte per character in UTF-8): what putAscii requires. */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
+
 export class TextBuffer {
   private buf: NativeBuffer;
   private used = 0;

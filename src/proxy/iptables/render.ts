@@ -8,7 +8,7 @@ import { extChain, fwChain, iptablesHash, sepChain, iptablesHashUncached, object
 import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { probability } from "../probability.js";
-import { TextBuffer } from "../text-buffer.js";
+import { isAscii, TextBuffer } from "../text-buffer.js";
 
 /** Above this many endpoints kube-proxy drops per-endpoint comments to save space. */
 export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
@@ -125,11 +125,6 @@ const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(16)} - [0:0]\n`.length;
  */
 const OUTPUT_CHUNK = 1 << 20;
 
-/** Whether s is all ASCII (one byte per character in UTF-8). */
-export function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
-  return true;
-}
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
 class Discard extends Table {
