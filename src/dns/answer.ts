@@ -110,15 +110,13 @@ function matchZone(lower: string, zones: string[]): string {
   return best;
 }
 
-/** Zone names, CIDRs turned into their reverse zones (remembered: the lists are per server, not per query). */
-const zoneLists = new Map<string, string[]>();
+/** Zone names, CIDRs turned into their reverse zones; remembered per list (the server keeps one options object). */
+const zoneLists = new WeakMap<string[], string[]>();
 function zoneList(zones: string[]): string[] {
-  const key = zones.join(" ");
-  let out = zoneLists.get(key);
+  let out = zoneLists.get(zones);
   if (!out) {
     out = zones.flatMap((z) => (z.includes("/") ? reverseZonesOfCidr(z) : [normalizeZone(z)]));
-    if (zoneLists.size > 64) zoneLists.clear();
-    zoneLists.set(key, out);
+    zoneLists.set(zones, out);
   }
   return out;
 }
