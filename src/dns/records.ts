@@ -291,6 +291,11 @@ export class DnsRecords {
     return this.namespaceObjs.has(n) || this.nsServiceCount.has(n) || BUILTIN_NAMESPACES.includes(n);
   }
 
+  /** Namespaces of the Pods with this IP (several for host-network Pods sharing a node's address). */
+  podNamespacesAt(ip: string): string[] {
+    return multi(this.podIPs.get(ipKey(ip)));
+  }
+
   podExists(ip: string, namespace: string): boolean {
     return multi(this.podIPs.get(ipKey(ip))).includes(namespace.toLowerCase());
   }

@@ -15,6 +15,7 @@ import { Forwarder, parseHostPort, type UpstreamAnswer } from "./forward.js";
 import { DnsRecords } from "./records.js";
 import { listWatch, type ListWatch } from "./watch.js";
 import { zoneTransfer } from "./transfer.js";
+import { autoPathBase, autoPathName, autoPathSearch, cnamer } from "./autopath.js";
 import { zoneRecords } from "./zone-file.js";
 
 export interface DnsServerOptions {
@@ -47,6 +48,13 @@ export interface DnsServerOptions {
   endpointPodNames?: boolean;
   /** Allow zone transfers of the cluster zone over TCP to anyone (CoreDNS `transfer { to * }`); else REFUSED. */
   transfer?: boolean;
+  /**
+   * CoreDNS `autopath @kubernetes` (needs podsMode "verified"): a Pod's first search-path query is
+   * completed here along the Pod's whole search path; `autopathSearch` is the server host's own
+   * search domains (CoreDNS reads them from its resolv.conf).
+   */
+  autopath?: boolean;
+  autopathSearch?: string[];
   log?: (line: string) => void;
 }
 
@@ -71,10 +79,10 @@ export interface DnsServer {
   /** How many records the zone holds now (as `render dns` lists them). */
   recordCount(): number;
   stats: DnsServerStats;
-  /** Answer one wire-format query (what the sockets do); null: dropped. A transfer's first message. */
-  handle(msg: Buffer, tcp: boolean): Promise<Buffer | null>;
+  /** Answer one wire-format query from `client` (what the sockets do); null: dropped. A transfer's first message. */
+  handle(msg: Buffer, tcp: boolean, client?: string): Promise<Buffer | null>;
   /** Every message of the answer: one, or a zone transfer's several. */
-  handleAll(msg: Buffer, tcp: boolean): Promise<Buffer[]>;
+  handleAll(msg: Buffer, tcp: boolean, client?: string): Promise<Buffer[]>;
   close(): Promise<void>;
 }
 
@@ -154,25 +162,30 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     zoneOpts = { zone, podsMode, nsIPs, ...plugin };
   };
 
-  async function handle(msg: Buffer, overTcp: boolean): Promise<Buffer | null> {
-    return (await handleAll(msg, overTcp))[0] ?? null;
+  async function handle(msg: Buffer, overTcp: boolean, client?: string): Promise<Buffer | null> {
+    return (await handleAll(msg, overTcp, client))[0] ?? null;
   }
 
-  async function handleAll(msg: Buffer, overTcp: boolean): Promise<Buffer[]> {
-    const fast = handleSync(msg, overTcp);
+  async function handleAll(msg: Buffer, overTcp: boolean, client?: string): Promise<Buffer[]> {
+    const fast = handleSync(msg, overTcp, client);
     if (fast !== undefined) return fast ? [fast] : [];
-    const r = await handleSlow(msg, overTcp);
+    const r = await handleSlow(msg, overTcp, client);
     return r === null ? [] : Array.isArray(r) ? r : [r];
   }
 
+  // Autopath answers depend on who asks: queries from Pods bypass the answer cache.
+  const autopathOn = !!opts.autopath && podsMode === "verified";
+  const fromPod = (client?: string) => autopathOn && !!client && records.podNamespacesAt(plainIP(client)).length > 0;
+
   /** The cached answer, a drop (null), or undefined when the slow path must run. */
-  function handleSync(msg: Buffer, overTcp: boolean): Buffer | null | undefined {
+  function handleSync(msg: Buffer, overTcp: boolean, client?: string): Buffer | null | undefined {
     stats.queries++;
     if (msg.length < 12 || msg[2] & 0x80) {
       stats.dropped++;
       return null;
     }
     refresh();
+    if (fromPod(client)) return undefined;
     const hit = (overTcp ? tcpCache : udpCache).get(cacheKey(msg));
     if (!hit) return undefined;
     stats.cacheHits++;
@@ -183,7 +196,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return out;
   }
 
-  async function handleSlow(msg: Buffer, overTcp: boolean): Promise<Buffer | Buffer[] | null> {
+  async function handleSlow(msg: Buffer, overTcp: boolean, client?: string): Promise<Buffer | Buffer[] | null> {
     const opcode = (msg[2] >> 3) & 0xf;
     let q: DecodedPacket;
     try {
@@ -212,34 +225,20 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const name = question.name === "." ? "" : question.name;
     const type = question.type;
     if (type === "AXFR" || type === "IXFR") return transferReply(reply, q, overTcp);
-    let ans: DnsAnswer | null;
-    let cacheable = true;
+    let result: { ans: DnsAnswer; cacheable: boolean };
     try {
-      ans = answerQuestion(records, name, type, zoneOpts);
+      result = await resolve(name, type, question.class ?? "IN", overTcp);
+      if (fromPod(client)) {
+        result.cacheable = false;
+        const search = autoPathSearch(records, zoneOpts, name, plainIP(client!), opts.autopathSearch);
+        const base = search ? autoPathBase(name, search) : null;
+        if (search && base !== null && base !== "") result = { ans: await autopath(name, base, search, type, question.class ?? "IN", overTcp, result.ans), cacheable: false };
+      }
     } catch (e) {
       log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
       return headerOnly(msg, RCODES.SERVFAIL);
     }
-    // Before the first sync, as CoreDNS: what is known is answered, a name not (yet) known gets
-    // SERVFAIL instead of NXDOMAIN; nothing is cached.
-    if (!synced) {
-      cacheable = false;
-      if (ans?.rcode === "NXDOMAIN") ans = { ...ans, rcode: "SERVFAIL" };
-    }
-    if (ans === null) {
-      if (!forwarder) return encodeReply(reply, { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] });
-      stats.forwarded++;
-      const up = await forwarder.resolve(name || ".", type, question.class ?? "IN", overTcp);
-      if (!up) return encodeReply(reply, { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] });
-      return encodeReply(reply, upstreamToAnswer(up));
-    }
-    if (ans.chase) {
-      cacheable = false;
-      const gen = records.generation;
-      const up = forwarder ? await forwarder.resolve(ans.chase.target, ans.chase.type, "IN", overTcp) : null;
-      ans = completeChase(ans, up, zoneOpts, records.serial);
-      if (gen !== records.generation) cacheable = false;
-    }
+    const { ans, cacheable } = result;
     const out = encodeReply(reply, ans);
     if (cacheable && out) {
       const cache = overTcp ? tcpCache : udpCache;
@@ -247,6 +246,44 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       cache.set(cacheKey(msg), out);
     }
     return out;
+  }
+
+  /** The answer to one question: ours, the upstream's (forwarded), or REFUSED/SERVFAIL. */
+  async function resolve(name: string, type: string, cls: string, overTcp: boolean): Promise<{ ans: DnsAnswer; cacheable: boolean }> {
+    let ans = answerQuestion(records, name, type, zoneOpts);
+    let cacheable = true;
+    // Before the first sync, as CoreDNS: what is known is answered, a name not (yet) known gets
+    // SERVFAIL instead of NXDOMAIN; nothing is cached.
+    if (!synced) {
+      cacheable = false;
+      if (ans?.rcode === "NXDOMAIN") ans = { ...ans, rcode: "SERVFAIL" };
+    }
+    if (ans === null) {
+      if (!forwarder) return { ans: { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable };
+      stats.forwarded++;
+      const up = await forwarder.resolve(name || ".", type, cls, overTcp);
+      if (!up) return { ans: { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable };
+      return { ans: upstreamToAnswer(up), cacheable };
+    }
+    if (ans.chase) {
+      cacheable = false;
+      const up = forwarder ? await forwarder.resolve(ans.chase.target, ans.chase.type, "IN", overTcp) : null;
+      ans = completeChase(ans, up, zoneOpts, records.serial);
+    }
+    return { ans, cacheable };
+  }
+
+  /**
+   * autopath.go ServeDNS: the first search-path name that is not NXDOMAIN (and was answered at
+   * all), with a CNAME from the asked name; if none, the answer for the first element as is.
+   */
+  async function autopath(name: string, base: string, search: string[], type: string, cls: string, overTcp: boolean, first: DnsAnswer): Promise<DnsAnswer> {
+    for (const [i, element] of search.entries()) {
+      const { ans } = i === 0 ? { ans: first } : await resolve(autoPathName(base, element), type, cls, overTcp);
+      if (ans.rcode === "NXDOMAIN" || ans.rcode === "REFUSED" || ans.rcode === "SERVFAIL") continue;
+      return { ...ans, answers: cnamer(ans.answers, name) };
+    }
+    return first;
   }
 
   /** AXFR/IXFR: REFUSED unless allowed, over TCP, for the cluster zone; else messages of up to ~16 kB. */
@@ -316,7 +353,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const onUdp = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
     let r: Buffer | null | undefined;
     try {
-      r = handleSync(msg, false);
+      r = handleSync(msg, false, rinfo.address);
     } catch (e) {
       log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`);
       return;
@@ -331,7 +368,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       }
     };
     if (r !== undefined) send(r);
-    else handleSlow(msg, false).then((b) => send(Array.isArray(b) ? (b[0] ?? null) : b), (e) => log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`));
+    else handleSlow(msg, false, rinfo.address).then((b) => send(Array.isArray(b) ? (b[0] ?? null) : b), (e) => log(`dns: udp: ${e instanceof Error ? e.message : String(e)}`));
   };
   udp?.on("message", onUdp);
   udp?.on("error", (e) => log(`dns: udp socket: ${e.message}`));
@@ -354,7 +391,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         if (acc.length < 2 + len) break;
         const m = Buffer.from(acc.subarray(2, 2 + len));
         acc = acc.subarray(2 + len);
-        handleAll(m, true).then(
+        handleAll(m, true, c.remoteAddress).then(
           (bs) => {
             for (const b of bs) {
               if (c.destroyed) return;
@@ -422,6 +459,11 @@ export function cacheKey(msg: Buffer): string {
     if (o + 11 <= msg.length && msg[o] === 0 && msg.readUInt16BE(o + 1) === 41) return msg.toString("latin1", 2, o + 9);
   }
   return msg.toString("latin1", 2);
+}
+
+/** "::ffff:10.0.0.1" (an IPv4 client on a dual-stack socket) -> "10.0.0.1". */
+function plainIP(a: string): string {
+  return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
 }
 
 function upstreamToAnswer(u: UpstreamAnswer): DnsAnswer {

@@ -1,5 +1,6 @@
 // `netlab dns serve -f PATH... --listen IP:PORT [--zone Z] [--pods MODE] [--upstream IP:PORT]`:
 // serve the cluster DNS of a set of manifests (converged offline) until SIGINT/SIGTERM.
+import { readFileSync } from "node:fs";
 import { startDnsServer } from "../../dns/server.js";
 import { loadOfflineCluster } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
@@ -23,6 +24,8 @@ Options:
       --ignore-empty-service      ClusterIP services without ready endpoints do not exist
       --endpoint-pod-names        name endpoints without a hostname by their Pod
       --transfer                  allow AXFR/IXFR of the zone over TCP (transfer { to * })
+      --autopath                  complete Pods' search paths here (autopath @kubernetes; needs
+                                  --pods verified; this host's resolv.conf search domains last)
 ${CLUSTER_OPTIONS_HELP}
 `;
 
@@ -47,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       "ignore-empty-service": { type: "boolean" },
       "endpoint-pod-names": { type: "boolean" },
       transfer: { type: "boolean" },
+      autopath: { type: "boolean" },
     },
   }, USAGE);
   if (typeof parsed === "number") return parsed;
@@ -69,6 +73,10 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  if (values.autopath === true && pods !== "verified") {
+    process.stderr.write("error: --autopath needs --pods verified (the client's Pod is looked up by its address)\n");
+    return 1;
+  }
   const cluster = await loadOfflineCluster(values);
   const zone = (values.zone as string | undefined) ?? cluster.settings.clusterDomain;
   const server = await startDnsServer({
@@ -85,6 +93,8 @@ export async function run(argv: string[]): Promise<number> {
     ignoreEmptyService: values["ignore-empty-service"] === true,
     endpointPodNames: values["endpoint-pod-names"] === true,
     transfer: values.transfer === true,
+    autopath: values.autopath === true,
+    autopathSearch: values.autopath === true ? hostSearchDomains() : undefined,
     log: (l) => process.stderr.write(`${l}\n`),
   });
   const a = server.udpAddress!;
@@ -102,4 +112,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   await server.close();
   return 0;
+}
+
+/** The search domains of this host's resolv.conf (what CoreDNS appends to a Pod's search path). */
+function hostSearchDomains(): string[] {
+  try {
+    const line = readFileSync("/etc/resolv.conf", "utf8").split("\n").filter((l) => /^\s*(search|domain)\s/.test(l)).pop();
+    return line ? line.trim().split(/\s+/).slice(1) : [];
+  } catch {
+    return [];
+  }
 }
