@@ -129,6 +129,10 @@ export async function run(): Promise<void> {
     // collection), alternate between the modes (machine load then affects both alike),
     // and print the median of `reps` with the range. (A cold render reuses the byte buffers
     // the one before released, as the daemon's renders do.)
+    // One plan first, neither timed nor kept: the process's heap grows to hold one of this
+    // size (the first plan of 10k x 10 in a process takes twice as long, most of it in the
+    // garbage collections that grow the heap), as a proxy's has by its first sync.
+    planProxy(input);
     const iptColds: Timing[] = [];
     const nftColds: Timing[] = [];
     for (let i = 0; i < reps; i++) {
