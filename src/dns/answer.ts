@@ -40,6 +40,8 @@ export interface ZoneOptions {
   ignoreEmptyService?: boolean;
   /** `endpoint_pod_names`: endpoints without a hostname are named by their Pod (targetRef) name. */
   endpointPodNames?: boolean;
+  /** `zonal`: <topology-zone>._zone.<service>.<ns>.svc.<zone> names a headless service's endpoints in that zone. */
+  zonal?: boolean;
 }
 
 export interface Chase {
@@ -182,7 +184,10 @@ function answerInZone(records: DnsRecords, qname: string, type: string, opts: Zo
       // Only dns-version has TXT; other names are NODATA when they have records of another
       // type (kubernetes.go Services), else NXDOMAIN, the zone apex included.
       if (base === "dns-version") return ok([{ name: qname, type: "TXT", ttl: 28800, class: "IN", data: [DNS_SCHEMA_VERSION] }]);
-      return negative(ctx, records_(ctx, base).items.length > 0 ? "NOERROR" : "NXDOMAIN");
+      // A zonal name that exists without endpoints is NODATA for every type (no negative caching of it).
+      const l = records_(ctx, base);
+      const zonalEmpty = !l.nx && !!opts.zonal && parseRequest(base, true)?.zone;
+      return negative(ctx, l.items.length > 0 || zonalEmpty ? "NOERROR" : "NXDOMAIN");
     }
     case "NS":
       if (base === "") {
@@ -283,16 +288,19 @@ export interface Request {
   endpoint: string;
   port: string;
   protocol: string;
+  /** The topology zone of a zonal name (topozone._zone.service.namespace.svc), zonal option only. */
+  zone: string;
 }
 
 /**
- * parse.go: [_port._proto. | endpoint.] service.namespace.(svc|pod), `base` being the name
- * without the zone, lower case; null = invalid (NXDOMAIN). No wildcards: CoreDNS removed `*`
+ * parse.go: [_port._proto. | endpoint. | topozone._zone.] service.namespace.(svc|pod), `base`
+ * being the name without the zone, lower case; null = invalid (NXDOMAIN). The _zone form only with
+ * `zonal` and under svc (else it reads as port and protocol). No wildcards: CoreDNS removed `*`
  * queries in 1.9.0 (coredns/coredns#5019), a `*` label is just a name that does not exist. No
- * multicluster (endpoint.clusterid) or zonal (topozone._zone) names: those options are not supported.
+ * multicluster (endpoint.clusterid) names: that option is not supported.
  */
-export function parseRequest(base: string): Request | null {
-  const r: Request = { podOrSvc: "", namespace: "", service: "", endpoint: "", port: "", protocol: "" };
+export function parseRequest(base: string, zonal = false): Request | null {
+  const r: Request = { podOrSvc: "", namespace: "", service: "", endpoint: "", port: "", protocol: "", zone: "" };
   if (base === "" || base === "svc" || base === "pod") return r;
   const segs = base.split(".");
   let last = segs.length - 1;
@@ -305,6 +313,7 @@ export function parseRequest(base: string): Request | null {
   r.service = segs[last];
   if (--last < 0) return r;
   if (last === 0) r.endpoint = segs[0];
+  else if (last === 1 && zonal && segs[1] === "_zone" && kind === "svc") r.zone = segs[0];
   else if (last === 1) {
     r.protocol = strip(segs[1]);
     r.port = strip(segs[0]);
@@ -329,7 +338,7 @@ function services(ctx: Ctx, base: string, qtype: string): Lookup {
 
 /** kubernetes.go Records: the items a name stands for, or nx. */
 function records_(ctx: Ctx, base: string): Lookup {
-  const r = parseRequest(base);
+  const r = parseRequest(base, !!ctx.opts.zonal);
   if (!r) return { nx: true, items: [] };
   if (r.podOrSvc === "") return { nx: false, items: [] };
   if (ctx.reverse) return { nx: true, items: [] };
@@ -383,13 +392,18 @@ function matchPort(r: Request, name: string, protocol: string): boolean {
 
 function findServices(ctx: Ctx, r: Request): Lookup {
   if (r.service === "") return { nx: false, items: [] };
+  // Zonal names exist only for zones some endpoint has occupied.
+  if (r.zone !== "" && !ctx.records.zoneExists(r.zone)) return { nx: true, items: [] };
   const svc = ctx.records.service(r.service, r.namespace);
   if (!svc) return { nx: true, items: [] };
   const groups = ctx.records.endpointGroups(serviceKeyOf(svc));
   // ignore empty_service: a ClusterIP service without ready endpoints does not exist.
   if (ctx.opts.ignoreEmptyService && svc.type === "ClusterIP" && !groups.some((g) => g.endpoints.some((e) => e.ready))) return { nx: true, items: [] };
+  // Zonal names are defined for headless services only.
+  if (r.zone !== "" && svc.type !== "Headless") return { nx: true, items: [] };
   const items: Item[] = [];
-  let nx = true;
+  // An existing zone of a headless service without endpoints there is NODATA.
+  let nx = r.zone === "";
   const svcName = `${svc.name}.${svc.namespace}.svc.${ctx.zoneCased}`;
   if (svc.type === "ExternalName") {
     // No endpoints, and no port/protocol names (no SRV); an IP in externalName is not a CNAME.
@@ -399,7 +413,7 @@ function findServices(ctx: Ctx, r: Request): Lookup {
   if (svc.type === "Headless" || r.endpoint !== "") {
     for (const g of groups) {
       for (const e of g.endpoints) {
-        if (!e.ready) continue;
+        if (!e.ready || (r.zone !== "" && e.zone !== r.zone)) continue;
         const name = label(ctx, e);
         if (r.endpoint !== "" && r.endpoint !== name.toLowerCase()) continue;
         for (const p of g.ports) {

@@ -1,7 +1,7 @@
 // CoreDNS's own kubernetes plugin tests, table by table, against answerQuestion: handler_test.go
 // (commonDnsTestCases, dnsTestCases, nsTestCases), handler_case_test.go, handler_pod_*_test.go,
 // handler_ignore_emptyservice_test.go, kubernetes_apex_test.go, reverse_test.go, ns_test.go,
-// kubernetes_test.go, parse_test.go and zonal_test.go (the option-off table). Each upstream fake
+// kubernetes_test.go, parse_test.go and zonal_test.go. Each upstream fake
 // API connection is written as the Kubernetes objects that would produce it. Expected answers are
 // the upstream ones; where upstream says "TTL 303" (do not care) our TTL, 5, is written.
 import { test } from "node:test";
@@ -407,13 +407,59 @@ test("parse_test.go TestParseRequest / TestParseInvalidRequest (zone inter.webs.
   for (const q of ["webs.mynamespace.pood", "too.long.for.what.I.am.trying.to.pod"]) assert.equal(parseRequest(q.toLowerCase()), null, q);
 });
 
-test("zonal_test.go zonalDisabledTestCases: a _zone name is a port/protocol no service has", () => {
-  const r = build([
+// zonal_test.go's fake API: a headless service with endpoints in us-west-2a and -2b, a ClusterIP
+// service, and us-west-2c occupied by some other endpoint (here another service's).
+function zonalCluster(): KubeObject[] {
+  const zoned = (ns: string, svc: string, name: string, eps: { ip: string; zone: string }[]) => ({
+    ...slice(ns, svc, name, "IPv4", eps.map((e) => ({ ip: e.ip })), http),
+    endpoints: eps.map((e) => ({ addresses: [e.ip], conditions: { ready: true }, zone: e.zone })),
+  });
+  return [
     namespace("testns"),
     service("testns", "hdls", { clusterIP: "None" }),
-    slice("testns", "hdls", "hdls-slice", "IPv4", [{ ip: "172.0.0.1" }, { ip: "172.0.0.2" }], http),
-  ]);
+    zoned("testns", "hdls", "hdls-slice", [{ ip: "172.0.0.1", zone: "us-west-2a" }, { ip: "172.0.0.2", zone: "us-west-2b" }, { ip: "172.0.0.3", zone: "us-west-2b" }]),
+    service("testns", "clstr", { clusterIP: "10.0.0.10", ports: http }),
+    service("testns", "elsewhere", { clusterIP: "None" }),
+    zoned("testns", "elsewhere", "elsewhere-slice", [{ ip: "172.0.0.9", zone: "us-west-2c" }]),
+  ];
+}
+
+test("zonal_test.go zonalTestCases: topozone._zone names of headless services (zonal)", () => {
+  const r = DnsRecords.fromObjects(zonalCluster(), { implicitNamespaces: false, keepZones: true, clock: () => SERIAL });
+  const q = (zone: string, svc = "hdls") => `${zone}._zone.${svc}.testns.svc.cluster.local.`;
+  run(
+    r,
+    [
+      { q: q("us-west-2a"), t: "A", answer: [`${q("us-west-2a")} 5 IN A 172.0.0.1`] },
+      { q: q("us-west-2b"), t: "A", answer: [`${q("us-west-2b")} 5 IN A 172.0.0.2`, `${q("us-west-2b")} 5 IN A 172.0.0.3`] },
+      // A zone the service has no endpoints in: NODATA, not NXDOMAIN.
+      { q: q("us-west-2c"), t: "A", ns: [SOA] },
+      // A label that is no zone keeps its NXDOMAIN.
+      { q: q("db"), t: "A", rcode: "NXDOMAIN", ns: [SOA] },
+      // Headless services only.
+      { q: q("us-west-2a", "clstr"), t: "A", rcode: "NXDOMAIN", ns: [SOA] },
+      { q: q("us-west-2c"), t: "TXT", ns: [SOA] },
+      { q: q("db"), t: "TXT", rcode: "NXDOMAIN", ns: [SOA] },
+      {
+        q: q("us-west-2b"), t: "SRV",
+        answer: ["172-0-0-2", "172-0-0-3"].map((h) => `${q("us-west-2b")} 5 IN SRV 0 50 80 ${h}.hdls.testns.svc.cluster.local.`),
+        extra: ["172-0-0-2.hdls.testns.svc.cluster.local. 5 IN A 172.0.0.2", "172-0-0-3.hdls.testns.svc.cluster.local. 5 IN A 172.0.0.3"],
+      },
+    ],
+    serveOpts({ zonal: true }),
+  );
+  // The zone set is add-only: a zone drained of endpoints stays known (NODATA, not NXDOMAIN).
+  r.apply("DELETED", slice("testns", "elsewhere", "elsewhere-slice", "IPv4", [], null));
+  run(r, [{ q: q("us-west-2c"), t: "A", ns: [SOA] }], serveOpts({ zonal: true }));
+});
+
+test("zonal_test.go zonalDisabledTestCases: without zonal a _zone name is a port/protocol no service has", () => {
+  const r = DnsRecords.fromObjects(zonalCluster(), { implicitNamespaces: false, keepZones: false, clock: () => SERIAL });
   run(r, [{ q: "us-west-2a._zone.hdls.testns.svc.cluster.local.", t: "A", rcode: "NXDOMAIN", ns: [SOA] }], serveOpts());
+  // parse_test.go: _zone under pod, or without the option, reads as port and protocol.
+  assert.deepEqual(parseRequest("us-west-2a._zone.webs.mynamespace.svc", true)?.zone, "us-west-2a");
+  assert.deepEqual(parseRequest("us-west-2a._zone.webs.mynamespace.pod", true)?.port, "us-west-2a");
+  assert.deepEqual(parseRequest("us-west-2a._zone.webs.mynamespace.svc", false)?.protocol, "zone");
 });
 
 test("ttl option: every answer's TTL and the SOA minimum; the SOA's own TTL at most 300", () => {

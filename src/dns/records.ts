@@ -35,6 +35,8 @@ export interface EndpointRecord {
   ready: boolean;
   /** targetRef.name when shorter than 64 characters (a valid label), else "": CoreDNS's endpoint_pod_names. */
   podName: string;
+  /** The endpoint's topology zone (EndpointSlice endpoints[].zone), kept only for zonal names; else "". */
+  zone: string;
 }
 
 export interface EndpointGroup {
@@ -154,15 +156,23 @@ export class DnsRecords {
   trackPods: boolean;
   /** Keep endpoints' Pod names only when answers use them (endpoint_pod_names). */
   keepPodNames: boolean;
+  /** Keep endpoints' zones, and the zones ever occupied, only when answers use them (zonal). */
+  keepZones: boolean;
+  /** Topology zones some endpoint has occupied; add-only, as CoreDNS keeps them. */
+  private topologyZones = new Set<string>();
 
-  constructor(opts: { trackPods?: boolean; keepPodNames?: boolean; clock?: () => number } = {}) {
+  constructor(opts: { trackPods?: boolean; keepPodNames?: boolean; keepZones?: boolean; clock?: () => number } = {}) {
     this.trackPods = opts.trackPods ?? true;
     this.keepPodNames = opts.keepPodNames ?? true;
+    this.keepZones = opts.keepZones ?? true;
     this.clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
     this.serial = this.clock();
   }
 
-  static fromObjects(objects: KubeObject[], opts: { trackPods?: boolean; keepPodNames?: boolean; implicitNamespaces?: boolean; clock?: () => number } = {}): DnsRecords {
+  static fromObjects(
+    objects: KubeObject[],
+    opts: { trackPods?: boolean; keepPodNames?: boolean; keepZones?: boolean; implicitNamespaces?: boolean; clock?: () => number } = {},
+  ): DnsRecords {
     const r = new DnsRecords(opts);
     for (const o of objects) r.apply("ADDED", o);
     // Offline manifests seldom declare their namespaces; an API server would have them.
@@ -291,6 +301,11 @@ export class DnsRecords {
     return this.namespaceObjs.has(n) || this.nsServiceCount.has(n) || BUILTIN_NAMESPACES.includes(n);
   }
 
+  /** Whether some endpoint has ever been in this topology zone (zonal names exist only for those). */
+  zoneExists(zone: string): boolean {
+    return this.topologyZones.has(zone);
+  }
+
   /** Namespaces of the Pods with this IP (several for host-network Pods sharing a node's address). */
   podNamespacesAt(ip: string): string[] {
     return multi(this.podIPs.get(ipKey(ip)));
@@ -369,7 +384,9 @@ export class DnsRecords {
       // Ready unless it says otherwise (the API's meaning of a missing condition).
       const ready = e.conditions?.ready !== false;
       const podName = this.keepPodNames ? podNameOf(e.targetRef) : "";
-      for (const ip of e.addresses ?? []) endpoints.push({ ip, hostname: e.hostname ?? "", ready, podName });
+      const zone = this.keepZones ? (e.zone ?? "") : "";
+      if (zone) this.topologyZones.add(zone);
+      for (const ip of e.addresses ?? []) endpoints.push({ ip, hostname: e.hostname ?? "", ready, podName, zone });
     }
     // slice(): an exact-size copy (push grows the backing store to 17 slots; that adds up over 10,000s).
     const group: EndpointGroup = { name, ports: this.portList(slice.ports), endpoints: endpoints.slice() };
@@ -406,8 +423,8 @@ export class DnsRecords {
     const groups: EndpointGroup[] = [];
     for (const s of ep.subsets ?? []) {
       const endpoints: EndpointRecord[] = [];
-      for (const a of s.addresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: true, podName: this.keepPodNames ? podNameOf(a.targetRef) : "" });
-      for (const a of s.notReadyAddresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: false, podName: this.keepPodNames ? podNameOf(a.targetRef) : "" });
+      for (const a of s.addresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: true, podName: this.keepPodNames ? podNameOf(a.targetRef) : "", zone: "" });
+      for (const a of s.notReadyAddresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: false, podName: this.keepPodNames ? podNameOf(a.targetRef) : "", zone: "" });
       groups.push({ name: "", ports: this.portList(s.ports), endpoints });
     }
     this.endpointsObj.set(key, groups);

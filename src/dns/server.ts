@@ -39,13 +39,14 @@ export interface DnsServerOptions {
    * endpoints of, as CoreDNS does (kube-dns.kube-system.svc.<zone>). Overrides dnsServiceIPs.
    */
   localIPs?: string[];
-  /** CoreDNS kubernetes plugin options (see ZoneOptions): reverse zones, fallthrough, namespaces, ttl, ignore empty_service. */
+  /** CoreDNS kubernetes plugin options (see ZoneOptions): reverse zones, fallthrough, namespaces, ttl, ignore empty_service, endpoint_pod_names, zonal. */
   reverseZones?: string[];
   fallthrough?: string[];
   namespaces?: string[];
   ttl?: number;
   ignoreEmptyService?: boolean;
   endpointPodNames?: boolean;
+  zonal?: boolean;
   /** Allow zone transfers of the cluster zone over TCP to anyone (CoreDNS `transfer { to * }`); else REFUSED. */
   transfer?: boolean;
   /**
@@ -98,8 +99,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   if (opts.ttl !== undefined && !(Number.isInteger(opts.ttl) && opts.ttl >= 0 && opts.ttl <= 3600)) throw new Error(`invalid ttl ${opts.ttl}: want an integer from 0 to 3600`);
   const log = opts.log ?? (() => {});
   const records = opts.objects
-    ? DnsRecords.fromObjects(opts.objects, { trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames })
-    : new DnsRecords({ trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames });
+    ? DnsRecords.fromObjects(opts.objects, { trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames, keepZones: !!opts.zonal })
+    : new DnsRecords({ trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames, keepZones: !!opts.zonal });
   const forwarder = opts.upstream ? new Forwarder({ upstream: opts.upstream }) : null;
   const stats: DnsServerStats = { queries: 0, cacheHits: 0, formErr: 0, dropped: 0, forwarded: 0, truncated: 0 };
 
@@ -148,6 +149,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     ttl: opts.ttl,
     ignoreEmptyService: opts.ignoreEmptyService,
     endpointPodNames: opts.endpointPodNames,
+    zonal: opts.zonal,
   };
   let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [], ...plugin };
   const refresh = () => {

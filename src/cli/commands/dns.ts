@@ -23,6 +23,7 @@ Options:
       --ttl SECONDS               answer TTL, 0-3600 (default 5)
       --ignore-empty-service      ClusterIP services without ready endpoints do not exist
       --endpoint-pod-names        name endpoints without a hostname by their Pod
+      --zonal                     answer ZONE._zone.SVC.NS.svc names (headless, by endpoint zone)
       --transfer                  allow AXFR/IXFR of the zone over TCP (transfer { to * })
       --autopath                  complete Pods' search paths here (autopath @kubernetes; needs
                                   --pods verified; this host's resolv.conf search domains last)
@@ -51,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
       "endpoint-pod-names": { type: "boolean" },
       transfer: { type: "boolean" },
       autopath: { type: "boolean" },
+      zonal: { type: "boolean" },
     },
   }, USAGE);
   if (typeof parsed === "number") return parsed;
@@ -92,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     ttl,
     ignoreEmptyService: values["ignore-empty-service"] === true,
     endpointPodNames: values["endpoint-pod-names"] === true,
+    zonal: values.zonal === true,
     transfer: values.transfer === true,
     autopath: values.autopath === true,
     autopathSearch: values.autopath === true ? hostSearchDomains() : undefined,
