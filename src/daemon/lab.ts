@@ -265,7 +265,7 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
     return {
       handles: (protocol, port) => port === 53 && (protocol === "UDP" || protocol === "TCP"),
       extraSockets: [{ protocol: "UDP", host: "0.0.0.0", port: 0 }],
-      async start({ sockets }) {
+      async start({ sockets, podIP }) {
         const udp = sockets.find((s) => s.protocol === "UDP" && s.port === 53);
         const tcp = sockets.find((s) => s.protocol === "TCP" && s.port === 53);
         const out = sockets.find((s) => s.protocol === "UDP" && s.port === 0);
@@ -278,6 +278,9 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
           udpSocket: udp?.protocol === "UDP" ? udp.socket : undefined,
           tcpServer: tcp?.protocol === "TCP" ? tcp.server : undefined,
           dnsServiceIPs: [clusterDNSIP(o.settings)],
+          // As CoreDNS: the zone's NS is the Service whose endpoints hold this Pod's address
+          // (kube-dns.kube-system.svc.<zone>), not ns.dns.<zone>.
+          localIPs: [podIP],
           log: (l) => log(`dns ${pod.metadata.name}: ${l}`),
         }).catch((e: unknown) => {
           relay?.close();

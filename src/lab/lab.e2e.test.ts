@@ -185,6 +185,8 @@ for (const [podNetwork, proxyMode] of [
       assert.deepEqual(db.sort(), podsOf(lab, "app", "db").map((p) => p.status!.podIP!).sort());
       assert.deepEqual(await probe.dig("egress-client", "db-0.db.default.svc.cluster.local"), [podNamed(lab, "db-0").status!.podIP]);
       assert.deepEqual(await probe.dig("egress-client", "foo.bar.default.svc.cluster.local"), [podNamed(lab, "foo").status!.podIP]);
+      // The zone's NS is the Service in front of the DNS Pods, as CoreDNS finds it from its own address.
+      assert.deepEqual(await probe.dig("egress-client", "cluster.local", "NS"), ["kube-dns.kube-system.svc.cluster.local."]);
       const a = await probe.curl("egress-client", "http://external-db/");
       assert.deepEqual([a.podIP, a.port], ["203.0.113.42", 9376]);
     });
