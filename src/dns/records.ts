@@ -33,10 +33,13 @@ export interface EndpointRecord {
   /** The hostname the endpoint declares, "" when none (see endpointLabel). */
   hostname: string;
   ready: boolean;
-  /** targetRef.name when shorter than 64 characters (a valid label), else "": CoreDNS's endpoint_pod_names. */
-  podName: string;
-  /** The endpoint's topology zone (EndpointSlice endpoints[].zone), kept only for zonal names; else "". */
-  zone: string;
+  /**
+   * targetRef.name when shorter than 64 characters (a valid label): CoreDNS's endpoint_pod_names.
+   * Present only when kept and set (an absent field costs no memory in 100,000s of records).
+   */
+  podName?: string;
+  /** The endpoint's topology zone (EndpointSlice endpoints[].zone), kept only for zonal names. */
+  zone?: string;
 }
 
 export interface EndpointGroup {
@@ -67,6 +70,15 @@ export function endpointLabel(ip: string, hostname: string | undefined, podName?
   if (ip.includes(".")) return ip.replace(/\./g, "-");
   const dashed = ip.replace(/:/g, "-");
   return dashed.endsWith("-") ? dashed + "0" : dashed;
+}
+
+/** An endpoint record with only the optional fields that are set. */
+function endpointRecord(ip: string, hostname: string, ready: boolean, podName: string, zone: string): EndpointRecord {
+  if (!podName && !zone) return { ip, hostname, ready };
+  const r: EndpointRecord = { ip, hostname, ready };
+  if (podName) r.podName = podName;
+  if (zone) r.zone = zone;
+  return r;
 }
 
 /** CoreDNS keeps a target's name only when it can be a DNS label (shorter than 64). */
@@ -386,7 +398,7 @@ export class DnsRecords {
       const podName = this.keepPodNames ? podNameOf(e.targetRef) : "";
       const zone = this.keepZones ? (e.zone ?? "") : "";
       if (zone) this.topologyZones.add(zone);
-      for (const ip of e.addresses ?? []) endpoints.push({ ip, hostname: e.hostname ?? "", ready, podName, zone });
+      for (const ip of e.addresses ?? []) endpoints.push(endpointRecord(ip, e.hostname ?? "", ready, podName, zone));
     }
     // slice(): an exact-size copy (push grows the backing store to 17 slots; that adds up over 10,000s).
     const group: EndpointGroup = { name, ports: this.portList(slice.ports), endpoints: endpoints.slice() };
@@ -423,8 +435,8 @@ export class DnsRecords {
     const groups: EndpointGroup[] = [];
     for (const s of ep.subsets ?? []) {
       const endpoints: EndpointRecord[] = [];
-      for (const a of s.addresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: true, podName: this.keepPodNames ? podNameOf(a.targetRef) : "", zone: "" });
-      for (const a of s.notReadyAddresses ?? []) endpoints.push({ ip: a.ip, hostname: a.hostname ?? "", ready: false, podName: this.keepPodNames ? podNameOf(a.targetRef) : "", zone: "" });
+      for (const a of s.addresses ?? []) endpoints.push(endpointRecord(a.ip, a.hostname ?? "", true, this.keepPodNames ? podNameOf(a.targetRef) : "", ""));
+      for (const a of s.notReadyAddresses ?? []) endpoints.push(endpointRecord(a.ip, a.hostname ?? "", false, this.keepPodNames ? podNameOf(a.targetRef) : "", ""));
       groups.push({ name: "", ports: this.portList(s.ports), endpoints });
     }
     this.endpointsObj.set(key, groups);

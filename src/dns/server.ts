@@ -495,32 +495,37 @@ function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, 
   else cb(new Error(`not an IP address: ${address}`), address, 0);
 }
 
-/** UDP and TCP on the same port; port 0 picks one free for both (a few tries). */
+/**
+ * UDP and TCP on the same port; port 0 picks one free for both. TCP is bound first: the
+ * kernel's pick then avoids every TCP port in use (a UDP pick could land on a busy client
+ * connection's port, which made listen fail while other tests held hundreds of connections);
+ * a UDP socket on the same port is rarer, and a few tries step past it.
+ */
 async function bindPair(host: string, port: number, wantUdp: boolean, wantTcp: boolean): Promise<{ udp?: dgram.Socket; tcp?: net.Server }> {
   for (let attempt = 0; ; attempt++) {
+    let t: net.Server | undefined;
     let u: dgram.Socket | undefined;
     try {
       let p = port;
+      if (wantTcp) {
+        t = net.createServer();
+        await new Promise<void>((res, rej) => {
+          t!.once("error", rej);
+          t!.listen(port, host, () => {
+            t!.off("error", rej);
+            res();
+          });
+        });
+        p = (t.address() as AddressInfo).port;
+      }
       if (wantUdp) {
         // Replies go to literal addresses: resolve them synchronously instead of via dns.lookup's
         // extra tick per packet (measurable at tens of thousands of queries per second).
         u = dgram.createSocket({ type: net.isIP(host) === 6 ? "udp6" : "udp4", lookup: literalLookup });
         await new Promise<void>((res, rej) => {
           u!.once("error", rej);
-          u!.bind(port, host, () => {
+          u!.bind(p, host, () => {
             u!.off("error", rej);
-            res();
-          });
-        });
-        p = (u.address() as AddressInfo).port;
-      }
-      let t: net.Server | undefined;
-      if (wantTcp) {
-        t = net.createServer();
-        await new Promise<void>((res, rej) => {
-          t!.once("error", rej);
-          t!.listen(p, host, () => {
-            t!.off("error", rej);
             res();
           });
         });
@@ -528,7 +533,8 @@ async function bindPair(host: string, port: number, wantUdp: boolean, wantTcp: b
       return { udp: u, tcp: t };
     } catch (e) {
       u?.close();
-      if (port !== 0 || attempt >= 5) throw new Error(`cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+      t?.close();
+      if (port !== 0 || attempt >= 20) throw new Error(`cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }
