@@ -6,10 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Endpoints, EndpointSlice, KubeObject } from "../api/types.js";
-import { answerQuestion, reverseZonesOfCidr, type DnsAnswer, type ZoneOptions } from "./answer.js";
+import { answerQuestion, reverseZonesOfCidr, type ZoneOptions } from "./answer.js";
 import { DnsRecords } from "./records.js";
-import { formatRR } from "./zone-file.js";
-import { namespace, service } from "./fixtures.test-util.js";
+import { namespace, runCases, service } from "./fixtures.test-util.js";
 
 const SERIAL = 1502313310;
 const soa = (zone: string) => `${zone}. 5 IN SOA ns.dns.${zone}. hostmaster.${zone}. ${SERIAL} 7200 1800 86400 5`;
@@ -57,36 +56,13 @@ function ciCluster(): KubeObject[] {
 }
 
 const build = (keepPodNames = false) => DnsRecords.fromObjects(ciCluster(), { implicitNamespaces: false, keepPodNames, clock: () => SERIAL });
-const norm = (s: string) => s.trim().split(/\s+/).join(" ");
-const fmt = (rrs: DnsAnswer["answers"]) => rrs.map((r) => norm(formatRR(r))).sort();
-
-interface Case {
-  q: string;
-  t: string;
-  rcode?: string;
-  answer?: string[];
-  ns?: string[];
-  extra?: string[];
-}
-
-function run(records: DnsRecords, cases: Case[], o: ZoneOptions): void {
-  for (const c of cases) {
-    const label = `${c.q} ${c.t}`;
-    const a = answerQuestion(records, c.q, c.t, o);
-    assert.ok(a, `${label}: answered here`);
-    assert.equal(a.rcode, c.rcode ?? "NOERROR", label);
-    assert.deepEqual(fmt(a.answers), (c.answer ?? []).map(norm).sort(), label + " answer");
-    assert.deepEqual(fmt(a.authority), (c.ns ?? []).map(norm).sort(), label + " authority");
-    assert.deepEqual(fmt(a.additionals), (c.extra ?? []).map(norm).sort(), label + " additional");
-  }
-}
 
 const base: ZoneOptions = { zone: "cluster.local", podsMode: "disabled", nsIPs: [] };
 
 test("ci address_test.go (kubernetes cluster.local 10.in-addr.arpa { namespaces test-1 })", () => {
   const r = build();
   const o: ZoneOptions = { ...base, reverseZones: ["10.in-addr.arpa"], fallthrough: [], namespaces: ["test-1"] };
-  run(
+  runCases(
     r,
     [
       { q: "svc-1-a.test-1.svc.cluster.local.", t: "A", answer: ["svc-1-a.test-1.svc.cluster.local. 5 IN A 10.96.0.100"] },
@@ -113,7 +89,7 @@ test("ci address_test.go (kubernetes cluster.local 10.in-addr.arpa { namespaces 
   // "New Objects": a Service and its Endpoints added later answer at once.
   r.apply("ADDED", service("test-1", "new-svc", { clusterIP: "10.96.0.222", ports: [{ name: "http", port: 80, protocol: "TCP" }] }));
   r.apply("ADDED", endpoints("test-1", "new-svc", ["172.17.0.222"], [{ name: "http", port: 80, protocol: "TCP" }]));
-  run(
+  runCases(
     r,
     [
       { q: "new-svc.test-1.svc.cluster.local.", t: "A", answer: ["new-svc.test-1.svc.cluster.local. 5 IN A 10.96.0.222"] },
@@ -127,7 +103,7 @@ test("ci srv_test.go (kubernetes cluster.local { namespaces test-1 })", () => {
   const r = build();
   const o: ZoneOptions = { ...base, namespaces: ["test-1"] };
   const A = "svc-1-a.test-1.svc.cluster.local. 5 IN A 10.96.0.100";
-  run(
+  runCases(
     r,
     [
       {
@@ -169,7 +145,7 @@ test("ci ptr_test.go (kubernetes cluster.local 10.96.0.0/24 172.17.0.0/24 1234:a
   const r = build();
   const o: ZoneOptions = { ...base, reverseZones: ["10.96.0.0/24", "172.17.0.0/24", "1234:abcd::0/64"], fallthrough: [], namespaces: ["test-1"] };
   const v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.";
-  run(
+  runCases(
     r,
     [
       { q: "100.0.96.10.in-addr.arpa.", t: "PTR", answer: ["100.0.96.10.in-addr.arpa. 5 IN PTR svc-1-a.test-1.svc.cluster.local."] },
@@ -191,7 +167,7 @@ test("ci ptr_test.go (kubernetes cluster.local 10.96.0.0/24 172.17.0.0/24 1234:a
 
 test("ci nsexposure_test.go (kubernetes cluster.local: every namespace)", () => {
   const r = build();
-  run(
+  runCases(
     r,
     [
       { q: "svc-1-a.test-1.svc.cluster.local.", t: "A", answer: ["svc-1-a.test-1.svc.cluster.local. 5 IN A 10.96.0.100"] },
@@ -204,7 +180,7 @@ test("ci nsexposure_test.go (kubernetes cluster.local: every namespace)", () => 
 test("ci endpoints_test.go (endpoint_pod_names { namespaces test-3 })", () => {
   const r = build(true);
   const o: ZoneOptions = { ...base, namespaces: ["test-3"], endpointPodNames: true };
-  run(
+  runCases(
     r,
     [
       {
@@ -224,7 +200,7 @@ test("ci endpoints_test.go (endpoint_pod_names { namespaces test-3 })", () => {
     o,
   );
   // Without the option the same endpoint is named by its address.
-  run(
+  runCases(
     r,
     [{ q: "headless-1.test-3.svc.cluster.local.", t: "SRV", answer: ["headless-1.test-3.svc.cluster.local. 5 IN SRV 0 100 80 10-244-1-7.headless-1.test-3.svc.cluster.local."], extra: ["10-244-1-7.headless-1.test-3.svc.cluster.local. 5 IN A 10.244.1.7"] }],
     { ...o, endpointPodNames: false },

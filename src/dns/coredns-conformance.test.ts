@@ -7,10 +7,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { KubeObject } from "../api/types.js";
-import { addressFromReverse, answerQuestion, parseRequest, type DnsAnswer, type ZoneOptions } from "./answer.js";
+import { addressFromReverse, answerQuestion, parseRequest, type ZoneOptions } from "./answer.js";
 import { DnsRecords, endpointLabel, ipKey } from "./records.js";
-import { formatRR } from "./zone-file.js";
-import { corednsCluster, namespace, service, slice } from "./fixtures.test-util.js";
+import { corednsCluster, formatRRs, namespace, runCases, service, slice } from "./fixtures.test-util.js";
 
 const SERIAL = 1499347823;
 const soa = (zone: string, ttl = 5) => `${zone}. ${Math.min(ttl, 300)} IN SOA ns.dns.${zone}. hostmaster.${zone}. ${SERIAL} 7200 1800 86400 ${ttl}`;
@@ -18,37 +17,6 @@ const SOA = soa("cluster.local");
 
 function build(objs: KubeObject[]): DnsRecords {
   return DnsRecords.fromObjects(objs, { trackPods: true, implicitNamespaces: false, clock: () => SERIAL });
-}
-const norm = (s: string) => s.trim().split(/\s+/).join(" ");
-const fmt = (rrs: DnsAnswer["answers"]) => rrs.map((r) => norm(formatRR(r))).sort();
-
-interface Case {
-  q: string;
-  t: string;
-  rcode?: string;
-  answer?: string[];
-  ns?: string[];
-  extra?: string[];
-}
-
-/** Runs a table; `forwarded` cases are the ones the plugin passes on (fallthrough). */
-function run(records: DnsRecords, cases: Case[], o: ZoneOptions): void {
-  for (const c of cases) {
-    const label = `${c.q} ${c.t}`;
-    const a = answerQuestion(records, c.q, c.t, o);
-    assert.ok(a, `${label}: answered here`);
-    assert.equal(a.rcode, c.rcode ?? "NOERROR", label);
-    assert.equal(a.authoritative, true, label + " AA");
-    assert.deepEqual(fmt(a.answers), (c.answer ?? []).map(norm).sort(), label + " answer");
-    assert.deepEqual(fmt(a.authority), (c.ns ?? []).map(norm).sort(), label + " authority");
-    assert.deepEqual(fmt(a.additionals), (c.extra ?? []).map(norm).sort(), label + " additional");
-    // test.CNAMEOrder: no CNAME after a record of its target.
-    a.answers.forEach((r, i) => {
-      if (r.type !== "CNAME") return;
-      const target = String((r as { data?: unknown }).data).toLowerCase();
-      assert.ok(!a.answers.slice(0, i).some((x) => x.name.toLowerCase() === target), label + " CNAME order");
-    });
-  }
 }
 
 // The fake API of handler_test.go (APIConnServeTest): its namespaces all exist except
@@ -59,7 +27,7 @@ const serveOpts = (o: Partial<ZoneOptions> = {}): ZoneOptions => ({ zone: "clust
 test("handler_test.go commonDnsTestCases + dnsTestCases (namespaces testns)", () => {
   const r = build(serveCluster());
   const a = (q: string, ...ips: string[]) => ips.map((ip) => `${q} 5 IN ${ip.includes(":") ? "AAAA" : "A"} ${ip}`);
-  run(
+  runCases(
     r,
     [
       { q: "svc1.testns.svc.cluster.local.", t: "A", answer: a("svc1.testns.svc.cluster.local.", "10.0.0.1") },
@@ -135,12 +103,12 @@ test("handler_test.go commonDnsTestCases + dnsTestCases (namespaces testns)", ()
   // upstream's, asked by the server (answer.test.ts checks the merge and the TC bit).
   const ext = answerQuestion(r, "external.testns.svc.cluster.local.", "A", serveOpts());
   assert.equal(ext?.chase?.target, "ext.interwebs.test");
-  assert.deepEqual(fmt(ext!.chase!.cnames), ["external.testns.svc.cluster.local. 5 IN CNAME ext.interwebs.test."]);
+  assert.deepEqual(formatRRs(ext!.chase!.cnames), ["external.testns.svc.cluster.local. 5 IN CNAME ext.interwebs.test."]);
 });
 
 test("handler_test.go nsTestCases: every namespace exposed when none is listed", () => {
   const r = build(serveCluster());
-  run(
+  runCases(
     r,
     [
       { q: "svc1.testns.svc.cluster.local.", t: "A", answer: ["svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1"] },
@@ -153,7 +121,7 @@ test("handler_test.go nsTestCases: every namespace exposed when none is listed",
 
 test("handler_case_test.go: the answer keeps the question's case, the zone's spelling too", () => {
   const r = build(serveCluster());
-  run(
+  runCases(
     r,
     [
       { q: "not-a-service.testns.svc.ClUsTeR.lOcAl.", t: "A", rcode: "NXDOMAIN", ns: [soa("ClUsTeR.lOcAl")] },
@@ -171,7 +139,7 @@ test("handler_case_test.go: the answer keeps the question's case, the zone's spe
 
 test("handler_ignore_emptyservice_test.go: ignore empty_service", () => {
   const r = build(serveCluster());
-  run(
+  runCases(
     r,
     [
       { q: "svcempty.testns.svc.cluster.local.", t: "A", rcode: "NXDOMAIN", ns: [SOA] },
@@ -187,7 +155,7 @@ test("handler_ignore_emptyservice_test.go: ignore empty_service", () => {
 test("handler_pod_{insecure,verified,disabled}_test.go", () => {
   const r = build(serveCluster());
   const o = (podsMode: ZoneOptions["podsMode"]) => serveOpts({ namespaces: undefined, podsMode });
-  run(
+  runCases(
     r,
     [
       { q: "10-240-0-1.podns.pod.cluster.local.", t: "A", answer: ["10-240-0-1.podns.pod.cluster.local. 5 IN A 10.240.0.1"] },
@@ -201,7 +169,7 @@ test("handler_pod_{insecure,verified,disabled}_test.go", () => {
     ],
     o("insecure"),
   );
-  run(
+  runCases(
     r,
     [
       { q: "10-240-0-1.podns.pod.cluster.local.", t: "A", answer: ["10-240-0-1.podns.pod.cluster.local. 5 IN A 10.240.0.1"] },
@@ -212,7 +180,7 @@ test("handler_pod_{insecure,verified,disabled}_test.go", () => {
     ],
     o("verified"),
   );
-  run(
+  runCases(
     r,
     [
       { q: "10-240-0-1.podns.pod.cluster.local.", t: "A", rcode: "NXDOMAIN", ns: [SOA] },
@@ -224,7 +192,7 @@ test("handler_pod_{insecure,verified,disabled}_test.go", () => {
 
 test("kubernetes_apex_test.go: apex SOA, NODATA for other types, NS at the local address", () => {
   const r = build(serveCluster());
-  run(
+  runCases(
     r,
     [
       { q: "cluster.local.", t: "SOA", answer: [SOA] },
@@ -255,7 +223,7 @@ test("reverse_test.go: PTR in reverse zones served without fallthrough", () => {
   const v6a = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.";
   const v6b = "a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.0.7.7.0.0.0.0.d.f.ip6.arpa.";
   const v6c = "6.a.b.9.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.0.7.7.0.0.0.0.d.f.ip6.arpa.";
-  run(
+  runCases(
     r,
     [
       { q: "100.0.0.10.in-addr.arpa.", t: "PTR", answer: ["100.0.0.10.in-addr.arpa. 5 IN PTR ep1a.svc1.testns.svc.cluster.local."] },
@@ -286,7 +254,7 @@ test("reverse_test.go: PTR in reverse zones served without fallthrough", () => {
 test("reverse zones with kubeadm's Corefile defaults: names that do not exist fall through", () => {
   const r = build(reverseCluster());
   const o: ZoneOptions = { zone: "cluster.local", podsMode: "disabled", nsIPs: [] };
-  run(r, [{ q: "99.0.0.10.in-addr.arpa.", t: "PTR", answer: ["99.0.0.10.in-addr.arpa. 5 IN PTR double-ep.svc1.testns.svc.cluster.local.", "99.0.0.10.in-addr.arpa. 5 IN PTR double-ep.svc2.testns.svc.cluster.local."] }], o);
+  runCases(r, [{ q: "99.0.0.10.in-addr.arpa.", t: "PTR", answer: ["99.0.0.10.in-addr.arpa. 5 IN PTR double-ep.svc1.testns.svc.cluster.local.", "99.0.0.10.in-addr.arpa. 5 IN PTR double-ep.svc2.testns.svc.cluster.local."] }], o);
   for (const [q, t] of [["101.0.0.10.in-addr.arpa.", "PTR"], ["svc1.testns.svc.0.10.in-addr.arpa.", "A"], ["2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", "PTR"]])
     assert.equal(answerQuestion(r, q, t, o), null, `${q} ${t}`);
   // fallthrough for every zone: the cluster zone's NXDOMAIN goes upstream too.
@@ -310,7 +278,7 @@ test("ns_test.go TestNsAddrs: NS names are the services the server's own address
   const z = "inter.webs.test";
   const o: ZoneOptions = { zone: z, podsMode: "disabled", nsIPs: [], localIPs: ["10.244.0.20"] };
   const names = ["dns-service.kube-system.svc.inter.webs.test.", "10-244-0-20.hdls-dns-service.kube-system.svc.inter.webs.test.", "dns6-service.kube-system.svc.inter.webs.test."];
-  run(
+  runCases(
     r,
     [
       {
@@ -332,9 +300,9 @@ test("kubernetes_test.go TestServicesAuthority: ns.dns at the local addresses wh
   const r = build([namespace("testns")]);
   const z = "interwebs.test";
   const o = (localIPs: string[]): ZoneOptions => ({ zone: z, podsMode: "disabled", nsIPs: [], localIPs });
-  run(r, [{ q: `ns.dns.${z}.`, t: "A", answer: [`ns.dns.${z}. 5 IN A 1.2.3.4`] }, { q: `ns.dns.${z}.`, t: "AAAA", ns: [soa(z)] }], o(["1.2.3.4"]));
-  run(r, [{ q: `ns.dns.${z}.`, t: "A", ns: [soa(z)] }, { q: `ns.dns.${z}.`, t: "AAAA", answer: [`ns.dns.${z}. 5 IN AAAA 1:2::3:4`] }], o(["1:2::3:4"]));
-  run(
+  runCases(r, [{ q: `ns.dns.${z}.`, t: "A", answer: [`ns.dns.${z}. 5 IN A 1.2.3.4`] }, { q: `ns.dns.${z}.`, t: "AAAA", ns: [soa(z)] }], o(["1.2.3.4"]));
+  runCases(r, [{ q: `ns.dns.${z}.`, t: "A", ns: [soa(z)] }, { q: `ns.dns.${z}.`, t: "AAAA", answer: [`ns.dns.${z}. 5 IN AAAA 1:2::3:4`] }], o(["1:2::3:4"]));
+  runCases(
     r,
     [{ q: `${z}.`, t: "NS", answer: [`${z}. 5 IN NS ns.dns.${z}.`], extra: [`ns.dns.${z}. 5 IN A 1.2.3.4`, `ns.dns.${z}. 5 IN AAAA 1:2::3:4`] }],
     o(["1.2.3.4", "1:2::3:4"]),
@@ -354,7 +322,7 @@ test("kubernetes_test.go TestServices: ClusterIP, endpoint of a ClusterIP servic
   ];
   const r = build(objs);
   const z = "interwebs.test";
-  run(
+  runCases(
     r,
     [
       { q: `svc1.testns.svc.${z}.`, t: "A", answer: [`svc1.testns.svc.${z}. 5 IN A 10.0.0.1`] },
@@ -384,7 +352,7 @@ test("kubernetes_test.go TestEndpointHostname (without endpoint_pod_names)", () 
     service("ns", "h", { clusterIP: "None" }),
     slice("ns", "h", "h-1", "IPv6", [{ ip: "fd00:1::" }], http),
   ]);
-  run(r, [{ q: "fd00-1--0.h.ns.svc.cluster.local.", t: "AAAA", answer: ["fd00-1--0.h.ns.svc.cluster.local. 5 IN AAAA fd00:1::"] }], { zone: "cluster.local", podsMode: "disabled", nsIPs: [] });
+  runCases(r, [{ q: "fd00-1--0.h.ns.svc.cluster.local.", t: "AAAA", answer: ["fd00-1--0.h.ns.svc.cluster.local. 5 IN AAAA fd00:1::"] }], { zone: "cluster.local", podsMode: "disabled", nsIPs: [] });
 });
 
 test("parse_test.go TestParseRequest / TestParseInvalidRequest (zone inter.webs.tests)", () => {
@@ -427,7 +395,7 @@ function zonalCluster(): KubeObject[] {
 test("zonal_test.go zonalTestCases: topozone._zone names of headless services (zonal)", () => {
   const r = DnsRecords.fromObjects(zonalCluster(), { implicitNamespaces: false, keepZones: true, clock: () => SERIAL });
   const q = (zone: string, svc = "hdls") => `${zone}._zone.${svc}.testns.svc.cluster.local.`;
-  run(
+  runCases(
     r,
     [
       { q: q("us-west-2a"), t: "A", answer: [`${q("us-west-2a")} 5 IN A 172.0.0.1`] },
@@ -450,12 +418,12 @@ test("zonal_test.go zonalTestCases: topozone._zone names of headless services (z
   );
   // The zone set is add-only: a zone drained of endpoints stays known (NODATA, not NXDOMAIN).
   r.apply("DELETED", slice("testns", "elsewhere", "elsewhere-slice", "IPv4", [], null));
-  run(r, [{ q: q("us-west-2c"), t: "A", ns: [SOA] }], serveOpts({ zonal: true }));
+  runCases(r, [{ q: q("us-west-2c"), t: "A", ns: [SOA] }], serveOpts({ zonal: true }));
 });
 
 test("zonal_test.go zonalDisabledTestCases: without zonal a _zone name is a port/protocol no service has", () => {
   const r = DnsRecords.fromObjects(zonalCluster(), { implicitNamespaces: false, keepZones: false, clock: () => SERIAL });
-  run(r, [{ q: "us-west-2a._zone.hdls.testns.svc.cluster.local.", t: "A", rcode: "NXDOMAIN", ns: [SOA] }], serveOpts());
+  runCases(r, [{ q: "us-west-2a._zone.hdls.testns.svc.cluster.local.", t: "A", rcode: "NXDOMAIN", ns: [SOA] }], serveOpts());
   // parse_test.go: _zone under pod, or without the option, reads as port and protocol.
   assert.deepEqual(parseRequest("us-west-2a._zone.webs.mynamespace.svc", true)?.zone, "us-west-2a");
   assert.deepEqual(parseRequest("us-west-2a._zone.webs.mynamespace.pod", true)?.port, "us-west-2a");
@@ -464,7 +432,7 @@ test("zonal_test.go zonalDisabledTestCases: without zonal a _zone name is a port
 
 test("ttl option: every answer's TTL and the SOA minimum; the SOA's own TTL at most 300", () => {
   const r = build(serveCluster());
-  run(
+  runCases(
     r,
     [
       { q: "svc1.testns.svc.cluster.local.", t: "A", answer: ["svc1.testns.svc.cluster.local. 30 IN A 10.0.0.1"] },
@@ -473,7 +441,7 @@ test("ttl option: every answer's TTL and the SOA minimum; the SOA's own TTL at m
     ],
     serveOpts({ ttl: 30 }),
   );
-  run(r, [{ q: "cluster.local.", t: "SOA", answer: [soa("cluster.local", 3600)] }], serveOpts({ ttl: 3600 }));
+  runCases(r, [{ q: "cluster.local.", t: "SOA", answer: [soa("cluster.local", 3600)] }], serveOpts({ ttl: 3600 }));
   assert.match(soa("cluster.local", 3600), /^cluster\.local\. 300 IN SOA .* 3600$/);
 });
 

@@ -1,6 +1,10 @@
 // Test fixtures: CoreDNS's kubernetes plugin test cluster (handler_test.go, reverse_test.go)
 // written as Kubernetes objects.
+import assert from "node:assert/strict";
 import type { EndpointSlice, KubeObject, Namespace, Pod, Service } from "../api/types.js";
+import { answerQuestion, type DnsAnswer, type ZoneOptions } from "./answer.js";
+import type { DnsRecords } from "./records.js";
+import { formatRR } from "./zone-file.js";
 
 export function service(ns: string, name: string, spec: Service["spec"]): Service {
   return { apiVersion: "v1", kind: "Service", metadata: { namespace: ns, name }, spec };
@@ -74,4 +78,40 @@ export function corednsCluster(): KubeObject[] {
     slice("testns", "svcrev", "svcrev-2", "IPv4", [{ ip: "10.0.0.100", hostname: "ep1a" }, { ip: "10.0.0.101", ready: false }], http),
     pod("podns", "foo", "10.240.0.1"),
   ];
+}
+
+/** One question of a CoreDNS test table: expected rcode and sections as zone-file lines. */
+export interface Case {
+  q: string;
+  t: string;
+  rcode?: string;
+  answer?: string[];
+  ns?: string[];
+  extra?: string[];
+}
+
+const norm = (s: string) => s.trim().split(/\s+/).join(" ");
+/** A section as sorted zone-file lines, whitespace collapsed. */
+export const formatRRs = (rrs: DnsAnswer["answers"]) => rrs.map((r) => norm(formatRR(r))).sort();
+
+/**
+ * Asks every question of a table and checks it as CoreDNS's test.SortAndCheck does: rcode,
+ * authoritative answer, each section (in any order), and no CNAME after a record of its target.
+ */
+export function runCases(records: DnsRecords, cases: Case[], o: ZoneOptions): void {
+  for (const c of cases) {
+    const label = `${c.q} ${c.t}`;
+    const a = answerQuestion(records, c.q, c.t, o);
+    assert.ok(a, `${label}: answered here`);
+    assert.equal(a.rcode, c.rcode ?? "NOERROR", label);
+    assert.equal(a.authoritative, true, label + " AA");
+    assert.deepEqual(formatRRs(a.answers), (c.answer ?? []).map(norm).sort(), label + " answer");
+    assert.deepEqual(formatRRs(a.authority), (c.ns ?? []).map(norm).sort(), label + " authority");
+    assert.deepEqual(formatRRs(a.additionals), (c.extra ?? []).map(norm).sort(), label + " additional");
+    a.answers.forEach((r, i) => {
+      if (r.type !== "CNAME") return;
+      const target = String((r as { data?: unknown }).data).toLowerCase();
+      assert.ok(!a.answers.slice(0, i).some((x) => x.name.toLowerCase() === target), label + " CNAME order");
+    });
+  }
 }
