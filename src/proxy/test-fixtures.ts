@@ -1,6 +1,6 @@
 // Builders for Services and EndpointSlices in tests, shaped like upstream's makeTestService /
 // makeTestEndpointSlice helpers (so ported cases read the same).
-import type { EndpointSlice, Service, Endpoint, EndpointPort } from "../api/types.js";
+import type { EndpointSlice, Service, Endpoint, EndpointPort, ServicePort } from "../api/types.js";
 import { defaultKubeProxyConfiguration, type KubeProxyConfiguration } from "./config.js";
 import type { ProxyInput } from "./plan.js";
 
@@ -79,4 +79,51 @@ export function iptablesJumpProblems(restore: string): string[] {
     else if (extra.length) problems.push(`some chains in ${table} are created but not used: [${sorted(extra)}]`);
   }
   return problems;
+}
+
+/**
+ * The Services and EndpointSlices of upstream's TestOverallIPTablesRules (every rule family:
+ * ClusterIP, LoadBalancer with Local policy, NodePort, externalIPs, source ranges, no endpoints).
+ * sessionAffinity: svc5 with ClientIP affinity, as the current test has it (the 1.28-cycle
+ * TestOverallIPTablesRulesWithMultipleServices has none).
+ */
+export function overallIPTablesInput(opts: { sessionAffinity?: boolean } = {}): ProxyInput {
+  const p80 = (extra: Partial<ServicePort> = {}): ServicePort[] => [{ name: "p80", port: 80, protocol: "TCP", ...extra }];
+  const services = [
+    makeService("ns1", "svc1", (s) => { s.spec.clusterIP = "172.30.0.41"; s.spec.ports = p80(); }),
+    makeService("ns2", "svc2", (s) => {
+      s.spec.type = "LoadBalancer";
+      s.spec.externalTrafficPolicy = "Local";
+      s.spec.clusterIP = "172.30.0.42";
+      s.spec.ports = p80({ nodePort: 3001 });
+      s.status = { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } };
+      s.spec.externalIPs = ["192.168.99.22"];
+      s.spec.healthCheckNodePort = 30000;
+    }),
+    makeService("ns3", "svc3", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.43"; s.spec.ports = p80({ nodePort: 3003 }); }),
+    makeService("ns4", "svc4", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.44"; s.spec.externalIPs = ["192.168.99.33"]; s.spec.ports = p80({ targetPort: 80 }); }),
+    makeService("ns5", "svc5", (s) => {
+      s.spec.type = "LoadBalancer";
+      s.spec.externalTrafficPolicy = "Cluster";
+      s.spec.clusterIP = "172.30.0.45";
+      s.spec.ports = p80({ nodePort: 3002 });
+      s.status = { loadBalancer: { ingress: [{ ip: "5.6.7.8" }] } };
+      s.spec.healthCheckNodePort = 30000;
+      s.spec.loadBalancerSourceRanges = [" 203.0.113.0/25"];
+      if (opts.sessionAffinity) {
+        s.spec.sessionAffinity = "ClientIP";
+        s.spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+      }
+    }),
+    makeService("ns6", "svc6", (s) => { s.spec.clusterIP = "172.30.0.46"; s.spec.ports = p80({ targetPort: 80 }); }),
+  ];
+  const ports: EndpointPort[] = [{ name: "p80", port: 80, protocol: "TCP" }];
+  const slices = [
+    makeSlice("ns1", "svc1", 1, [{ addresses: ["10.180.0.1"] }], ports),
+    makeSlice("ns2", "svc2", 1, [{ addresses: ["10.180.0.2"] }], ports),
+    makeSlice("ns3", "svc3", 1, [{ addresses: ["10.180.0.3"] }], ports),
+    makeSlice("ns4", "svc4", 1, [{ addresses: ["10.180.0.4"] }, { addresses: ["10.180.0.5"], nodeName: TEST_NODE }], ports),
+    makeSlice("ns5", "svc5", 1, [{ addresses: ["10.180.0.3"] }], ports),
+  ];
+  return testInput(services, slices);
 }

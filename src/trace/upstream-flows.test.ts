@@ -16,7 +16,7 @@ import { planProxy, type ProxyInput } from "../proxy/plan.js";
 import { renderIptables } from "../proxy/iptables/render.js";
 import { renderNftables } from "../proxy/nftables/render.js";
 import { traceIptables, traceNftables, type TracePacket, type TraceResult } from "./evaluate.js";
-import { makeService, makeSlice, testInput, TEST_NODE, TEST_NODE_IPS, UPSTREAM_TEST_RENDER, upstreamTestConfig, iptablesJumpProblems } from "../proxy/test-fixtures.js";
+import { makeService, makeSlice, testInput, TEST_NODE, TEST_NODE_IPS, UPSTREAM_TEST_RENDER, upstreamTestConfig, iptablesJumpProblems, overallIPTablesInput } from "../proxy/test-fixtures.js";
 import { inCIDR } from "../proxy/ip.js";
 import type { Endpoint, EndpointSlice, Service } from "../api/types.js";
 
@@ -111,44 +111,6 @@ function runCase(c: Case, mode: (typeof MODES)[number]): void {
 
 // --- inputs -------------------------------------------------------------------------------
 
-/** TestOverallIPTablesRules' Services (TestTracePacket traces upstream's rendering of them). */
-function overallInput(): ProxyInput {
-  const services = [
-    makeService("ns1", "svc1", (s) => { s.spec.clusterIP = "172.30.0.41"; s.spec.ports = [tcp("p80", 80)]; }),
-    makeService("ns2", "svc2", (s) => {
-      s.spec.type = "LoadBalancer";
-      s.spec.externalTrafficPolicy = "Local";
-      s.spec.clusterIP = "172.30.0.42";
-      s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }];
-      s.status = { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } };
-      s.spec.externalIPs = ["192.168.99.22"];
-      s.spec.healthCheckNodePort = 30000;
-    }),
-    makeService("ns3", "svc3", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.43"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3003 }]; }),
-    makeService("ns4", "svc4", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.44"; s.spec.externalIPs = ["192.168.99.33"]; s.spec.ports = [{ ...tcp("p80", 80), targetPort: 80 }]; }),
-    makeService("ns5", "svc5", (s) => {
-      s.spec.type = "LoadBalancer";
-      s.spec.externalTrafficPolicy = "Cluster";
-      s.spec.clusterIP = "172.30.0.45";
-      s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3002 }];
-      s.status = { loadBalancer: { ingress: [{ ip: "5.6.7.8" }] } };
-      s.spec.healthCheckNodePort = 30000;
-      s.spec.loadBalancerSourceRanges = [" 203.0.113.0/25"];
-      s.spec.sessionAffinity = "ClientIP";
-      s.spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
-    }),
-    makeService("ns6", "svc6", (s) => { s.spec.clusterIP = "172.30.0.46"; s.spec.ports = [{ ...tcp("p80", 80), targetPort: 80 }]; }),
-  ];
-  const p80 = [tcp("p80", 80)];
-  const slices = [
-    makeSlice("ns1", "svc1", 1, [{ addresses: ["10.180.0.1"] }], p80),
-    makeSlice("ns2", "svc2", 1, [{ addresses: ["10.180.0.2"] }], p80),
-    makeSlice("ns3", "svc3", 1, [{ addresses: ["10.180.0.3"] }], p80),
-    makeSlice("ns4", "svc4", 1, [{ addresses: ["10.180.0.4"] }, { addresses: ["10.180.0.5"], nodeName: TEST_NODE }], p80),
-    makeSlice("ns5", "svc5", 1, [{ addresses: ["10.180.0.3"] }], p80),
-  ];
-  return testInput(services, slices);
-}
 
 function lbService(mutate: (s: Service) => void): Service {
   return makeService("ns1", "svc1", (s) => {
@@ -176,7 +138,7 @@ const cases: Case[] = [];
 cases.push({
   name: "TestTracePacket (on TestOverallIPTablesRules' Services)",
   steps: [{
-    input: overallInput(),
+    input: overallIPTablesInput({ sessionAffinity: true }), // TestTracePacket traces upstream's rendering of these
     flows: [
       f("no match", "10.0.0.2", "10.0.0.3", 80, ""),
       f("single endpoint", "10.0.0.2", "172.30.0.41", 80, "10.180.0.1:80"),

@@ -4,66 +4,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, testInput, dedent, UPSTREAM_TEST_RENDER, TEST_NODE, iptablesJumpProblems } from "../test-fixtures.js";
-import type { Service, EndpointSlice } from "../../api/types.js";
-
-const tcp80 = [{ name: "p80", port: 80, protocol: "TCP" as const }];
-
-function overallServices(): { services: Service[]; slices: EndpointSlice[] } {
-  const services = [
-    makeService("ns1", "svc1", (s) => {
-      s.spec.clusterIP = "172.30.0.41";
-      s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }];
-    }),
-    makeService("ns2", "svc2", (s) => {
-      s.spec.type = "LoadBalancer";
-      s.spec.externalTrafficPolicy = "Local";
-      s.spec.clusterIP = "172.30.0.42";
-      s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3001 }];
-      s.status = { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } };
-      s.spec.externalIPs = ["192.168.99.22"];
-      s.spec.healthCheckNodePort = 30000;
-    }),
-    makeService("ns3", "svc3", (s) => {
-      s.spec.type = "NodePort";
-      s.spec.clusterIP = "172.30.0.43";
-      s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3003 }];
-    }),
-    makeService("ns4", "svc4", (s) => {
-      s.spec.type = "NodePort";
-      s.spec.clusterIP = "172.30.0.44";
-      s.spec.externalIPs = ["192.168.99.33"];
-      s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", targetPort: 80 }];
-    }),
-    makeService("ns5", "svc5", (s) => {
-      s.spec.type = "LoadBalancer";
-      s.spec.externalTrafficPolicy = "Cluster";
-      s.spec.clusterIP = "172.30.0.45";
-      s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3002 }];
-      s.status = { loadBalancer: { ingress: [{ ip: "5.6.7.8" }] } };
-      s.spec.healthCheckNodePort = 30000;
-      s.spec.loadBalancerSourceRanges = [" 203.0.113.0/25"];
-      s.spec.sessionAffinity = "ClientIP";
-      s.spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
-    }),
-    makeService("ns6", "svc6", (s) => {
-      s.spec.clusterIP = "172.30.0.46";
-      s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", targetPort: 80 }];
-    }),
-  ];
-  const slices = [
-    makeSlice("ns1", "svc1", 1, [{ addresses: ["10.180.0.1"] }], tcp80),
-    makeSlice("ns2", "svc2", 1, [{ addresses: ["10.180.0.2"] }], tcp80),
-    makeSlice("ns3", "svc3", 1, [{ addresses: ["10.180.0.3"] }], tcp80),
-    makeSlice("ns4", "svc4", 1, [{ addresses: ["10.180.0.4"] }, { addresses: ["10.180.0.5"], nodeName: TEST_NODE }], tcp80),
-    makeSlice("ns5", "svc5", 1, [{ addresses: ["10.180.0.3"] }], tcp80),
-  ];
-  return { services, slices };
-}
+import { dedent, UPSTREAM_TEST_RENDER, iptablesJumpProblems, overallIPTablesInput } from "../test-fixtures.js";
 
 test("TestOverallIPTablesRules: every rule family, exactly as upstream expects", () => {
-  const { services, slices } = overallServices();
-  const got = renderIptables(planProxy(testInput(services, slices)), UPSTREAM_TEST_RENDER);
+  const got = renderIptables(planProxy(overallIPTablesInput({ sessionAffinity: true })), UPSTREAM_TEST_RENDER);
   const want = dedent(`
     *filter
     :KUBE-NODEPORTS - [0:0]

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy, type ProxyInput } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, TEST_NODE, iptablesJumpProblems } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, TEST_NODE, iptablesJumpProblems, overallIPTablesInput } from "../test-fixtures.js";
 import type { Endpoint, Service } from "../../api/types.js";
 
 /** NewFakeProxier of that cycle: no --random-fully, no nfacct counters, mark "0x4000". */
@@ -55,39 +55,7 @@ const NODEPORTS_LAST = `-A KUBE-SERVICES -m comment --comment "kubernetes servic
 `;
 
 test("TestOverallIPTablesRulesWithMultipleServices (no nfacct, no session affinity)", () => {
-  const services = [
-    makeService("ns1", "svc1", (s) => { s.spec.clusterIP = "172.30.0.41"; s.spec.ports = [tcp("p80", 80)]; }),
-    makeService("ns2", "svc2", (s) => {
-      s.spec.type = "LoadBalancer";
-      s.spec.externalTrafficPolicy = "Local";
-      s.spec.clusterIP = "172.30.0.42";
-      s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }];
-      s.status = { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } };
-      s.spec.externalIPs = ["192.168.99.22"];
-      s.spec.healthCheckNodePort = 30000;
-    }),
-    makeService("ns3", "svc3", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.43"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3003 }]; }),
-    makeService("ns4", "svc4", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.44"; s.spec.externalIPs = ["192.168.99.33"]; s.spec.ports = [{ ...tcp("p80", 80), targetPort: 80 }]; }),
-    makeService("ns5", "svc5", (s) => {
-      s.spec.type = "LoadBalancer";
-      s.spec.externalTrafficPolicy = "Cluster";
-      s.spec.clusterIP = "172.30.0.45";
-      s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3002 }];
-      s.status = { loadBalancer: { ingress: [{ ip: "5.6.7.8" }] } };
-      s.spec.healthCheckNodePort = 30000;
-      s.spec.loadBalancerSourceRanges = [" 203.0.113.0/25"];
-    }),
-    makeService("ns6", "svc6", (s) => { s.spec.type = "ClusterIP"; s.spec.clusterIP = "172.30.0.46"; s.spec.ports = [{ ...tcp("p80", 80), targetPort: 80 }]; }),
-  ];
-  const p80 = [tcp("p80", 80)];
-  const slices = [
-    makeSlice("ns1", "svc1", 1, [ep("10.180.0.1")], p80),
-    makeSlice("ns2", "svc2", 1, [ep("10.180.0.2")], p80),
-    makeSlice("ns3", "svc3", 1, [ep("10.180.0.3")], p80),
-    makeSlice("ns4", "svc4", 1, [ep("10.180.0.4"), ep("10.180.0.5", TEST_NODE)], p80),
-    makeSlice("ns5", "svc5", 1, [ep("10.180.0.3")], p80),
-  ];
-  assert.equal(render(testInput(services, slices)), FILTER_CHAINS + dedent(`
+  assert.equal(render(overallIPTablesInput()), FILTER_CHAINS + dedent(`
     -A KUBE-NODEPORTS -m comment --comment "ns2/svc2:p80 health check node port" -m tcp -p tcp --dport 30000 -j ACCEPT
     -A KUBE-SERVICES -m comment --comment "ns6/svc6:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.46 --dport 80 -j REJECT
     -A KUBE-EXTERNAL-SERVICES -m comment --comment "ns2/svc2:p80 has no local endpoints" -m tcp -p tcp -d 192.168.99.22 --dport 80 -j DROP
