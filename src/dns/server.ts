@@ -18,7 +18,10 @@ import { zoneTransfer } from "./transfer.js";
 import { autoPathBase, autoPathName, autoPathSearch, cnamer } from "./autopath.js";
 import { zoneRecords } from "./zone-file.js";
 
-export interface DnsServerOptions {
+/** CoreDNS kubernetes plugin options the server passes to every answer (see ZoneOptions). */
+type PluginOptions = Pick<ZoneOptions, "localIPs" | "reverseZones" | "fallthrough" | "namespaces" | "ttl" | "ignoreEmptyService" | "endpointPodNames" | "zonal">;
+
+export interface DnsServerOptions extends PluginOptions {
   /** Feed from the API (list + watch). */
   client?: Client;
   /** Or feed from a fixed set of objects. */
@@ -34,19 +37,8 @@ export interface DnsServerOptions {
   listen?: string;
   /** Addresses of ns.dns.<zone>; default: the ClusterIPs of kube-system/kube-dns, else the listen address. */
   dnsServiceIPs?: string[];
-  /**
-   * The server's own addresses (e.g. its Pod IPs): NS records then name the services these are
-   * endpoints of, as CoreDNS does (kube-dns.kube-system.svc.<zone>). Overrides dnsServiceIPs.
-   */
-  localIPs?: string[];
-  /** CoreDNS kubernetes plugin options (see ZoneOptions): reverse zones, fallthrough, namespaces, ttl, ignore empty_service, endpoint_pod_names, zonal. */
-  reverseZones?: string[];
-  fallthrough?: string[];
-  namespaces?: string[];
-  ttl?: number;
-  ignoreEmptyService?: boolean;
-  endpointPodNames?: boolean;
-  zonal?: boolean;
+  // localIPs (e.g. the server's Pod IPs) overrides dnsServiceIPs: NS records then name the
+  // services these are endpoints of, as CoreDNS does (kube-dns.kube-system.svc.<zone>).
   /** Allow zone transfers of the cluster zone over TCP to anyone (CoreDNS `transfer { to * }`); else REFUSED. */
   transfer?: boolean;
   /**
