@@ -5,6 +5,7 @@
 
 type NativeBuffer = Buffer & {
   utf8Write(s: string, offset: number): number;
+  latin1Write(s: string, offset: number): number;
   utf8Slice(start: number, end: number): string;
   latin1Slice(start: number, end: number): string;
 };
@@ -181,11 +182,15 @@ export class TextBuffer {
   }
 
   private flush(): void {
+    const ascii = this.pendingAscii;
     this.pendingAscii = true;
     if (!this.pending) return;
     const s = this.pending;
     this.pending = "";
-    this.write(s);
+    if (!ascii) return this.write(s);
+    // Known ASCII (putAscii alone): a byte per character, no UTF-8 encoder.
+    if (this.used + s.length > this.buf.length) this.reserve(s.length);
+    this.used += this.buf.latin1Write(s, this.used);
   }
 
   private write(s: string): void {
