@@ -98,6 +98,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** PASS when value is at most target. */
+function verdict(value: number, target: number): string {
+  return value <= target ? "PASS" : "MISS";
+}
+
 /** The run with the median wall time. */
 function medianRun<T extends { ms: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
@@ -160,8 +165,9 @@ export async function run(): Promise<void> {
     let nft = "";
     const iptMs = median(Array.from({ length: reps }, () => { const r = time(() => renderIptables(plan)); ipt = r.v; return r.ms; }));
     const nftMs = median(Array.from({ length: reps }, () => { const r = time(() => renderNftables(plan)); nft = r.v; return r.ms; }));
-    line("plan + render iptables, cold chain names", ms(iptCold.ms), `target <= 500 ms at 10k; median of ${reps} (${spread(iptColds)}); CPU ${ms(iptCold.cpuMs)}`);
-    line("plan + render nftables, cold chain names", ms(nftCold.ms), `target <= 500 ms at 10k; median of ${reps} (${spread(nftColds)}); CPU ${ms(nftCold.cpuMs)}`);
+    const at10k = (value: number, target: number) => (n >= 10000 ? `: ${verdict(value, target)}` : "");
+    line("plan + render iptables, cold chain names", ms(iptCold.ms), `target <= 500 ms at 10k${at10k(iptCold.ms, 500)}; median of ${reps} (${spread(iptColds)}); CPU ${ms(iptCold.cpuMs)}`);
+    line("plan + render nftables, cold chain names", ms(nftCold.ms), `target <= 500 ms at 10k${at10k(nftCold.ms, 500)}; median of ${reps} (${spread(nftColds)}); CPU ${ms(nftCold.cpuMs)}`);
     line("  of which render iptables, cold chain names", ms(iptRenderCold.ms), `median of ${reps}; the plan is shared by both modes`);
     line("  of which render nftables, cold chain names", ms(nftRenderCold.ms), `median of ${reps}`);
     line("render iptables (re-render)", ms(iptMs), mb(ipt));
@@ -176,12 +182,12 @@ export async function run(): Promise<void> {
     const deltaReps = 7;
     const nftDeltaMs = median(Array.from({ length: deltaReps }, () => time(() => { const next = replanServices(plan, moved, [changed]); nftDelta = planNftablesUpdate(plan, next, { changed: [changed] }).script; }).ms));
     const iptDeltaMs = median(Array.from({ length: deltaReps }, () => time(() => { const next = replanServices(plan, moved, [changed]); iptDelta = planIptablesUpdate(plan, next, { changed: [changed] }).restore; }).ms));
-    line("one-endpoint change: nftables transaction", ms(nftDeltaMs), `${nftDelta.length} bytes, ${nftDelta.split("\n").length - 1} lines; target <= 20 ms`);
+    line("one-endpoint change: nftables transaction", ms(nftDeltaMs), `${nftDelta.length} bytes, ${nftDelta.split("\n").length - 1} lines; target <= 20 ms: ${verdict(nftDeltaMs, 20)}`);
     line("one-endpoint change: iptables partial restore", ms(iptDeltaMs), `${mb(iptDelta)} (kube-proxy rewrites the top-level chains)`);
     // The lab's partial restore: top-level chains edited rule by rule (src/proxy/iptables/chain-edits.ts).
     let iptEdit = "";
     const iptEditMs = median(Array.from({ length: deltaReps }, () => time(() => { const next = replanServices(plan, moved, [changed]); iptEdit = planIptablesUpdate(plan, next, { changed: [changed], topLevel: "edit" }).restore; }).ms));
-    line("one-endpoint change: iptables chain edits (lab)", ms(iptEditMs), `${iptEdit.length} bytes, ${iptEdit.split("\n").length - 1} lines; target <= 20 ms`);
+    line("one-endpoint change: iptables chain edits (lab)", ms(iptEditMs), `${iptEdit.length} bytes, ${iptEdit.split("\n").length - 1} lines; target <= 20 ms: ${verdict(iptEditMs, 20)}`);
 
     if (skip) {
       process.stdout.write(`  kernel loads skipped: ${skip}\n`);
@@ -207,7 +213,7 @@ export async function run(): Promise<void> {
       const bestBase = Math.min(...baseMs);
       const bestOurs = Math.min(...oursMs);
       line("kernel load: baseline nftables (nft -f)", ms(bestBase), `${mb(base)}, best of ${rounds}`);
-      line("kernel load: our nftables (nft -f)", ms(bestOurs), `ratio ${(bestOurs / bestBase).toFixed(2)}x baseline; target <= 1.2x`);
+      line("kernel load: our nftables (nft -f)", ms(bestOurs), `ratio ${(bestOurs / bestBase).toFixed(2)}x baseline; target <= 1.2x: ${verdict(bestOurs / bestBase, 1.2)}`);
       const applies: number[] = [];
       // Apply the change and its reverse alternately: every run is a real one-endpoint change.
       const next = replanServices(plan, moved, [changed]);
@@ -217,14 +223,14 @@ export async function run(): Promise<void> {
         if (a.status !== 0) throw new Error(`nft -f (delta) failed: ${a.stderr.slice(0, 300)}`);
         applies.push(a.ms);
       }
-      line("apply one-endpoint change (nft -f)", ms(median(applies)), "target <= 50 ms (includes starting nft)");
+      line("apply one-endpoint change (nft -f)", ms(median(applies)), `includes starting nft (the node proxy applies through the session below)`);
       if (hasTool("nsenter")) {
         // The same change through a long-lived `nft -i` in the namespace: no process start.
         const session = startNftSession({ netns: ns, timeoutMs: 60_000 });
         try {
           const viaSession: number[] = [];
           for (let i = 0; i < 5; i++) viaSession.push((await timeAsync(() => session.apply(i % 2 === 0 ? back : nftDelta))).ms); // the nft -f runs above ended on nftDelta
-          line("apply one-endpoint change (nft -i session)", ms(median(viaSession)), `ratio ${(median(viaSession) / median(applies)).toFixed(2)}x nft -f; target <= 50 ms`);
+          line("apply one-endpoint change (nft -i session)", ms(median(viaSession)), `ratio ${(median(viaSession) / median(applies)).toFixed(2)}x nft -f; target <= 50 ms: ${verdict(median(viaSession), 50)}`);
         } finally {
           await session.close();
         }
