@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
 import { makeService, makeSlice, testInput } from "../test-fixtures.js";
-import { sepChain } from "../hash.js";
+import { sepChain, svcChain } from "../hash.js";
 
 function natDeclarations(text: string): string[] {
   const nat = text.slice(text.indexOf("*nat\n"));
@@ -78,5 +78,15 @@ test("endpoint chains of a non-ASCII service name (invalid, but possible offline
       assert.ok(declared.includes(sep), sep);
       assert.ok(text.includes(`-A ${sep} -m comment --comment ns/${n}:p -s 10.3.${i}.${j} -j KUBE-MARK-MASQ\n-A ${sep} -m comment --comment ns/${n}:p -m tcp -p tcp -j DNAT --to-destination 10.3.${i}.${j}:8080\n`), sep);
     }
+    // The service's own chains, which also name it in comments.
+    const svc = svcChain(`ns/${n}:p`, "tcp");
+    const [sep1, sep2] = [1, 2].map((j) => sepChain(`ns/${n}:p`, "tcp", `10.3.${i}.${j}:8080`));
+    assert.ok(text.includes(`-A KUBE-SERVICES -m comment --comment "ns/${n}:p cluster IP" -m tcp -p tcp -d 10.96.3.${i} --dport 80 -j ${svc}\n`), svc);
+    assert.ok(
+      text.includes(
+        `-A ${svc} -m comment --comment "ns/${n}:p -> 10.3.${i}.1:8080" -m statistic --mode random --probability 0.5000000000 -j ${sep1}\n-A ${svc} -m comment --comment "ns/${n}:p -> 10.3.${i}.2:8080" -j ${sep2}\n`,
+      ),
+      svc,
+    );
   }
 });

@@ -81,16 +81,27 @@ class Table {
   }
   /** Writes a rule at once (no string per rule stays alive); consecutive rules of a chain share one range. */
   add(chain: string, rule: string): void {
-    const c = this.chain(chain);
-    const start = this.buf.length;
-    this.buf.put(`-A ${chain} ${rule}\n`);
-    this.extend(c, start);
+    this.write(this.chain(chain), `-A ${chain} ${rule}\n`);
   }
-  /** Records that c's text continues from start to the buffer's end. */
-  extend(c: Chain, start: number): void {
+  /**
+   * Appends text to c's rules. ASCII text (nearly always) keeps being batched: its offsets
+   * are known without writing the batch out (TextBuffer.putAscii).
+   */
+  write(c: Chain, text: string, ascii = isAscii(text)): void {
+    if (ascii) {
+      const at = this.buf.putAscii(text);
+      this.extend(c, at, at + text.length);
+    } else {
+      const at = this.buf.length;
+      this.buf.put(text);
+      this.extend(c, at, this.buf.length);
+    }
+  }
+  /** Records that c's text continues with bytes [start, end) of the buffer. */
+  extend(c: Chain, start: number, end: number): void {
     const r = c.ranges;
-    if (r.length && r[r.length - 1] === start) r[r.length - 1] = this.buf.length;
-    else r.push(start, this.buf.length);
+    if (r.length && r[r.length - 1] === start) r[r.length - 1] = end;
+    else r.push(start, end);
   }
   /** Writes the KUBE-SEP chain (hash h) of endpoint ep; returns its name. */
   addSep(h: string, ep: PlanEndpoint, f: SepFormat): string {
@@ -130,6 +141,7 @@ const OUTPUT_CHUNK = 1 << 20;
 class Discard extends Table {
   override declare(): void {}
   override add(): void {}
+  override write(): void {}
   override addSep(): string {
     return "";
   }
@@ -535,8 +547,8 @@ function sepHashes(sp: PlanServicePort, spn: string, protocol: string): string[]
  * are sepNames.
  */
 function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], sepNames: string[], comments: boolean): void {
-  const out = t.buf;
-  const start = out.length;
+  // The chain's rules as one text (one range in the buffer).
+  let text = "";
   const reachable = sp.reachableEndpoints;
   let j = 0;
   // Both lists are sorted, so one forward walk finds each endpoint's SEP chain.
@@ -549,7 +561,7 @@ function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: strin
   if (sp.sessionAffinity === "ClientIP") {
     for (const ep of eps) {
       const sep = sepOf(ep);
-      out.put(`-A ${chain} ${comment(ep)}-m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}\n`);
+      text += `-A ${chain} ${comment(ep)}-m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}\n`;
     }
     j = 0;
   }
@@ -557,9 +569,10 @@ function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: strin
   for (let i = 0; i < n; i++) {
     const ep = eps[i];
     const stat = i < n - 1 ? `-m statistic --mode random --probability ${probability(n - i)} ` : "";
-    out.put(`-A ${chain} ${comment(ep)}${stat}-j ${sepOf(ep)}\n`);
+    text += `-A ${chain} ${comment(ep)}${stat}-j ${sepOf(ep)}\n`;
   }
-  t.extend(t.chain(chain), start);
+  // Sequence numbers, hashes and chain names are ASCII; comments hold names and addresses.
+  if (text) t.write(t.chain(chain), text, !comments || (isAscii(sp.spn) && eps.every((ep) => isAscii(ep.endpoint))));
 }
 
 /** The per-service nat chains a plan renders, by "ns/name" (for partial restores and deletes). */
