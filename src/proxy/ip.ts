@@ -1,5 +1,6 @@
 // Small address helpers shared by the planner, the renderers and the packet evaluator: IPv4
-// as 32-bit numbers (the hot paths), IPv6 as bigints where a family-neutral answer is needed.
+// as 32-bit numbers (the hot paths), IPv6 through node:net where a family-neutral answer is needed.
+import { BlockList, isIPv6 as isIP6 } from "node:net";
 import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
 
 export { parseIPv4 };
@@ -32,46 +33,15 @@ export function inCIDR(cidr: string, ip: string): boolean {
   return c !== undefined && a !== undefined && cidrContains(c, a);
 }
 
-/** An IPv6 address (RFC 4291 text forms, with an optional dotted-quad tail) as a 128-bit number. */
-export function parseIPv6(s: string): bigint | undefined {
-  const text = s.trim();
-  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string): number[] | undefined => {
-    if (h === "") return [];
-    const out: number[] = [];
-    const parts = h.split(":");
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (i === parts.length - 1 && p.includes(".")) {
-        const v4 = parseIPv4(p);
-        if (v4 === undefined) return undefined;
-        out.push(v4 >>> 16, v4 & 0xffff);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16));
-      else return undefined;
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !tail) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  let n = 0n;
-  for (const g of [...head, ...new Array<number>(missing).fill(0), ...tail]) n = (n << 16n) | BigInt(g);
-  return n;
-}
-
+/** IPv6 containment by node:net's BlockList (the standard parser, dotted-quad tails included). */
 function inCIDR6(cidr: string, ip: string): boolean {
   const [addr, len, extra] = cidr.trim().split("/");
-  if (extra !== undefined) return false;
-  const base = parseIPv6(addr);
-  const a = parseIPv6(ip);
+  if (extra !== undefined || !isIP6(addr) || !isIP6(ip)) return false;
   const bits = len === undefined ? 128 : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
-  if (base === undefined || a === undefined || !(bits >= 0 && bits <= 128)) return false;
-  const shift = BigInt(128 - bits);
-  return a >> shift === base >> shift;
+  if (!(bits >= 0 && bits <= 128)) return false;
+  const list = new BlockList();
+  list.addSubnet(addr, bits, "ipv6");
+  return list.check(ip, "ipv6");
 }
 
 export function isIPv4(s: string): boolean {
