@@ -153,12 +153,14 @@ export function savedServiceChains(save: string): string[] {
 export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: IptablesUpdateOptions = {}): IptablesUpdate {
   if (!prev || opts.full || globalKey(prev) !== globalKey(next)) {
     // A full restore also deletes the chains of services that went away.
-    const deleted = prev ? staleChains(prev, next) : [];
+    let deleted = prev ? staleChains(prev, next) : [];
     if (opts.existingChains?.length) {
+      // The kernel's chains next does not use, besides prev's (a set: 100,000s of names at 10k services).
       const used = new Set<string>();
       for (const s of iptablesServiceChains(next).values()) for (const c of s) used.add(c);
-      for (const c of opts.existingChains) if (!used.has(c) && !deleted.includes(c)) deleted.push(c);
-      deleted.sort();
+      const stale = new Set(deleted);
+      for (const c of opts.existingChains) if (!used.has(c)) stale.add(c);
+      deleted = [...stale].sort();
     }
     return { kind: "full", restore: renderIptables(next, { ...opts, deleteChains: deleted }), changedServices: [], deletedChains: deleted };
   }
