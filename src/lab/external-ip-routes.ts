@@ -6,6 +6,7 @@
 // sync (or a restarted daemon) finds and replaces exactly its own routes: level-triggered.
 import type { Service } from "../api/types.js";
 import type { LabPlan } from "./address-plan.js";
+import { parseIPv4 } from "../cluster/ipv4.js";
 import { cidrContains, parseCidr } from "./ipv4.js";
 import { ipBatch, mustRun, type Runner } from "./exec.js";
 
@@ -18,8 +19,6 @@ export interface ExternalIPRoutePlan {
   /** Addresses left alone, with why (they belong to the lab itself or to the LB pool). */
   skipped: { ip: string; service: string; reason: string }[];
 }
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 export function planExternalIPRoutes(services: Service[], plan: LabPlan): ExternalIPRoutePlan {
   const lbIPs = new Set(services.flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((i): i is string => !!i)));
@@ -37,7 +36,7 @@ export function planExternalIPRoutes(services: Service[], plan: LabPlan): Extern
   for (const s of services) {
     const service = `${s.metadata.namespace ?? "default"}/${s.metadata.name}`;
     for (const ip of s.spec?.externalIPs ?? []) {
-      if (!IPV4.test(ip) || ip.split(".").some((o) => Number(o) > 255)) continue; // IPv6: the lab is IPv4-only
+      if (parseIPv4(ip) === undefined) continue; // IPv6: the lab is IPv4-only
       let reason: string | undefined;
       if (own.has(ip)) reason = "an address of the fabric";
       else if (lbIPs.has(ip)) reason = "a LoadBalancer address";
