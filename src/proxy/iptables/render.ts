@@ -127,7 +127,7 @@ class Table {
 }
 
 /** ":KUBE-SEP-<hash> - [0:0]\n": the bytes of a SEP chain's declaration in `seps`. */
-const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(16)} - [0:0]\n`.length;
+const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(HASH_LEN)} - [0:0]\n`.length;
 
 /**
  * The output's room in the buffer: the render's text goes out as strings of about this
@@ -135,7 +135,6 @@ const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(16)} - [0:0]\n`.length;
  * enough to make V8 run a full garbage collection).
  */
 const OUTPUT_CHUNK = 1 << 20;
-
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
 class Discard extends Table {
