@@ -26,7 +26,7 @@ import { containerEnv } from "./env.js";
 import { startReadinessProber } from "./probes.js";
 import { containerArgv, findProgram, runProgram, type RunningProgram } from "./programs.js";
 import { podResolvConf } from "./resolv-conf.js";
-import { openSockets, type OpenedSocket, type SocketRequest } from "./sockets.js";
+import { closeOpened, openSockets, type OpenedSocket, type SocketRequest } from "./sockets.js";
 import { serveHttp, serveUdpEcho } from "./test-server.js";
 import { objectKey, type CacheEvent, type WatchCache } from "../client/watch-cache.js";
 
@@ -94,16 +94,6 @@ function hasHostPorts(pod: Pod): boolean {
 /** Files the agent keeps per Pod (also read by `netlab exec`). */
 export function podStateDir(stateDir: string, namespace: string, name: string): string {
   return `${stateDir}/pods/${namespace}_${name}`;
-}
-
-/** Closes a handed-over socket; one its consumer already closed is left alone. */
-export function closeOpened(s: OpenedSocket): void {
-  try {
-    if (s.protocol === "TCP") s.server.close();
-    else s.socket.close();
-  } catch {
-    // already closed
-  }
 }
 
 // A Pod's state files are few and written synchronously: creating a file is what costs (up to

@@ -19,6 +19,16 @@ export interface OpenSocketsResult {
   errors: { request: SocketRequest; message: string }[];
 }
 
+/** Closes a handed-over socket; one its consumer already closed is left alone. */
+export function closeOpened(s: OpenedSocket): void {
+  try {
+    if (s.protocol === "TCP") s.server.close();
+    else s.socket.close();
+  } catch {
+    // already closed
+  }
+}
+
 const HELPER = fileURLToPath(new URL("./socket-helper.js", import.meta.url));
 
 /** Opens sockets inside `netns` (or in the daemon's namespace when omitted). Time-bounded. */
@@ -43,7 +53,7 @@ export function openSockets(netns: string | undefined, requests: SocketRequest[]
       finished = true;
       clearTimeout(timer);
       if (err) {
-        for (const s of sockets) (s.protocol === "TCP" ? s.server : s.socket).close();
+        for (const s of sockets) closeOpened(s);
         reject(err);
         return;
       }

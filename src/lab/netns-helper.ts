@@ -22,7 +22,7 @@ import { accessSync, constants } from "node:fs";
 import type { Server } from "node:net";
 import type { Socket } from "node:dgram";
 import type { CommandResult, RunOptions } from "./exec.js";
-import type { OpenSocketsResult, OpenedSocket, SocketRequest } from "../agent/sockets.js";
+import { closeOpened, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
 
 export const NETNS_HELPER_PY = String.raw`
 import ctypes, errno, json, os, selectors, signal, socket, subprocess, sys, time
@@ -391,7 +391,7 @@ export class NetnsHelper {
     this.pending.delete(m.id!);
     if (p.timer) clearTimeout(p.timer);
     if (m.error) {
-      for (const s of p.sockets ?? []) closeHandle(s.protocol === "TCP" ? s.server : s.socket);
+      for (const s of p.sockets ?? []) closeOpened(s);
       p.reject(new Error(m.error));
     } else if (p.requests) {
       p.resolve({ sockets: p.sockets, errors: (m.errors ?? []).map((e) => ({ request: p.requests![e.index], message: e.message })) } as OpenSocketsResult as never);
@@ -407,7 +407,7 @@ export class NetnsHelper {
     else this.log(why);
     for (const [, p] of this.pending) {
       if (p.timer) clearTimeout(p.timer);
-      for (const s of p.sockets ?? []) closeHandle(s.protocol === "TCP" ? s.server : s.socket);
+      for (const s of p.sockets ?? []) closeOpened(s);
       p.reject(this.ready ? new Error(why) : new HelperUnavailable(why));
     }
     this.pending.clear();
