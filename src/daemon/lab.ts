@@ -20,6 +20,7 @@ import { WatchCache } from "../client/watch-cache.js";
 import { planLab, podNetnsName, type LabPlan, type PodNetworkMode, type ProxyMode } from "../lab/address-plan.js";
 import { CloudLoadBalancer } from "../lab/cloud-lb.js";
 import { ExternalIPRouter } from "../lab/external-ip-routes.js";
+import { serialSync } from "./serial-sync.js";
 import { nsExec, type Runner } from "../lab/exec.js";
 import { Spawner } from "../lab/spawner.js";
 import { NetnsBatcher } from "../lab/netns-batch.js";
@@ -244,18 +245,12 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
 
   // The cloud load balancer in the fabric follows the Services' LoadBalancer addresses.
   const lb = new CloudLoadBalancer(runner, plan);
-  let lbRunning: Promise<void> = Promise.resolve();
-  const syncLb = () => {
-    lbRunning = lbRunning.then(() => lb.sync(caches.services.list())).catch((e: Error) => log(`cloud load balancer: ${e.message}`));
-  };
+  const syncLb = serialSync(() => lb.sync(caches.services.list()), (e) => log(`cloud load balancer: ${e.message}`));
   const unsubLb = caches.services.subscribe(syncLb);
   syncLb();
   // Services' externalIPs: routed by the fabric to the nodes, as an admin would (no DNAT).
   const extIPs = new ExternalIPRouter(runner, plan, (m) => log(`fabric: ${m}`));
-  let extIPsRunning: Promise<void> = Promise.resolve();
-  const syncExtIPs = () => {
-    extIPsRunning = extIPsRunning.then(() => extIPs.sync(caches.services.list())).catch((e: Error) => log(`externalIP routes: ${e.message}`));
-  };
+  const syncExtIPs = serialSync(() => extIPs.sync(caches.services.list()), (e) => log(`externalIP routes: ${e.message}`));
   const unsubExtIPs = caches.services.subscribe(syncExtIPs);
   syncExtIPs();
 
