@@ -1,13 +1,11 @@
 // Small IPv4 arithmetic for the address plan (pure).
 import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
 
-export function ipToInt(ip: string): number {
+function ipToInt(ip: string): number {
   const v = parseIPv4(ip);
   if (v === undefined) throw new Error(`invalid IPv4 address "${ip}"`);
   return v;
 }
-
-export const intToIp = formatIPv4;
 
 export interface Cidr {
   base: number;
@@ -22,7 +20,7 @@ export function parseCidr(s: string): Cidr {
 }
 
 export function cidrString(c: Cidr): string {
-  return `${intToIp(c.base)}/${c.bits}`;
+  return `${formatIPv4(c.base)}/${c.bits}`;
 }
 
 export function cidrContains(c: Cidr, ip: string): boolean {
@@ -31,7 +29,7 @@ export function cidrContains(c: Cidr, ip: string): boolean {
 
 /** The n-th address of a CIDR (0 = the network address). */
 export function nthAddress(c: Cidr, n: number): string {
-  return intToIp((c.base + n) >>> 0);
+  return formatIPv4((c.base + n) >>> 0);
 }
 
 /** The index-th subnet of size `bits` inside c (10.244.0.0/16, 24, 3 -> 10.244.3.0/24). */
