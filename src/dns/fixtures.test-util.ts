@@ -88,15 +88,19 @@ export interface Case {
   answer?: string[];
   ns?: string[];
   extra?: string[];
+  /** The ExternalName target the server is to resolve upstream (none when absent). */
+  chase?: string;
 }
 
-const norm = (s: string) => s.trim().split(/\s+/).join(" ");
+/** A zone-file line with its whitespace collapsed. */
+export const norm = (s: string) => s.trim().split(/\s+/).join(" ");
 /** A section as sorted zone-file lines, whitespace collapsed. */
 export const formatRRs = (rrs: DnsAnswer["answers"]) => rrs.map((r) => norm(formatRR(r))).sort();
 
 /**
  * Asks every question of a table and checks it as CoreDNS's test.SortAndCheck does: rcode,
- * authoritative answer, each section (in any order), and no CNAME after a record of its target.
+ * authoritative answer, each section (in any order), no CNAME after a record of its target; and
+ * the chased ExternalName target, if any.
  */
 export function runCases(records: DnsRecords, cases: Case[], o: ZoneOptions): void {
   for (const c of cases) {
@@ -108,6 +112,7 @@ export function runCases(records: DnsRecords, cases: Case[], o: ZoneOptions): vo
     assert.deepEqual(formatRRs(a.answers), (c.answer ?? []).map(norm).sort(), label + " answer");
     assert.deepEqual(formatRRs(a.authority), (c.ns ?? []).map(norm).sort(), label + " authority");
     assert.deepEqual(formatRRs(a.additionals), (c.extra ?? []).map(norm).sort(), label + " additional");
+    assert.equal(a.chase?.target, c.chase, label + " chase");
     a.answers.forEach((r, i) => {
       if (r.type !== "CNAME") return;
       const target = String((r as { data?: unknown }).data).toLowerCase();

@@ -11,12 +11,11 @@ import { DnsRecords } from "./records.js";
 import { startDnsServer } from "./server.js";
 import { zoneTransfer } from "./transfer.js";
 import { formatRR } from "./zone-file.js";
-import { corednsCluster } from "./fixtures.test-util.js";
+import { corednsCluster, norm } from "./fixtures.test-util.js";
 
 const SERIAL = 1499347823;
 const opts: ZoneOptions = { zone: "cluster.local", podsMode: "disabled", nsIPs: ["10.0.0.10"], namespaces: ["testns"] };
 const build = () => DnsRecords.fromObjects(corednsCluster(), { implicitNamespaces: false, clock: () => SERIAL });
-const norm = (s: string) => s.trim().split(/\s+/).join(" ");
 const SOA = `cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. ${SERIAL} 7200 1800 86400 5`;
 
 const z = "testns.svc.cluster.local.";
