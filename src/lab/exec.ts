@@ -86,6 +86,9 @@ export function netnsArgv(netns: string, cmd: string, args: string[]): [string, 
   return ["nsenter", [`--net=/run/netns/${netns}`, "--", cmd, ...args]];
 }
 
+/** A name the lab gives a network namespace: no path separator, no space or newline (ip -batch input is one line per command). */
+export const NETNS_NAME = /^[A-Za-z0-9_.-]+$/;
+
 /** Runs cmd inside the network namespace (see netnsArgv). */
 export function nsExec(r: Runner, netns: string, cmd: string, args: string[], opts?: RunOptions): Promise<CommandResult> {
   const [c, a] = netnsArgv(netns, cmd, args);

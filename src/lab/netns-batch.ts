@@ -3,7 +3,7 @@
 // joins the next one, which starts when the running one ends; so a lone Pod waits for nothing.
 // With -force, ip goes on after a failed line and reports it as "Command failed -:LINE", which
 // tells each caller its own outcome.
-import { CommandError, type Runner } from "./exec.js";
+import { CommandError, NETNS_NAME, type Runner } from "./exec.js";
 
 interface Waiter {
   name: string;
@@ -36,7 +36,7 @@ export class NetnsBatcher {
 
   /** Creates the named network namespace (as `ip netns add NAME`). */
   add(name: string): Promise<void> {
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) return Promise.reject(new Error(`invalid network namespace name "${name}"`));
+    if (!NETNS_NAME.test(name)) return Promise.reject(new Error(`invalid network namespace name "${name}"`));
     return new Promise((resolve, reject) => {
       this.queue.push({ name, resolve, reject });
       void this.kick();

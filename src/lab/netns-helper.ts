@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import type { Server } from "node:net";
 import type { Socket } from "node:dgram";
-import type { CommandResult, RunOptions } from "./exec.js";
+import { NETNS_NAME, type CommandResult, type RunOptions } from "./exec.js";
 import { closeOpened, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
 
 export const NETNS_HELPER_PY = String.raw`
@@ -298,8 +298,6 @@ interface Pending {
   requests?: SocketRequest[];
   sockets?: OpenedSocket[];
 }
-
-const NETNS_NAME = /^[A-Za-z0-9_.-]+$/;
 
 export class NetnsHelper {
   private pending = new Map<number, Pending>();
