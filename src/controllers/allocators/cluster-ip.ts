@@ -3,18 +3,7 @@
 // excluded too (as upstream does for IPv4). State lives in memory and is rebuilt from the
 // stored Services at start (see rebuild in registry).
 import { AllocationError, OffsetPool, type PickOptions } from "./allocation-error.js";
-
-export function parseIPv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const p = m.slice(1).map(Number);
-  if (p.some((x) => x > 255)) return undefined;
-  return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
-}
-
-export function formatIPv4(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-}
+import { formatIPv4, maskOf, parseIPv4 } from "../../cluster/ipv4.js";
 
 export function parseCIDR(cidr: string): { base: number; bits: number } {
   const [ip, len] = cidr.split("/");
@@ -23,8 +12,7 @@ export function parseCIDR(cidr: string): { base: number; bits: number } {
   if (base === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32 || len === undefined) {
     throw new Error(`invalid CIDR "${cidr}" (want an IPv4 network such as 10.96.0.0/12)`);
   }
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return { base: (base & mask) >>> 0, bits };
+  return { base: (base & maskOf(bits)) >>> 0, bits };
 }
 
 export class ClusterIPAllocator {
