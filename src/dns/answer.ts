@@ -112,15 +112,51 @@ function matchZone(lower: string, zones: string[]): string {
   return best;
 }
 
-/** Zone names, CIDRs turned into their reverse zones; remembered per list (the server keeps one options object). */
-const zoneLists = new WeakMap<string[], string[]>();
-function zoneList(zones: string[]): string[] {
-  let out = zoneLists.get(zones);
-  if (!out) {
-    out = zones.flatMap((z) => (z.includes("/") ? reverseZonesOfCidr(z) : [normalizeZone(z)]));
-    zoneLists.set(zones, out);
+/** What answers read from a ZoneOptions in a form ready for lookups. */
+interface Prepared {
+  /** The cluster zone, lower case without the final dot. */
+  cluster: string;
+  /** The zones served: the cluster zone, then the reverse zones (CIDRs turned into zones). */
+  zones: string[];
+  /** The zones that fall through, the same way. */
+  fallthrough: string[];
+  /** The exposed namespaces, lower case; null: every namespace. */
+  namespaces: Set<string> | null;
+}
+
+/**
+ * Worked out once per options object, not per question (the server keeps one options object
+ * until the name servers' addresses change); an options object is therefore read as immutable.
+ */
+const preparedOptions = new WeakMap<ZoneOptions, Prepared>();
+function prepare(opts: ZoneOptions): Prepared {
+  let p = preparedOptions.get(opts);
+  if (!p) {
+    const zones = (list: string[]) => list.flatMap((z) => (z.includes("/") ? reverseZonesOfCidr(z) : [normalizeZone(z)]));
+    const cluster = normalizeZone(opts.zone);
+    p = {
+      cluster,
+      zones: [cluster, ...zones(opts.reverseZones ?? DEFAULT_REVERSE)],
+      fallthrough: zones(opts.fallthrough ?? DEFAULT_REVERSE),
+      namespaces: opts.namespaces?.length ? new Set(opts.namespaces.map((n) => n.toLowerCase())) : null,
+    };
+    preparedOptions.set(opts, p);
   }
-  return out;
+  return p;
+}
+
+/** Checks the options (a bad CIDR among the zones throws) and prepares them, before the first question. */
+export function prepareZoneOptions(opts: ZoneOptions): void {
+  prepare(opts);
+}
+
+/** kubernetes.go namespaceExposed: listed by `namespaces` (when set) and existing. */
+export function namespaceExposed(records: DnsRecords, opts: ZoneOptions, ns: string): boolean {
+  return exposedIn(prepare(opts), records, ns);
+}
+
+function exposedIn(p: Prepared, records: DnsRecords, ns: string): boolean {
+  return (p.namespaces === null || p.namespaces.has(ns)) && records.namespaceExists(ns);
 }
 
 /**
@@ -161,20 +197,19 @@ const isReverseName = (lower: string) => lower.endsWith(".in-addr.arpa") || lowe
 export function answerQuestion(records: DnsRecords, name: string, type: string, opts: ZoneOptions): DnsAnswer | null {
   const qname = name.replace(/\.$/, "");
   const lower = qname.toLowerCase();
-  const cluster = normalizeZone(opts.zone);
-  const zone = matchZone(lower, [cluster, ...zoneList(opts.reverseZones ?? DEFAULT_REVERSE)]);
+  const p = prepare(opts);
+  const zone = matchZone(lower, p.zones);
   if (zone === "" || zone === ".") return null;
-  const a = answerInZone(records, qname, type, opts, zone);
-  if (a.rcode === "NXDOMAIN" && matchZone(lower, zoneList(opts.fallthrough ?? DEFAULT_REVERSE)) !== "") return null;
+  const a = answerInZone(records, qname, lower, type, opts, p, zone);
+  if (a.rcode === "NXDOMAIN" && matchZone(lower, p.fallthrough) !== "") return null;
   return a;
 }
 
-function answerInZone(records: DnsRecords, qname: string, type: string, opts: ZoneOptions, zone: string): DnsAnswer {
-  const lower = qname.toLowerCase();
+function answerInZone(records: DnsRecords, qname: string, lower: string, type: string, opts: ZoneOptions, p: Prepared, zone: string): DnsAnswer {
   const base = lower === zone ? "" : lower.slice(0, lower.length - zone.length - 1);
   // handler.go keeps the zone as the question spells it.
   const zoneCased = qname.slice(qname.length - zone.length);
-  const ctx: Ctx = { records, zone, zoneCased, primaryZone: normalizeZone(opts.zone), opts, ttl: opts.ttl ?? TTL, reverse: isReverseName(lower) };
+  const ctx: Ctx = { records, zone, zoneCased, prepared: p, opts, ttl: opts.ttl ?? TTL, reverse: isReverseName(lower) };
   const ok = (answers: RR[], additionals: RR[] = []): DnsAnswer => {
     if (answers.length === 0) return negative(ctx, "NOERROR");
     return { rcode: "NOERROR", authoritative: true, answers: dedup(answers), authority: [], additionals: dedup(additionals) };
@@ -227,7 +262,7 @@ function answerInZone(records: DnsRecords, qname: string, type: string, opts: Zo
     case "PTR": {
       const ip = addressFromReverse(lower);
       if (ip === "") return negative(ctx, records_(ctx, base).nx ? "NXDOMAIN" : "NOERROR");
-      const targets = ptrTargets(records, ip, ctx.primaryZone, opts.namespaces, opts.endpointPodNames);
+      const targets = ptrTargets(ctx, ip);
       if (targets.length === 0) return negative(ctx, "NXDOMAIN");
       return ok(targets.map((t) => ({ name: qname, type: "PTR", ttl: ctx.ttl, class: "IN", data: t }) as RR));
     }
@@ -255,8 +290,8 @@ interface Ctx {
   zone: string;
   /** The same zone as the question spells it. */
   zoneCased: string;
-  /** The cluster zone (PTR targets are in it). */
-  primaryZone: string;
+  /** The options' zones and namespaces, ready for lookups (PTR targets are in its cluster zone). */
+  prepared: Prepared;
   opts: ZoneOptions;
   ttl: number;
   /** The question is an in-addr.arpa / ip6.arpa name: no service or pod names there. */
@@ -342,15 +377,8 @@ function records_(ctx: Ctx, base: string): Lookup {
   if (!r) return { nx: true, items: [] };
   if (r.podOrSvc === "") return { nx: false, items: [] };
   if (ctx.reverse) return { nx: true, items: [] };
-  if (!exposed(ctx, r.namespace)) return { nx: true, items: [] };
+  if (!exposedIn(ctx.prepared, ctx.records, r.namespace)) return { nx: true, items: [] };
   return r.podOrSvc === "pod" ? findPods(ctx, r) : findServices(ctx, r);
-}
-
-/** namespaceExposed: listed by `namespaces` (when set) and existing. */
-function exposed(ctx: Ctx, ns: string): boolean {
-  const list = ctx.opts.namespaces;
-  if (list && list.length > 0 && !list.some((n) => n.toLowerCase() === ns)) return false;
-  return ctx.records.namespaceExists(ns);
 }
 
 /** ns.go nsAddrs: [name, address] of the name servers. */
@@ -517,12 +545,13 @@ function srv(ctx: Ctx, base: string, qname: string): { nx: boolean; answers: RR[
  * reverse.go serviceRecordForIP: the first service with this ClusterIP, else every ready endpoint
  * with this address (named <endpoint>.<service>.<namespace>.svc.<zone>); only exposed namespaces.
  */
-export function ptrTargets(records: DnsRecords, ip: string, zone: string, namespaces?: string[], endpointPodNames = false): string[] {
-  const z = normalizeZone(zone);
-  const ok = (ns: string) => !namespaces || namespaces.length === 0 || (namespaces.some((n) => n.toLowerCase() === ns) && records.namespaceExists(ns));
+function ptrTargets(ctx: Ctx, ip: string): string[] {
+  const { records, prepared: p } = ctx;
+  const z = p.cluster;
+  const ok = (ns: string) => exposedIn(p, records, ns);
   const svc = records.servicesByIP(ip).find((s) => ok(s.namespace));
   if (svc) return [`${svc.name}.${svc.namespace}.svc.${z}`];
-  return dedupStrings(records.endpointsByIP(ip, endpointPodNames).filter((e) => ok(e.service.namespace)).map((e) => `${e.hostname}.${e.service.name}.${e.service.namespace}.svc.${z}`));
+  return dedupStrings(records.endpointsByIP(ip, ctx.opts.endpointPodNames).filter((e) => ok(e.service.namespace)).map((e) => `${e.hostname}.${e.service.name}.${e.service.namespace}.svc.${z}`));
 }
 
 function dedupStrings(xs: string[]): string[] {

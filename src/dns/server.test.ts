@@ -335,3 +335,17 @@ test("pre-made sockets (as the lab hands them over from a namespace) are served"
   }
   assert.equal(t.listening, false, "closed with the server");
 });
+
+test("the NS glue follows the kube-dns Service as it comes and changes; bad zone options are refused at start", async () => {
+  await withServer({ objects: corednsCluster() }, async (s, port) => {
+    const glue = async () => (decode(await udpAsk(port, query("cluster.local", "NS"))).additionals ?? []).map((x) => `${x.name} ${x.type} ${(x as { data: unknown }).data}`);
+    // No kube-dns Service yet: the listen address.
+    assert.deepEqual(await glue(), ["ns.dns.cluster.local A 127.0.0.1"]);
+    s.apply("ADDED", service("kube-system", "kube-dns", { clusterIP: "10.96.0.10", ports: [{ name: "dns", port: 53, protocol: "UDP" }] }));
+    assert.deepEqual(await glue(), ["ns.dns.cluster.local A 10.96.0.10"]);
+    s.apply("MODIFIED", service("kube-system", "kube-dns", { clusterIP: "10.96.0.11", ports: [{ name: "dns", port: 53, protocol: "UDP" }] }));
+    assert.deepEqual(await glue(), ["ns.dns.cluster.local A 10.96.0.11"]);
+  });
+  await assert.rejects(startDnsServer({ objects: [], listen: "127.0.0.1:0", reverseZones: ["10.0.0.0/33"] }), /invalid CIDR "10\.0\.0\.0\/33"/);
+  await assert.rejects(startDnsServer({ objects: [], listen: "127.0.0.1:0", fallthrough: ["in-addr.arpa", "fd00::/129"] }), /invalid CIDR "fd00::\/129"/);
+});

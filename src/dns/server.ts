@@ -10,7 +10,7 @@ import net, { type AddressInfo } from "node:net";
 import dnsPacket, { type Answer as RR, type DecodedPacket, type Question } from "dns-packet";
 import type { KubeObject } from "../api/types.js";
 import type { Client } from "../client/client.js";
-import { answerQuestion, completeChase, normalizeZone, reverseZonesOfCidr, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
+import { answerQuestion, completeChase, normalizeZone, prepareZoneOptions, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
 import { Forwarder, parseHostPort, type UpstreamAnswer } from "./forward.js";
 import { DnsRecords } from "./records.js";
 import { listWatch, type ListWatch } from "./watch.js";
@@ -86,9 +86,20 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const zone = normalizeZone(opts.zone ?? "cluster.local");
   const podsMode = opts.podsMode ?? "insecure";
   if (!["insecure", "verified", "disabled"].includes(podsMode)) throw new Error(`invalid pods mode "${podsMode}": want insecure, verified or disabled`);
-  // A bad CIDR among the zones fails here, before any socket is taken.
-  for (const z of [...(opts.reverseZones ?? []), ...(opts.fallthrough ?? [])]) if (z.includes("/")) reverseZonesOfCidr(z);
   if (opts.ttl !== undefined && !(Number.isInteger(opts.ttl) && opts.ttl >= 0 && opts.ttl <= 3600)) throw new Error(`invalid ttl ${opts.ttl}: want an integer from 0 to 3600`);
+  const plugin = {
+    localIPs: opts.localIPs,
+    reverseZones: opts.reverseZones,
+    fallthrough: opts.fallthrough,
+    namespaces: opts.namespaces,
+    ttl: opts.ttl,
+    ignoreEmptyService: opts.ignoreEmptyService,
+    endpointPodNames: opts.endpointPodNames,
+    zonal: opts.zonal,
+  };
+  let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [], ...plugin };
+  // A bad CIDR among the zones fails here, before any socket is taken.
+  prepareZoneOptions(zoneOpts);
   const log = opts.log ?? (() => {});
   const records = opts.objects
     ? DnsRecords.fromObjects(opts.objects, { trackPods: podsMode === "verified", keepPodNames: !!opts.endpointPodNames, keepZones: !!opts.zonal })
@@ -133,17 +144,6 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const udpCache = new Map<string, Buffer>();
   const tcpCache = new Map<string, Buffer>();
   let cacheGen = -1;
-  const plugin = {
-    localIPs: opts.localIPs,
-    reverseZones: opts.reverseZones,
-    fallthrough: opts.fallthrough,
-    namespaces: opts.namespaces,
-    ttl: opts.ttl,
-    ignoreEmptyService: opts.ignoreEmptyService,
-    endpointPodNames: opts.endpointPodNames,
-    zonal: opts.zonal,
-  };
-  let zoneOpts: ZoneOptions = { zone, podsMode, nsIPs: [], ...plugin };
   const refresh = () => {
     if (cacheGen === records.generation) return;
     udpCache.clear();
@@ -153,7 +153,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const nsIPs =
       opts.dnsServiceIPs ??
       (dnsSvc?.ips.length ? dnsSvc.ips : listenHost && listenHost !== "0.0.0.0" && listenHost !== "::" ? [listenHost] : []);
-    zoneOpts = { zone, podsMode, nsIPs, ...plugin };
+    // One options object while the name servers stay the same: answers prepare it once.
+    if (!sameList(nsIPs, zoneOpts.nsIPs)) zoneOpts = { zone, podsMode, nsIPs, ...plugin };
   };
 
   async function handle(msg: Buffer, overTcp: boolean, client?: string): Promise<Buffer | null> {
@@ -453,6 +454,10 @@ export function cacheKey(msg: Buffer): string {
     if (o + 11 <= msg.length && msg[o] === 0 && msg.readUInt16BE(o + 1) === 41) return msg.toString("latin1", 2, o + 9);
   }
   return msg.toString("latin1", 2);
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** "::ffff:10.0.0.1" (an IPv4 client on a dual-stack socket) -> "10.0.0.1". */

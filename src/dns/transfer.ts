@@ -2,7 +2,7 @@
 // plugin lists it for the transfer plugin (plugin/kubernetes/transfer.go). Pure.
 import { isIP } from "node:net";
 import type { Answer as RR } from "dns-packet";
-import { answerQuestion, dedup, normalizeZone, soaRecord, TTL, type ZoneOptions } from "./answer.js";
+import { answerQuestion, dedup, namespaceExposed, normalizeZone, soaRecord, TTL, type ZoneOptions } from "./answer.js";
 import { endpointLabel, type DnsRecords } from "./records.js";
 
 /**
@@ -27,12 +27,11 @@ export function zoneTransfer(records: DnsRecords, opts: ZoneOptions, zoneName: s
     }
     out.push(glue);
   }
-  const exposed = (n: string) => !opts.namespaces?.length || opts.namespaces.some((x) => x.toLowerCase() === n);
   const addr = (name: string, ip: string): RR => ({ name, type: isIP(ip) === 6 ? "AAAA" : "A", ttl, class: "IN", data: ip });
   const srv = (name: string, weight: number, port: number, target: string): RR => ({ name, type: "SRV", ttl, class: "IN", data: { priority: 0, weight, port, target } });
   const services = records.allServices().sort((a, b) => (a.namespace + "/" + a.name < b.namespace + "/" + b.name ? -1 : 1));
   for (const svc of services) {
-    if (!exposed(svc.namespace) || !records.namespaceExists(svc.namespace)) continue;
+    if (!namespaceExposed(records, opts, svc.namespace)) continue;
     const name = `${svc.name}.${svc.namespace}.svc.${zone}`;
     if (svc.type === "ExternalName") {
       if (svc.externalName && !isIP(svc.externalName)) out.push({ name, type: "CNAME", ttl, class: "IN", data: svc.externalName.replace(/\.$/, "") });
