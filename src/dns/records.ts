@@ -318,6 +318,11 @@ export class DnsRecords {
     return this.topologyZones.has(zone);
   }
 
+  /** Whether some Pod has this IP (asked for every query when autopath is on: no array made). */
+  hasPodAt(ip: string): boolean {
+    return this.podIPs.has(ipKey(ip));
+  }
+
   /** Namespaces of the Pods with this IP (several for host-network Pods sharing a node's address). */
   podNamespacesAt(ip: string): string[] {
     return multi(this.podIPs.get(ipKey(ip)));

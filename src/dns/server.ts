@@ -170,7 +170,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
   // Autopath answers depend on who asks: queries from Pods bypass the answer cache.
   const autopathOn = !!opts.autopath && podsMode === "verified";
-  const fromPod = (client?: string) => autopathOn && !!client && records.podNamespacesAt(plainIP(client)).length > 0;
+  const fromPod = (client?: string) => autopathOn && !!client && records.hasPodAt(plainIP(client));
 
   /** The cached answer, a drop (null), or undefined when the slow path must run. */
   function handleSync(msg: Buffer, overTcp: boolean, client?: string): Buffer | null | undefined {
