@@ -392,7 +392,7 @@ function nsAddrs(ctx: Ctx): { name: string; ip: string }[] {
       const svcName = `${svc.name}.${svc.namespace}.svc.${zc}`;
       if (svc.type === "Headless") {
         // A headless DNS service: every address of that endpoint object, by its endpoint name.
-        for (const e of group.endpoints) if (e.ready) out.push({ name: `${label(ctx, e)}.${svcName}`, ip: e.ip });
+        for (const e of group.endpoints) if (e.ready) out.push({ name: `${endpointName(e, ctx.opts)}.${svcName}`, ip: e.ip });
       } else if (svc.type === "ClusterIP" && svc.ips.length) out.push({ name: svcName, ip: svc.ips[0] });
     }
   }
@@ -442,7 +442,7 @@ function findServices(ctx: Ctx, r: Request): Lookup {
     for (const g of groups) {
       for (const e of g.endpoints) {
         if (!e.ready || (r.zone !== "" && e.zone !== r.zone)) continue;
-        const name = label(ctx, e);
+        const name = endpointName(e, ctx.opts);
         if (r.endpoint !== "" && r.endpoint !== name.toLowerCase()) continue;
         for (const p of g.ports) {
           if (!matchPort(r, p.name, p.protocol)) continue;
@@ -461,9 +461,9 @@ function findServices(ctx: Ctx, r: Request): Lookup {
   return { nx, items };
 }
 
-/** kubernetes.go endpointHostname. */
-function label(ctx: Ctx, e: EndpointRecord): string {
-  return endpointLabel(e.ip, e.hostname, ctx.opts.endpointPodNames ? e.podName : "");
+/** kubernetes.go endpointHostname: an endpoint's name, by its Pod with endpoint_pod_names (answers, listings and transfers alike). */
+export function endpointName(e: EndpointRecord, opts: ZoneOptions): string {
+  return endpointLabel(e.ip, e.hostname, opts.endpointPodNames ? e.podName : "");
 }
 
 function serviceKeyOf(s: ServiceRecord): string {

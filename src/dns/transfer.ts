@@ -2,8 +2,8 @@
 // plugin lists it for the transfer plugin (plugin/kubernetes/transfer.go). Pure.
 import { isIP } from "node:net";
 import type { Answer as RR } from "dns-packet";
-import { answerQuestion, dedup, namespaceExposed, normalizeZone, soaRecord, TTL, type ZoneOptions } from "./answer.js";
-import { endpointLabel, type DnsRecords } from "./records.js";
+import { answerQuestion, dedup, endpointName, namespaceExposed, normalizeZone, soaRecord, TTL, type ZoneOptions } from "./answer.js";
+import type { DnsRecords } from "./records.js";
 
 /**
  * The records of a transfer, SOA first and last. `serial` is the client's (IXFR): when it is not
@@ -52,7 +52,7 @@ export function zoneTransfer(records: DnsRecords, opts: ZoneOptions, zoneName: s
       const ready = g.endpoints.filter((e) => e.ready);
       const weight = ready.length ? Math.floor(100 / ready.length) : 0;
       for (const e of ready) {
-        const target = `${endpointLabel(e.ip, e.hostname, opts.endpointPodNames ? e.podName : "")}.${name}`;
+        const target = `${endpointName(e, opts)}.${name}`;
         out.push(addr(name, e.ip), addr(target, e.ip));
         for (const p of g.ports) if (p.name && p.port !== -1) out.push(srv(`_${p.name.toLowerCase()}._${p.protocol}.${name}`, weight, p.port, target));
       }

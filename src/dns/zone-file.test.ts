@@ -41,3 +41,24 @@ web.default.svc.cluster.local.                    5     IN A     10.96.0.20
 `,
   );
 });
+
+test("with endpoint_pod_names the listing names endpoints by their Pod, as the answers do", () => {
+  const web = slice("default", "web", "web-1", "IPv4", [{ ip: "10.244.1.5" }], [{ name: "http", port: 8080, protocol: "TCP" }]);
+  web.endpoints[0].targetRef = { kind: "Pod", namespace: "default", name: "web-7d4b9-x2x9z" };
+  const r = DnsRecords.fromObjects([service("default", "web", { clusterIP: "10.96.0.20", ports: [{ name: "http", port: 80, protocol: "TCP" }] }), web], { clock: () => 7 });
+  const endpointLines = (endpointPodNames: boolean) =>
+    renderZone(zoneRecords(r, { zone: "cluster.local", podsMode: "disabled", nsIPs: [], endpointPodNames }))
+      .split("\n")
+      .filter((l) => l.includes("10.244.1.5") || l.includes("PTR"))
+      .map((l) => l.split(/\s+/).join(" "));
+  assert.deepEqual(endpointLines(true), [
+    "20.0.96.10.in-addr.arpa. 5 IN PTR web.default.svc.cluster.local.",
+    "5.1.244.10.in-addr.arpa. 5 IN PTR web-7d4b9-x2x9z.web.default.svc.cluster.local.",
+    "web-7d4b9-x2x9z.web.default.svc.cluster.local. 5 IN A 10.244.1.5",
+  ]);
+  assert.deepEqual(endpointLines(false), [
+    "10-244-1-5.web.default.svc.cluster.local. 5 IN A 10.244.1.5",
+    "20.0.96.10.in-addr.arpa. 5 IN PTR web.default.svc.cluster.local.",
+    "5.1.244.10.in-addr.arpa. 5 IN PTR 10-244-1-5.web.default.svc.cluster.local.",
+  ]);
+});

@@ -2,8 +2,8 @@
 // records are produced by asking answerQuestion for every name the index knows, so the listing
 // and the server cannot disagree.
 import type { Answer as RR } from "dns-packet";
-import { answerQuestion, normalizeZone, reverseName, type ZoneOptions } from "./answer.js";
-import { endpointLabel, type DnsRecords } from "./records.js";
+import { answerQuestion, endpointName, normalizeZone, reverseName, type ZoneOptions } from "./answer.js";
+import type { DnsRecords } from "./records.js";
 
 /** One record in zone-file presentation: `name. ttl IN TYPE rdata` (tab separated). */
 export function formatRR(r: RR): string {
@@ -66,7 +66,7 @@ export function zoneRecords(records: DnsRecords, opts: ZoneOptions): RR[] {
       for (const p of g.ports) if (p.name) ports.set(`_${p.name.toLowerCase()}._${p.protocol}`, "");
       for (const e of g.endpoints) {
         if (!e.ready) continue;
-        const label = endpointLabel(e.ip, e.hostname);
+        const label = endpointName(e, opts);
         qs.push([`${label}.${name}`, "A"], [`${label}.${name}`, "AAAA"]);
         ips.add(e.ip);
       }
