@@ -91,6 +91,22 @@ test("seed checks with dig against `netlab dns serve`", async (t) => {
   assert.equal(code, 0, "stops cleanly on SIGTERM");
 });
 
+test("dns serve flag errors name the flag and the form it takes", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--listen", "nope"], /^error: --listen: invalid value "nope": want IP:PORT, e\.g\. 127\.0\.0\.1:53/],
+    [["--listen", "127.0.0.1:65536"], /^error: --listen: invalid value "127\.0\.0\.1:65536": want IP:PORT/],
+    [["--listen", "127.0.0.1:0", "--upstream", "resolver:53"], /^error: --upstream: invalid value "resolver:53": want IP:PORT/],
+    [["--listen", "127.0.0.1:0", "--reverse-zones", "10.96.0.0/33"], /^error: --reverse-zones: invalid CIDR "10\.96\.0\.0\/33": want zone names or CIDRs, comma separated/],
+    [["--listen", "127.0.0.1:0", "--fallthrough", "in-addr.arpa,fd00::/129"], /^error: --fallthrough: invalid CIDR "fd00::\/129": want zone names or CIDRs/],
+    [["--listen", "127.0.0.1:0", "--ttl", "5s"], /^error: --ttl: invalid value "5s": want an integer from 0 to 3600/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await netlab(["dns", "serve", "-f", `${SEED}/01-multiport-service.yaml`, ...args]);
+    assert.equal(r.code, 1, args.join(" "));
+    assert.match(r.stderr, want, args.join(" "));
+  }
+});
+
 test("render env for the seed's env-reader prints the REDIS_MASTER_* variables", async () => {
   const r = await netlab(["render", "env", "-f", `${SEED}/08-env-vars.yaml`, "--pod", "default/env-reader"]);
   assert.equal(r.code, 0, r.stderr);

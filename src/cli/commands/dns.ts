@@ -1,6 +1,9 @@
 // `netlab dns serve -f PATH... --listen IP:PORT [--zone Z] [--pods MODE] [--upstream IP:PORT]`:
 // serve the cluster DNS of a set of manifests (converged offline) until SIGINT/SIGTERM.
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { reverseZonesOfCidr } from "../../dns/answer.js";
+import { parseHostPort } from "../../dns/forward.js";
 import { startDnsServer } from "../../dns/server.js";
 import { loadOfflineCluster } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
@@ -67,6 +70,25 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const list = (v: unknown) => (typeof v === "string" ? v.split(",").map((x) => x.trim()).filter((x) => x !== "") : undefined);
+  // Flag errors name the flag and the form it takes, before the manifests are loaded.
+  for (const flag of ["listen", "upstream"] as const) {
+    const v = values[flag] as string | undefined;
+    if (v !== undefined && !isHostPort(v, flag === "listen" ? 0 : 1)) {
+      process.stderr.write(`error: --${flag}: invalid value "${v}": want IP:PORT, e.g. 127.0.0.1:53 or [::1]:53${flag === "listen" ? " (port 0: any free port)" : ""}\n`);
+      return 1;
+    }
+  }
+  for (const flag of ["reverse-zones", "fallthrough"] as const) {
+    for (const z of list(values[flag]) ?? []) {
+      if (!z.includes("/")) continue;
+      try {
+        reverseZonesOfCidr(z);
+      } catch {
+        process.stderr.write(`error: --${flag}: invalid CIDR "${z}": want zone names or CIDRs, comma separated, e.g. 0.10.in-addr.arpa,10.96.0.0/12\n`);
+        return 1;
+      }
+    }
+  }
   let ttl: number | undefined;
   if (values.ttl !== undefined) {
     ttl = Number(values.ttl);
@@ -115,6 +137,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   await server.close();
   return 0;
+}
+
+/** "IP:PORT" or "[IPv6]:PORT" with a port from `minPort` to 65535 (53 when left out). */
+function isHostPort(s: string, minPort: number): boolean {
+  const { host, port } = parseHostPort(s, 53);
+  return isIP(host) !== 0 && Number.isInteger(port) && port >= minPort && port <= 65535;
 }
 
 /** The search domains of this host's resolv.conf (what CoreDNS appends to a Pod's search path). */
