@@ -115,3 +115,20 @@ test("spillFrom: text written after it goes out in chunks while the text before 
   assert.throws(() => b.toString(start + 1), /spilled/);
   assert.throws(() => b.copyFrom(b, start, start + 2), /spilled/);
 });
+
+test("spillFrom: chunks stay within chunkBytes however much room the buffer has, and a larger piece goes out as one chunk", () => {
+  const b = new TextBuffer(1 << 16);
+  const start = b.spillFrom(300);
+  const pieces = ["a", "b", "c"].map((c) => c.repeat(200));
+  for (const p of pieces) b.put(p);
+  // The first two pieces went out as chunks of their own (two would not fit in 300 bytes).
+  assert.equal(b.toString(start + 400), pieces[2]);
+  assert.throws(() => b.toString(start + 399), /spilled/);
+  const big = "d".repeat(1000);
+  b.put(big);
+  b.put("e".repeat(200));
+  // The last 200-byte piece went out before the large one.
+  assert.equal(b.toString(start + 600), big + "e".repeat(200));
+  assert.throws(() => b.toString(start + 599), /spilled/);
+  assert.equal(b.toString(start), pieces.join("") + big + "e".repeat(200));
+});

@@ -68,6 +68,8 @@ export class TextBuffer {
   private spilledBytes = 0;
   /** 0: nothing is spilled. */
   private spillBytes = 0;
+  /** Where writing stops to make room: buf's end, or keep + spillBytes while spilling. */
+  private end: number;
 
   /** Bytes written so far. */
   get length(): number {
@@ -77,6 +79,7 @@ export class TextBuffer {
 
   constructor(initialBytes = 1 << 16) {
     this.buf = takeBuffer(initialBytes);
+    this.end = this.buf.length;
   }
 
   /** Hands the bytes back for reuse (after toString); the buffer is empty afterwards. */
@@ -92,10 +95,11 @@ export class TextBuffer {
     this.spilled = "";
     this.spilledBytes = 0;
     this.spillBytes = 0;
+    this.end = 0;
   }
 
   /**
-   * From here on, text written goes out as strings about every chunkBytes (decoded once, kept
+   * From here on, text written goes out as strings of at most chunkBytes (decoded once, kept
    * as one string), so a large text read once, whole, takes no buffer of its size; the text
    * written so far stays in the buffer, to be copied into the new text (copyFrom(this, ...))
    * within one buffer: the cheapest copy. Spilled bytes can no longer be read or copied.
@@ -108,28 +112,37 @@ export class TextBuffer {
     this.keptAscii = this.keptAscii && this.ascii;
     this.ascii = true;
     this.spillBytes = chunkBytes;
+    this.end = this.keep;
     this.reserve(chunkBytes);
     return this.length;
   }
 
   /** Makes room for `bytes` more bytes. */
   reserve(bytes: number): void {
-    if (this.used + bytes <= this.buf.length) return;
-    if (this.spillBytes && this.used > this.keep) {
-      // Out as text, then write from `keep` again (a concatenation: no copy of the text).
-      this.spilled += this.decode(this.keep, this.used, this.ascii);
-      this.spilledBytes += this.used - this.keep;
-      this.used = this.keep;
-      this.ascii = true;
-      if (this.used + bytes <= this.buf.length) return;
+    if (this.used + bytes <= this.end) return;
+    let size: number;
+    if (this.spillBytes) {
+      if (this.used > this.keep) {
+        // Out as text, then write from `keep` again (a concatenation: no copy of the text).
+        this.spilled += this.decode(this.keep, this.used, this.ascii);
+        this.spilledBytes += this.used - this.keep;
+        this.used = this.keep;
+        this.ascii = true;
+      }
+      // A piece larger than a chunk goes out as a chunk of its own.
+      this.end = this.keep + Math.max(this.spillBytes, bytes);
+      if (this.end <= this.buf.length) return;
+      size = this.end;
+    } else {
+      // Doubling for growth piece by piece; exactly what is asked for a larger reservation
+      // (a rounded-up power of two could waste tens of MB).
+      size = Math.max(this.buf.length * 2, this.used + bytes);
     }
-    // Doubling for growth piece by piece; exactly what is asked for a larger reservation
-    // (a rounded-up power of two could waste tens of MB).
-    const size = Math.max(this.buf.length * 2, this.used + bytes);
     const next = takeBuffer(size);
     this.buf.copy(next, 0, 0, this.used);
     giveBuffer(this.buf);
     this.buf = next;
+    if (!this.spillBytes) this.end = next.length;
   }
 
   /** Where byte `offset` (as length counts bytes) is in buf. */
@@ -189,13 +202,13 @@ export class TextBuffer {
     this.pending = "";
     if (!ascii) return this.write(s);
     // Known ASCII (putAscii alone): a byte per character, no UTF-8 encoder.
-    if (this.used + s.length > this.buf.length) this.reserve(s.length);
+    if (this.used + s.length > this.end) this.reserve(s.length);
     this.used += this.buf.latin1Write(s, this.used);
   }
 
   private write(s: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.used + s.length * 3 > this.buf.length) this.reserve(s.length * 3);
+    if (this.used + s.length * 3 > this.end) this.reserve(s.length * 3);
     const w = this.buf.utf8Write(s, this.used);
     if (w !== s.length) this.ascii = false;
     this.used += w;
@@ -206,7 +219,7 @@ export class TextBuffer {
     this.flush();
     src.flush();
     const n = end - start;
-    if (this.used + n > this.buf.length) this.reserve(n);
+    if (this.used + n > this.end) this.reserve(n);
     // After reserve: a copy from this buffer's own spilled text is refused here.
     const from = src.at(start);
     const k = src.keep;

@@ -130,11 +130,14 @@ class Table {
 const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(HASH_LEN)} - [0:0]\n`.length;
 
 /**
- * The output's room in the buffer: the render's text goes out as strings of about this
+ * The output's room in the buffer: the render's text goes out as strings of at most this
  * size, not through a buffer of its whole size (tens of MB more at 10k x 10: external memory
- * enough to make V8 run a full garbage collection).
+ * enough to make V8 run a full garbage collection). Below Node's threshold for external
+ * strings (~1 MB, EXTERN_APEX): larger chunks would be malloc'ed outside the heap and count
+ * as external memory just the same (30 MB of them started a full collection in most cold
+ * 10k renders).
  */
-const OUTPUT_CHUNK = 1 << 20;
+const OUTPUT_CHUNK = 960 << 10;
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
 class Discard extends Table {
