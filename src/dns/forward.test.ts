@@ -53,5 +53,10 @@ test("upstream address forms", () => {
   assert.deepEqual(parseHostPort("10.0.0.1", 53), { host: "10.0.0.1", port: 53 });
   assert.deepEqual(parseHostPort("[fd00::1]:54", 53), { host: "fd00::1", port: 54 });
   assert.deepEqual(parseHostPort("fd00::1", 53), { host: "fd00::1", port: 53 });
+  // An empty or non-numeric port is not a port (an empty one read as 0: "any free port").
+  assert.ok(Number.isNaN(parseHostPort("127.0.0.1:", 53).port));
+  assert.ok(Number.isNaN(parseHostPort("127.0.0.1:5x", 53).port));
+  assert.ok(Number.isNaN(parseHostPort("127.0.0.1: 53", 53).port));
+  assert.throws(() => new Forwarder({ upstream: "10.0.0.1:" }), /invalid upstream "10.0.0.1:"/);
   assert.throws(() => new Forwarder({ upstream: "dns.example:53" }), /invalid upstream "dns.example:53": want IP:PORT/);
 });

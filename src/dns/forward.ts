@@ -22,11 +22,15 @@ export interface ForwarderOptions {
   now?: () => number;
 }
 
+/** "IP:PORT", "[v6]:PORT" or a bare address (defaultPort); a port that is not digits ("IP:") is NaN. */
 export function parseHostPort(s: string, defaultPort: number): { host: string; port: number } {
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
   if (m) return { host: m[1], port: m[2] ? Number(m[2]) : defaultPort };
   const i = s.lastIndexOf(":");
-  if (i > 0 && s.indexOf(":") === i) return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  if (i > 0 && s.indexOf(":") === i) {
+    const port = s.slice(i + 1);
+    return { host: s.slice(0, i), port: /^\d+$/.test(port) ? Number(port) : NaN };
+  }
   return { host: s, port: defaultPort };
 }
 

@@ -131,7 +131,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   let tcp = opts.tcpServer;
   if (opts.listen) {
     const { host, port } = parseHostPort(opts.listen, 53);
-    if (!net.isIP(host)) throw new Error(`invalid listen address "${opts.listen}": want IP:PORT`);
+    if (!net.isIP(host) || !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error(`invalid listen address "${opts.listen}": want IP:PORT`);
     const bound = await bindPair(host, port, !udp, !tcp);
     udp ??= bound.udp;
     tcp ??= bound.tcp;
