@@ -36,7 +36,9 @@ test("autopath_test.go TestAutoPath: the Pod's search path; host-network Pods to
   assert.equal(autoPathBase("Svc1.testns.svc.interwebs.test.TestNs.svc.interwebs.test.", path("testns")), "Svc1.testns.svc.interwebs.test");
   assert.equal(autoPathBase("svc1.testns.svc.interwebs.test.", path("testns")), "svc1");
   assert.equal(autoPathBase("svc1.other.svc.interwebs.test.", path("testns")), null);
-  assert.equal(autoPathBase("testns.svc.interwebs.test.", path("testns")), null);
+  // The first element itself is in the search path but has no base (CoreDNS: SERVFAIL).
+  assert.equal(autoPathBase("TestNs.svc.interwebs.test.", path("testns")), "");
+  assert.equal(autoPathBase("svc.interwebs.test.", path("testns")), null);
   // cnamer: a CNAME from the asked name to the first record of another name, its TTL.
   assert.deepEqual(cnamer([{ name: "a.b", type: "A", ttl: 7, class: "IN", data: "1.2.3.4" }], "a.b.ns.svc.z."), [
     { name: "a.b.ns.svc.z", type: "CNAME", ttl: 7, class: "IN", data: "a.b" },
@@ -65,6 +67,12 @@ test("autopath through the server: a Pod's first search-path query is answered f
     const nx = await ask("nothing.testns.svc.cluster.local", "A", "127.0.0.1");
     assert.equal(nx.rcode, "NXDOMAIN");
     assert.deepEqual(lines(nx), []);
+    // The Pod asking for its first search element itself: CoreDNS's autopath cannot trim it and
+    // answers SERVFAIL (with the question); from an address that is no Pod it is answered as usual.
+    const bare = await ask("testns.svc.cluster.local", "A", "127.0.0.1");
+    assert.equal(bare.rcode, "SERVFAIL");
+    assert.equal(bare.questions?.[0].name, "testns.svc.cluster.local");
+    assert.notEqual((await ask("testns.svc.cluster.local", "A", "10.9.9.9")).rcode, "SERVFAIL");
     // Over the socket the client address is the sender's.
     const viaSocket = await new Promise<Buffer>((resolve, reject) => {
       import("node:dgram").then(({ default: dgram }) => {

@@ -31,11 +31,16 @@ export function autoPathSearch(records: DnsRecords, opts: ZoneOptions, qname: st
   return [`${ns}.svc.${zone}`, `svc.${zone}`, zone, ...hostSearch.map(normalizeZone), ""];
 }
 
-/** autopath.go firstInSearchPath, then the asked-for base name; null when the name is not below the first element. */
+/**
+ * autopath.go firstInSearchPath, then the asked-for base name: null when the name is neither
+ * the first element nor below it; "" for the first element itself, which CoreDNS cannot trim
+ * (dnsutil.TrimZone overshoots) and answers with SERVFAIL.
+ */
 export function autoPathBase(qname: string, search: string[]): string | null {
   const first = search[0];
   const q = qname.replace(/\.$/, "");
   const lower = q.toLowerCase();
+  if (lower === first) return "";
   if (!lower.endsWith("." + first)) return null;
   return q.slice(0, q.length - first.length - 1);
 }

@@ -227,7 +227,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         result.cacheable = false;
         const search = autoPathSearch(records, zoneOpts, name, plainIP(client!), opts.autopathSearch);
         const base = search ? autoPathBase(name, search) : null;
-        if (search && base !== null && base !== "") result = { ans: await autopath(name, base, search, type, question.class ?? "IN", overTcp, result.ans), cacheable: false };
+        // The first search element itself: CoreDNS's autopath fails to trim it (SERVFAIL).
+        if (base === "") return encodeReply(reply, { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] });
+        if (search && base !== null) result = { ans: await autopath(name, base, search, type, question.class ?? "IN", overTcp, result.ans), cacheable: false };
       }
     } catch (e) {
       log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
