@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { findPython, NetnsHelper } from "./netns-helper.js";
 import { serveHttp, serveUdpEcho } from "../agent/test-server.js";
 import { kernelSkipReason } from "./kernel-test-support.js";
@@ -170,4 +172,26 @@ test("kernel: netns helper runs `nsenter --net=... -- CMD` inside the namespace 
     const missingProg = await o.run("nsenter", [`--net=/run/netns/${ns}`, "--", "no-such-program-nlt"]);
     assert.equal(missingProg.code, (await systemRunner.run("nsenter", [`--net=/run/netns/${ns}`, "--", "no-such-program-nlt"])).code);
   });
+});
+
+test("netns helper run: a helper that stops answering is stopped after the command's timeout and a grace, and its requests fail", { timeout: 15_000 }, async () => {
+  // A stand-in for python3 that keeps the channel open and never answers.
+  const dir = mkdtempSync(join(tmpdir(), "netlab-helper-"));
+  const fake = join(dir, "silent-helper");
+  writeFileSync(fake, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} -e "process.on('message', () => {}); setInterval(() => {}, 60000)"\n`, { mode: 0o755 });
+  const logs: string[] = [];
+  const o = NetnsHelper.start({ python: fake, log: (m) => logs.push(m) });
+  assert.ok(o);
+  try {
+    const started = Date.now();
+    await assert.rejects(o.run("true", [], { timeoutMs: 100 }), /netns helper did not answer within 2100 ms running true/);
+    const took = Date.now() - started;
+    assert.ok(took >= 2000 && took < 10_000, `rejected after ${took} ms`);
+    assert.equal(o.alive, false);
+    await assert.rejects(o.run("true", []), /not running/);
+    assert.match(logs.join("\n"), /did not answer/);
+  } finally {
+    o.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

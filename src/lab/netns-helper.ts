@@ -299,6 +299,9 @@ interface Pending {
   sockets?: OpenedSocket[];
 }
 
+/** How long past a command's own timeout the helper has to report it. */
+const RUN_GRACE_MS = 2000;
+
 export class NetnsHelper {
   private pending = new Map<number, Pending>();
   private id = 0;
@@ -346,9 +349,14 @@ export class NetnsHelper {
   run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
     if (this.dead) return Promise.reject(new HelperUnavailable("netns helper is not running"));
     const id = ++this.id;
+    // As the helper reads it: 0 or none is 10 s.
+    const timeoutMs = opts.timeoutMs || 10_000;
     return new Promise<CommandResult>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
-      this.child.send({ id, kind: "run", cmd, args, input: opts.input, env: opts.env, timeoutMs: opts.timeoutMs ?? 10_000 });
+      // The helper bounds the command; this bounds the helper, should it stop answering (its
+      // requests would wait forever): it is stopped, and later requests go elsewhere.
+      const timer = setTimeout(() => this.fail(`netns helper did not answer within ${timeoutMs + RUN_GRACE_MS} ms running ${cmd}`), timeoutMs + RUN_GRACE_MS);
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, timer });
+      this.child.send({ id, kind: "run", cmd, args, input: opts.input, env: opts.env, timeoutMs });
     });
   }
 
