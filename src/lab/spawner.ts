@@ -84,15 +84,19 @@ export class Spawner implements Runner {
     else p.resolve(m.result);
   }
 
-  async run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
-    if (this.helper?.alive && !this.closed) {
-      try {
-        return await this.helper.run(cmd, args, opts);
-      } catch (e) {
-        if (!(e instanceof HelperUnavailable)) throw e;
-      }
+  /** f on the netns helper while it takes requests; undefined where the request did not run there (unavailable). */
+  private async onHelper<T>(f: (helper: NetnsHelper) => Promise<T>): Promise<T | undefined> {
+    if (!this.helper?.alive || this.closed) return undefined;
+    try {
+      return await f(this.helper);
+    } catch (e) {
+      if (e instanceof HelperUnavailable) return undefined;
+      throw e;
     }
-    return this.runOnChildren(cmd, args, opts);
+  }
+
+  async run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
+    return (await this.onHelper((h) => h.run(cmd, args, opts))) ?? this.runOnChildren(cmd, args, opts);
   }
 
   private runOnChildren(cmd: string, args: string[], opts: RunOptions): Promise<CommandResult> {
@@ -106,14 +110,7 @@ export class Spawner implements Runner {
   }
 
   async openSockets(netns: string | undefined, requests: SocketRequest[], timeoutMs = 10_000): Promise<OpenSocketsResult> {
-    if (this.helper?.alive && !this.closed) {
-      try {
-        return await this.helper.openSockets(netns, requests, timeoutMs);
-      } catch (e) {
-        if (!(e instanceof HelperUnavailable)) throw e;
-      }
-    }
-    return this.openWithSocketHelper(netns, requests, timeoutMs);
+    return (await this.onHelper((h) => h.openSockets(netns, requests, timeoutMs))) ?? this.openWithSocketHelper(netns, requests, timeoutMs);
   }
 
   /** The per-Pod socket helper (a Node process started in the namespace), from a spawner child. */
