@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { base32, svcChain, sepChain, nftServiceBase, nftEndpointBase } from "./hash.js";
+import { base32, iptablesHash, iptablesHashesWithPrefix, svcChain, sepChain, nftServiceBase, nftEndpointBase } from "./hash.js";
 import { formatFixed10, probability } from "./probability.js";
 import { servicePortNameString, joinHostPort } from "./service-port-name.js";
 
@@ -20,6 +20,15 @@ test("chain names match UPSTREAM.md check values", () => {
     ["ns1/svc1:p80", "tcp", "KUBE-SVC-XPGD46QRK7WJZT7O"],
   ]) assert.equal(svcChain(spn, proto), want);
   assert.equal(sepChain("ns1/svc1:p80", "tcp", "10.180.0.1:80"), "KUBE-SEP-SXIVWICOYRO3J4NJ");
+});
+
+test("endpoint chain hashes in bulk are the hashes of the whole names, ASCII or not, short or long", () => {
+  assert.deepEqual(iptablesHashesWithPrefix("ns1/svc1:p80tcp", ["10.180.0.1:80"]), ["SXIVWICOYRO3J4NJ"]);
+  const suffixes = ["10.0.0.1:80", "[fd00::1]:8080", "", "ü:1", "x".repeat(2000), "10.0.0.2:80"];
+  for (const prefix of ["ns/svc:httptcp", "nß/svc:httptcp", "p".repeat(1020), ""]) {
+    assert.deepEqual(iptablesHashesWithPrefix(prefix, suffixes), suffixes.map((s) => iptablesHash(prefix + s)), `prefix ${prefix.slice(0, 20)}`);
+  }
+  assert.deepEqual(iptablesHashesWithPrefix("a", []), []);
 });
 
 test("nftables chain bases as upstream's examples", () => {

@@ -30,13 +30,15 @@ export function sha256Base32(s: string): string {
 
 // crypto.hash (one-shot, Node >= 20.12) costs ~0.5 us where createHash costs ~2 us; at
 // 100,000s of chain names per render that is most of the render time.
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: "latin1") => string }).hash;
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string | Uint8Array, enc: "latin1") => string }).hash;
 
 // Chain names repeat from render to render (full re-renders: CLI, bench, a daemon's full
 // sync): remembering them skips the sha256, though a lookup still flattens and hashes its
 // freshly built key. Bounded: emptied when full (2^18 names, ~35 MB). The iptables
-// renderer names its 100,000s of endpoint chains with iptablesHashUncached and keeps them
-// per plan object instead (objectChainNames).
+// renderer names its 100,000s of endpoint chains without this cache (a lookup costs a key
+// string and nearly what the hash does, and 100,000s of cached names would stay in the heap
+// for every later garbage collection to walk): iptablesHashesWithPrefix, kept per plan
+// object instead (objectChainNames).
 const CACHE_LIMIT = 1 << 18;
 const cache = new Map<string, string>();
 
@@ -73,9 +75,11 @@ export function sha256Base32Prefix(s: string, n: number): string {
 }
 
 function base32Prefix16(s: string): string {
-  if (!oneShot) return sha256Base32(s).slice(0, 16);
-  // The digest as a latin1 string: a character per byte, read without hex parsing.
-  const d = oneShot("sha256", s, "latin1");
+  return oneShot ? base32OfDigest(oneShot("sha256", s, "latin1")) : sha256Base32(s).slice(0, 16);
+}
+
+/** The first 16 base32 characters of a digest given as latin1 (a character per byte). */
+function base32OfDigest(d: string): string {
   // 16 characters = 80 bits = the first 10 bytes: two 32-bit words and 16 more bits.
   const x = ((d.charCodeAt(0) << 24) | (d.charCodeAt(1) << 16) | (d.charCodeAt(2) << 8) | d.charCodeAt(3)) >>> 0;
   const y = ((d.charCodeAt(4) << 24) | (d.charCodeAt(5) << 16) | (d.charCodeAt(6) << 8) | d.charCodeAt(7)) >>> 0;
@@ -88,13 +92,36 @@ function base32Prefix16(s: string): string {
   );
 }
 
+/** Where names sharing a prefix are put together as bytes (see iptablesHashesWithPrefix). */
+const scratch = Buffer.allocUnsafe(1024);
+/** scratch's first n bytes, by n: made once each, not per hash. */
+const scratchViews: Buffer[] = [];
+
+/** Writes ASCII s into scratch at `at`; the end, or -1 for a non-ASCII or too long s. */
+function putAsciiName(s: string, at: number): number {
+  if (at < 0 || at + s.length > scratch.length) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) return -1;
+    scratch[at + i] = c;
+  }
+  return at + s.length;
+}
+
 /**
- * iptablesHash without the cache: for names made once per render in bulk (endpoint chains),
- * where a cache lookup costs a key string and nearly what the hash does, and 100,000s of
- * cached names would stay in the heap for every later garbage collection to walk.
+ * iptablesHash(prefix + suffix), uncached, for each suffix (a service port's endpoint chains,
+ * 100,000s per render): hashed as bytes, the prefix written once, so no name string is made
+ * and flattened per hash (~25% of the hashing). Non-ASCII or very long names take the string way.
  */
-export function iptablesHashUncached(s: string): string {
-  return base32Prefix16(s);
+export function iptablesHashesWithPrefix(prefix: string, suffixes: readonly string[]): string[] {
+  const out = new Array<string>(suffixes.length);
+  const p = oneShot ? putAsciiName(prefix, 0) : -1;
+  for (let i = 0; i < suffixes.length; i++) {
+    const n = putAsciiName(suffixes[i], p);
+    if (n < 0) out[i] = base32Prefix16(prefix + suffixes[i]);
+    else out[i] = base32OfDigest(oneShot!("sha256", (scratchViews[n] ??= scratch.subarray(0, n)), "latin1"));
+  }
+  return out;
 }
 
 /** First 16 base32 characters of sha256(s): the suffix of KUBE-SVC-/SEP-/... chains. */

@@ -4,7 +4,7 @@
 // then alphabetical), so the output is deterministic and compares with upstream's expected
 // text exactly. Pure.
 import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
-import { extChain, fwChain, iptablesHash, sepChain, iptablesHashUncached, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
+import { extChain, fwChain, iptablesHash, iptablesHashesWithPrefix, sepChain, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
 import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { probability } from "../probability.js";
@@ -538,8 +538,9 @@ function sepHashes(sp: PlanServicePort, spn: string, protocol: string): string[]
   const eps = sp.reachableEndpoints;
   const c = objectChainNames<SepHashes>(sp);
   if (c && c.spn === spn && c.protocol === protocol && c.endpoints.length === eps.length && eps.every((ep, i) => ep.endpoint === c.endpoints[i])) return c.hashes;
-  const hashes = eps.map((ep) => iptablesHashUncached(spn + protocol + ep.endpoint));
-  rememberObjectChainNames<SepHashes>(sp, { spn, protocol, endpoints: eps.map((ep) => ep.endpoint), hashes });
+  const endpoints = eps.map((ep) => ep.endpoint);
+  const hashes = iptablesHashesWithPrefix(spn + protocol, endpoints);
+  rememberObjectChainNames<SepHashes>(sp, { spn, protocol, endpoints, hashes });
   return hashes;
 }
 
