@@ -4,7 +4,7 @@
 // then alphabetical), so the output is deterministic and compares with upstream's expected
 // text exactly. Pure.
 import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
-import { extChain, fwChain, iptablesHash, iptablesHashesWithPrefix, sepChain, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
+import { extChain, fwChain, iptablesHash, iptablesHashesWithPrefix, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
 import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { probability } from "../probability.js";
@@ -321,8 +321,8 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const cfg = plan.config;
   const mark = opts.masqueradeMark ?? masqueradeMark(cfg);
   // Rough size of the per-service chains (an SVC/SVL jump is ~105 bytes without comments):
-  // a small overshoot, not a doubling (see Table on external memory). A partial restore
-  // writes a few services' chains: it grows from small.
+  // a small overshoot, not a doubling (tens of MB more of external memory, see OUTPUT_CHUNK).
+  // A partial restore writes a few services' chains: it grows from small.
   const perEndpoint = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD ? 120 : 200;
   const estimate = opts.onlyServices ? 0 : perEndpoint * plan.totalEndpoints + 600 * plan.services.length;
   const buf = new TextBuffer(Math.max(1 << 16, estimate));
@@ -591,7 +591,8 @@ export function iptablesServiceChains(plan: ProxyPlan): Map<string, Set<string>>
     if (sp.localEndpoints.length > 0 && sp.usesLocalEndpoints) s.add(svlChain(sp.spn, p));
     if (sp.externallyAccessible) s.add(extChain(sp.spn, p));
     if (sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0) s.add(fwChain(sp.spn, p));
-    for (const ep of sp.reachableEndpoints) s.add(sepChain(sp.spn, p, ep.endpoint));
+    // The render's own hashes (remembered per port): a full sync names them once, not twice.
+    for (const h of sepHashes(sp, sp.spn, p)) s.add(`KUBE-SEP-${h}`);
   }
   return out;
 }
