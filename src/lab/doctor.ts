@@ -62,7 +62,7 @@ export async function runChecks(opts: { quick?: boolean; runner?: Runner } = {})
   const nginx = await which("nginx");
   out.push({ name: "nginx", ok: !!nginx, detail: nginx ?? "not found (Ingress needs it)", pkg: "nginx-light", fix: "apt-get install nginx-light", optional: true });
   const python = findPython();
-  out.push({ name: "python3", ok: !!python, detail: python ?? "not found: each Pod's sockets cost a Node helper process (~30 ms of CPU per Pod)", pkg: "python3", fix: "apt-get install python3", optional: true });
+  out.push({ name: "python3", ok: !!python, detail: python ?? "not found (3.9 or later on Linux 5.3+ is used): programs then start from Node helper processes, and each Pod's sockets cost a Node helper (~30 ms of CPU per Pod)", pkg: "python3", fix: "apt-get install python3", optional: true });
   if (opts.quick || !root || out.some((c) => !c.ok && !c.optional)) return out;
 
   // Kernel features, tried in a namespace of our own.

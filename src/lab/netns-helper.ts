@@ -35,19 +35,21 @@ os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
 ch.setblocking(True)
 home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
 sel = selectors.DefaultSelector()
-buf = b""
+chunks = []  # the message being received, in pieces (joined once its newline arrives: a
+             # 30 MB restore input re-scanned and re-copied per piece cost seconds)
 lines = []
 runs = {}
 
 def pump():
-    global buf
     data = ch.recv(1 << 20)
     if not data:
         os._exit(0)  # the daemon closed the channel
-    buf += data
-    if b"\n" in buf:
-        *done, buf = buf.split(b"\n")
-        lines.extend(json.loads(l) for l in done if l)
+    if b"\n" not in data:
+        chunks.append(data)
+        return
+    *done, rest = (b"".join(chunks) + data).split(b"\n")
+    chunks[:] = [rest] if rest else []
+    lines.extend(json.loads(l) for l in done if l)
 
 def send(msg, fd=None):
     data = (json.dumps(msg, separators=(",", ":")) + "\n").encode()
@@ -85,6 +87,8 @@ def leave():
         os._exit(3)  # never run or bind anything else in a lab namespace by mistake
 
 # ---- programs
+PIPES_GRACE = 0.5
+
 class Run:
     pass
 
@@ -102,24 +106,34 @@ def start_run(m):
             send({"id": m["id"], "result": {"code": 1, "stdout": "", "stderr": "nsenter: cannot open /run/netns/%s: %s\n" % (netns, e.strerror)}})
             return
     try:
-        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, close_fds=True)
+        try:
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, close_fds=True)
+        finally:
+            if netns is not None:
+                leave()  # whatever Popen raised: nothing else may run in the Pod's namespace
     except OSError as e:
         if netns is not None:
-            leave()
             # nsenter entered the namespace but could not exec the program: its exit status and message
             code = 127 if e.errno == errno.ENOENT else 126
             send({"id": m["id"], "result": {"code": code, "stdout": "", "stderr": "nsenter: failed to execute %s: %s\n" % (argv[0], e.strerror)}})
         else:
             send({"id": m["id"], "error": "cannot run %s: spawn %s %s" % (m["cmd"], m["cmd"], errno.errorcode.get(e.errno, "E?"))})
         return
-    if netns is not None:
-        leave()
+    try:
+        watch(m, p)
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+
+def watch(m, p):
     r = Run()
     r.id, r.p, r.out, r.err, r.open = m["id"], p, [], [], 2
     r.timeout = (m.get("timeoutMs") or 10000) / 1000.0
     r.deadline = time.monotonic() + r.timeout
     r.exited = False
     r.killed = False
+    r.pipes_deadline = None
     r.input = memoryview((m.get("input") or "").encode())
     for f, key in ((p.stdout, "out"), (p.stderr, "err")):
         os.set_blocking(f.fileno(), False)
@@ -150,6 +164,8 @@ def on_run_event(r, key, f):
         os.close(r.pidfd)
         r.p.wait()
         r.exited = True
+        # Children it left behind may hold its output open: not waited for past this.
+        r.pipes_deadline = time.monotonic() + PIPES_GRACE
     else:
         try:
             data = os.read(f.fileno(), 1 << 16)
@@ -163,6 +179,19 @@ def on_run_event(r, key, f):
         r.open -= 1
     if r.exited and r.open == 0:
         finish(r)
+
+def cut_pipes(r):
+    """Stops reading output that a program's leftover children keep open, and answers."""
+    for f in (r.p.stdout, r.p.stderr):
+        if not f.closed:
+            try:
+                sel.unregister(f)
+            except (KeyError, ValueError):
+                pass
+            f.close()
+    r.open = 0
+    r.err.append(b"\n(output cut %.1f s after exit: a process it started keeps it open)" % PIPES_GRACE)
+    finish(r)
 
 def finish(r):
     del runs[r.id]
@@ -215,6 +244,8 @@ def open_sockets(m):
                 opened.append((i, s, make(s)))
             except OSError as e:
                 errors.append({"index": i, "message": describe(s, e)})
+            except (ValueError, TypeError, OverflowError, KeyError) as e:
+                errors.append({"index": i, "message": "invalid socket request %s: %s" % (json.dumps(s), e)})
     finally:
         if netns is not None:
             leave()
@@ -241,12 +272,23 @@ def handle(m):
     except Exception as e:
         send({"id": m.get("id"), "error": "netns helper: %s: %s" % (type(e).__name__, e)})
 
+# Python >= 3.9 and Linux >= 5.3 (pidfd_open, send_fds): else the daemon runs programs itself.
+if not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
+    sys.stderr.write("python %d.%d lacks os.pidfd_open or socket.send_fds (3.9 or later needed)\n" % sys.version_info[:2])
+    sys.exit(2)
+try:
+    os.close(os.pidfd_open(os.getpid()))
+except OSError as e:
+    sys.stderr.write("pidfd_open: %s (Linux 5.3 or later needed)\n" % e.strerror)
+    sys.exit(2)
+
 sel.register(ch, selectors.EVENT_READ, None)
 send({"ready": True})
 while True:
     while lines:
         handle(lines.pop(0))
-    deadlines = [r.deadline for r in runs.values() if not r.killed]
+    deadlines = [r.deadline for r in runs.values() if not r.killed and not r.exited]
+    deadlines += [r.pipes_deadline for r in runs.values() if r.pipes_deadline is not None]
     timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
     for key, _ in sel.select(timeout):
         if key.data is None:
@@ -258,6 +300,8 @@ while True:
         if now >= r.deadline and not r.exited and not r.killed:
             r.killed = True
             r.p.kill()
+        elif r.pipes_deadline is not None and now >= r.pipes_deadline:
+            cut_pipes(r)
 `;
 
 const PYTHONS = ["/usr/bin/python3", "/usr/local/bin/python3"];
@@ -411,12 +455,7 @@ export class NetnsHelper {
     this.dead = true;
     if (!this.ready) this.log(`netns helper not used: ${why}`);
     else this.log(why);
-    for (const [, p] of this.pending) {
-      if (p.timer) clearTimeout(p.timer);
-      for (const s of p.sockets ?? []) closeOpened(s);
-      p.reject(this.ready ? new Error(why) : new HelperUnavailable(why));
-    }
-    this.pending.clear();
+    this.rejectAll(() => (this.ready ? new Error(why) : new HelperUnavailable(why)));
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
 
@@ -424,12 +463,18 @@ export class NetnsHelper {
   close(): void {
     if (this.dead) return;
     this.dead = true;
+    this.rejectAll(() => new Error("netns helper closed"));
+    if (this.child.connected) this.child.disconnect();
+  }
+
+  /** Rejects every pending request, closing the sockets already handed over for it. */
+  private rejectAll(error: () => Error): void {
     for (const [, p] of this.pending) {
       if (p.timer) clearTimeout(p.timer);
-      p.reject(new Error("netns helper closed"));
+      for (const s of p.sockets ?? []) closeOpened(s);
+      p.reject(error());
     }
     this.pending.clear();
-    if (this.child.connected) this.child.disconnect();
   }
 }
 
