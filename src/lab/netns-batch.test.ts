@@ -48,6 +48,10 @@ test("netns batcher: an unattributed failure (ip killed) fails the whole batch",
   const b = new NetnsBatcher(new RecordingRunner(() => ({ code: 128, stderr: "killed by SIGKILL" })));
   const rs = await Promise.allSettled([b.add("a"), b.add("b")]);
   assert.deepEqual(rs.map((x) => x.status), ["rejected", "rejected"]);
+  // Killed after a failed line: the lines it never reached are not taken as created.
+  const b2 = new NetnsBatcher(new RecordingRunner(() => ({ code: 128, stderr: "File exists\nCommand failed -:1\nkilled by SIGKILL" })));
+  const rs2 = await Promise.allSettled([b2.add("a"), b2.add("b"), b2.add("c")]);
+  assert.deepEqual(rs2.map((x) => x.status), ["rejected", "rejected", "rejected"]);
 });
 
 test("kernel: netns batcher creates the namespaces; an existing one fails alone", { skip: kernelSkipReason() }, async (t) => {

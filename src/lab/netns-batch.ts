@@ -53,8 +53,9 @@ export class NetnsBatcher {
       const failed = failedBatchLines(res.stderr);
       batch.forEach((w, i) => {
         const err = failed.get(i + 1);
-        if (err === undefined && (res.code === 0 || failed.size > 0)) w.resolve();
-        // A failure ip did not attribute to a line (e.g. killed) fails every line of the batch.
+        // ip -force exits 1 when lines failed and it went on to the end; any other failure
+        // (killed mid-batch, say) leaves the lines it did not name unknown: they fail too.
+        if (err === undefined && (res.code === 0 || (res.code === 1 && failed.size > 0))) w.resolve();
         else w.reject(new CommandError("ip", ["netns", "add", w.name], { code: res.code || 1, stdout: "", stderr: err ?? res.stderr }));
       });
     } catch (e) {
