@@ -476,6 +476,8 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
       unsubConfig();
       unsubLb();
       unsubExtIPs();
+      // A fabric sync still running would touch routes and the load balancer as the lab goes.
+      await Promise.all([syncLb.stop(), syncExtIPs.stop()]);
       unsubZone();
       await ingress?.stop().catch(() => {});
       controllers.stop();
