@@ -50,6 +50,13 @@ export const systemRunner: Runner = {
         clearTimeout(timer);
         reject(new Error(`cannot run ${cmd}: ${e.message}`, { cause: e }));
       });
+      // Children it left behind may hold its output open: not waited for past a moment after it exits (as the netns helper does).
+      child.on("exit", () => {
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, 500).unref();
+      });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
         const stderr = Buffer.concat(err).toString() + (signal ? `\nkilled by ${signal} (timeout ${opts.timeoutMs ?? 10_000} ms)` : "");
