@@ -4,7 +4,7 @@
 // as a `chase` for the server to resolve upstream (completeChase merges the result).
 import { isIP } from "node:net";
 import type { Answer as RR } from "dns-packet";
-import { endpointLabel, type DnsRecords, type EndpointRecord, type ServiceRecord } from "./records.js";
+import { endpointLabel, expandIPv6, type DnsRecords, type EndpointRecord, type ServiceRecord } from "./records.js";
 
 export type PodsMode = "insecure" | "verified" | "disabled";
 export type Rcode = "NOERROR" | "FORMERR" | "SERVFAIL" | "NXDOMAIN" | "NOTIMP" | "REFUSED";
@@ -87,18 +87,6 @@ export function soaRecord(zone: string, serial: number, ttl = TTL): RR {
   };
 }
 
-/** What a query gets before the first sync: SERVFAIL with the SOA, as CoreDNS answers. */
-export function notSyncedAnswer(opts: ZoneOptions, serial: number): DnsAnswer {
-  return { rcode: "SERVFAIL", authoritative: true, answers: [], authority: [soaRecord(normalizeZone(opts.zone), serial, opts.ttl)], additionals: [] };
-}
-
-/** Whether a name belongs to the cluster zone. */
-export function inZone(name: string, zone: string): boolean {
-  const l = name.toLowerCase().replace(/\.$/, "");
-  const z = normalizeZone(zone);
-  return l === z || l.endsWith("." + z);
-}
-
 /** plugin.Zones.Matches: the longest zone that `lower` is in, or "". */
 function matchZone(lower: string, zones: string[]): string {
   let best = "";
@@ -171,7 +159,7 @@ export function reverseZonesOfCidr(cidr: string): string[] {
   if (!fam || !/^\d{1,3}$/.test(lenText ?? "") || prefix > bits) throw new Error(`invalid CIDR "${cidr}"`);
   const digit = fam === 4 ? 8 : 4;
   const boundary = Math.ceil(prefix / digit) * digit;
-  const value = fam === 4 ? addrText.split(".").reduce((v, o) => (v << 8n) | BigInt(Number(o)), 0n) : BigInt("0x" + expand6(addrText));
+  const value = fam === 4 ? addrText.split(".").reduce((v, o) => (v << 8n) | BigInt(Number(o)), 0n) : BigInt("0x" + expandIPv6(addrText));
   const keep = bits - prefix;
   const network = (value >> BigInt(keep)) << BigInt(keep);
   const out: string[] = [];
@@ -393,7 +381,7 @@ function nsAddrs(ctx: Ctx): { name: string; ip: string }[] {
       if (svc.type === "Headless") {
         // A headless DNS service: every address of that endpoint object, by its endpoint name.
         for (const e of group.endpoints) if (e.ready) out.push({ name: `${endpointName(e, ctx.opts)}.${svcName}`, ip: e.ip });
-      } else if (svc.type === "ClusterIP" && svc.ips.length) out.push({ name: svcName, ip: svc.ips[0] });
+      } else if (svc.type === "ClusterIP") for (const ip of svc.ips) out.push({ name: svcName, ip }); // every family (ns.go)
     }
   }
   return out.length ? out : local.map((ip) => ({ name: `ns.dns.${zc}`, ip }));
@@ -579,16 +567,8 @@ export function addressFromReverse(name: string): string {
 /** The reverse name of an address: in-addr.arpa, or full-nibble ip6.arpa. */
 export function reverseName(ip: string): string {
   if (isIP(ip) === 4) return ip.split(".").reverse().join(".") + ".in-addr.arpa";
-  const hex = expand6(ip);
+  const hex = expandIPv6(ip);
   return hex.split("").reverse().join(".") + ".ip6.arpa";
-}
-
-function expand6(ip: string): string {
-  const [h, t] = ip.toLowerCase().includes("::") ? ip.toLowerCase().split("::") : [ip.toLowerCase(), undefined];
-  const hs = h ? h.split(":") : [];
-  const ts = t ? t.split(":") : [];
-  const fill = t === undefined ? [] : new Array(8 - hs.length - ts.length).fill("0");
-  return [...hs, ...fill, ...ts].map((g) => g.padStart(4, "0")).join("");
 }
 
 /** dnsutil.Dedup: drop repeated records (same name, type and data). */

@@ -162,6 +162,8 @@ test("ci ptr_test.go (kubernetes cluster.local 10.96.0.0/24 172.17.0.0/24 1234:a
   assert.equal(answerQuestion(r, "100.1.96.10.in-addr.arpa.", "PTR", o), null);
   assert.deepEqual(reverseZonesOfCidr("1234:abcd::0/64"), ["0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa"]);
   assert.equal(reverseZonesOfCidr("10.96.0.0/12").length, 16);
+  // An embedded IPv4 tail (it threw "Cannot convert ... to a BigInt").
+  assert.deepEqual(reverseZonesOfCidr("::ffff:10.0.0.0/104"), ["a.0.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa"]);
   assert.throws(() => reverseZonesOfCidr("10.96.0.0/33"), /invalid CIDR/);
 });
 

@@ -296,6 +296,24 @@ test("ns_test.go TestNsAddrs: NS names are the services the server's own address
   );
 });
 
+test("ns.go nsAddrs: a dual-stack DNS service gives its address of each family (every ClusterIP)", () => {
+  const objs = [
+    namespace("kube-system"),
+    service("kube-system", "dns-service", { clusterIP: "10.0.0.111", clusterIPs: ["10.0.0.111", "10::111"] }),
+    slice("kube-system", "dns-service", "dns-service-slice1", "IPv4", [{ ip: "10.244.0.20" }], null),
+  ];
+  const z = "inter.webs.test";
+  const name = "dns-service.kube-system.svc.inter.webs.test.";
+  runCases(
+    build(objs),
+    [
+      { q: `${z}.`, t: "NS", answer: [`${z}. 5 IN NS ${name}`], extra: [`${name} 5 IN A 10.0.0.111`, `${name} 5 IN AAAA 10::111`] },
+      { q: `ns.dns.${z}.`, t: "AAAA", answer: [`ns.dns.${z}. 5 IN AAAA 10::111`] },
+    ],
+    { zone: z, podsMode: "disabled", nsIPs: [], localIPs: ["10.244.0.20"] },
+  );
+});
+
 test("kubernetes_test.go TestServicesAuthority: ns.dns at the local addresses when they are no endpoint", () => {
   const r = build([namespace("testns")]);
   const z = "interwebs.test";
@@ -391,6 +409,13 @@ function zonalCluster(): KubeObject[] {
     zoned("testns", "elsewhere", "elsewhere-slice", [{ ip: "172.0.0.9", zone: "us-west-2c" }]),
   ];
 }
+
+test("zonal names: a zone written in capitals is found (names are case-insensitive)", () => {
+  const objs = zonalCluster().map((o) => (o.metadata?.name === "hdls-slice" ? { ...o, endpoints: [{ addresses: ["172.0.0.1"], conditions: { ready: true }, zone: "US-West-2A" }] } : o));
+  const r = DnsRecords.fromObjects(objs as KubeObject[], { implicitNamespaces: false, keepZones: true, clock: () => SERIAL });
+  const q = "us-west-2a._zone.hdls.testns.svc.cluster.local.";
+  runCases(r, [{ q, t: "A", answer: [`${q} 5 IN A 172.0.0.1`] }], { zone: "cluster.local", podsMode: "disabled", nsIPs: [], zonal: true });
+});
 
 test("zonal_test.go zonalTestCases: topozone._zone names of headless services (zonal)", () => {
   const r = DnsRecords.fromObjects(zonalCluster(), { implicitNamespaces: false, keepZones: true, clock: () => SERIAL });

@@ -401,7 +401,8 @@ export class DnsRecords {
       // Ready unless it says otherwise (the API's meaning of a missing condition).
       const ready = e.conditions?.ready !== false;
       const podName = this.keepPodNames ? podNameOf(e.targetRef) : "";
-      const zone = this.keepZones ? (e.zone ?? "") : "";
+      // Lower case: questions are matched lower-cased (DNS names are case-insensitive).
+      const zone = this.keepZones ? (e.zone ?? "").toLowerCase() : "";
       if (zone) this.topologyZones.add(zone);
       for (const ip of e.addresses ?? []) endpoints.push(endpointRecord(ip, e.hostname ?? "", ready, podName, zone));
     }
