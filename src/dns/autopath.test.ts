@@ -63,10 +63,9 @@ test("autopath through the server: a Pod's first search-path query is answered f
     assert.deepEqual(lines(await ask("svc1.testns.svc.cluster.local", "A", "127.0.0.1")), ["svc1.testns.svc.cluster.local A 10.0.0.1"]);
     // The same question from an address that is no Pod is not walked (and not served from the Pod's answer).
     assert.equal((await ask(first, "A", "10.9.9.9")).rcode, "NXDOMAIN");
-    // A name that exists nowhere: the first element's NXDOMAIN, as is.
-    const nx = await ask("nothing.testns.svc.cluster.local", "A", "127.0.0.1");
-    assert.equal(nx.rcode, "NXDOMAIN");
-    assert.deepEqual(lines(nx), []);
+    // The walk's last name ("nothing") is outside the zone and there is no upstream: CoreDNS's
+    // next plugin fails (no next plugin), and autopath answers SERVFAIL. (With an upstream: below.)
+    assert.equal((await ask("nothing.testns.svc.cluster.local", "A", "127.0.0.1")).rcode, "SERVFAIL");
     // The Pod asking for its first search element itself: CoreDNS's autopath cannot trim it and
     // answers SERVFAIL (with the question); from an address that is no Pod it is answered as usual.
     const bare = await ask("testns.svc.cluster.local", "A", "127.0.0.1");
@@ -85,5 +84,35 @@ test("autopath through the server: a Pod's first search-path query is answered f
     assert.deepEqual(lines(dnsPacket.decode(viaSocket)), [`${first} CNAME svc1.testns.svc.cluster.local`, "svc1.testns.svc.cluster.local A 10.0.0.1"]);
   } finally {
     await s.close();
+  }
+});
+
+test("autopath through the server with an upstream: a name found nowhere is the first element's NXDOMAIN; one found upstream gets the CNAME", async () => {
+  const dgram = (await import("node:dgram")).default;
+  // An upstream that knows www.example.com (A 192.0.2.1) and nothing else (NXDOMAIN).
+  const up = dgram.createSocket("udp4");
+  up.on("message", (m, r) => {
+    const q = dnsPacket.decode(m);
+    const known = q.questions![0].name.toLowerCase() === "www.example.com";
+    const answers = known ? [{ name: "www.example.com", type: "A" as const, ttl: 60, class: "IN" as const, data: "192.0.2.1" }] : [];
+    up.send(dnsPacket.encode({ type: "response", id: q.id, flags: known ? 0 : 3, questions: q.questions, answers }), r.port, r.address);
+  });
+  await new Promise<void>((r) => up.bind(0, "127.0.0.1", () => r()));
+  const s = await startDnsServer({ objects: [...corednsCluster(), pod("testns", "client", "127.0.0.1")], listen: "127.0.0.1:0", podsMode: "verified", autopath: true, upstream: `127.0.0.1:${(up.address() as { port: number }).port}` });
+  const ask = async (name: string): Promise<DecodedPacket & { rcode?: string }> =>
+    dnsPacket.decode((await s.handle(dnsPacket.encode({ type: "query", id: 1, questions: [{ name, type: "A" }] }), false, "127.0.0.1"))!);
+  try {
+    const nx = await ask("nothing.testns.svc.cluster.local");
+    assert.equal(nx.rcode, "NXDOMAIN");
+    assert.deepEqual(nx.answers, []);
+    const www = await ask("www.example.com.testns.svc.cluster.local");
+    assert.equal(www.rcode, "NOERROR");
+    assert.deepEqual(
+      www.answers?.map((a) => `${a.name} ${a.type} ${String((a as { data?: unknown }).data)}`),
+      ["www.example.com.testns.svc.cluster.local CNAME www.example.com", "www.example.com A 192.0.2.1"],
+    );
+  } finally {
+    await s.close();
+    up.close();
   }
 });

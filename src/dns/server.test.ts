@@ -207,8 +207,8 @@ test("SERVFAIL until the first sync, then list+watch updates are visible at once
   });
 });
 
-/** A tiny upstream on loopback: answers A for *.example.com with 192.0.2.1, TTL 60, counts queries. */
-async function startUpstream(): Promise<{ port: number; count: () => number; close: () => void }> {
+/** A tiny upstream on loopback: answers A for *.example.com with 192.0.2.1, TTL 60 (or ttl), counts queries. */
+async function startUpstream(ttl = 60): Promise<{ port: number; count: () => number; close: () => void }> {
   const s = dgram.createSocket("udp4");
   let n = 0;
   s.on("message", (m, r) => {
@@ -216,7 +216,7 @@ async function startUpstream(): Promise<{ port: number; count: () => number; clo
     const q = dnsPacket.decode(m);
     const qq = q.questions![0];
     const known = qq.name.toLowerCase().endsWith("example.com");
-    const answers: RR[] = known && qq.type === "A" ? [{ name: qq.name, type: "A", ttl: 60, class: "IN", data: "192.0.2.1" }] : [];
+    const answers: RR[] = known && qq.type === "A" ? [{ name: qq.name, type: "A", ttl, class: "IN", data: "192.0.2.1" }] : [];
     s.send(dnsPacket.encode({ type: "response", id: q.id, flags: (known ? 0 : 3) | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers }), r.port, r.address);
   });
   await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
@@ -241,6 +241,22 @@ test("forwarding out-of-zone names with a TTL cache; ExternalName targets resolv
       assert.deepEqual(data(c), ['db.testns.svc.cluster.local CNAME "my.database.example.com"', 'my.database.example.com A "192.0.2.1"']);
       // Unknown reverse names go upstream too.
       decode(await udpAsk(port, query("1.2.0.192.in-addr.arpa", "PTR")));
+    });
+  } finally {
+    up.close();
+  }
+});
+
+test("forwarded answers are kept for their TTL only (not until the objects change)", async () => {
+  const up = await startUpstream(1);
+  try {
+    await withServer({ objects: corednsCluster(), upstream: `127.0.0.1:${up.port}` }, async (_s, port) => {
+      assert.equal(decode(await udpAsk(port, query("www.example.com", "A"))).rcode, "NOERROR");
+      assert.equal(decode(await udpAsk(port, query("www.example.com", "A"))).rcode, "NOERROR");
+      assert.equal(up.count(), 1, "within the TTL: from the cache");
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.equal(decode(await udpAsk(port, query("www.example.com", "A"))).rcode, "NOERROR");
+      assert.equal(up.count(), 2, "past the TTL: asked again");
     });
   } finally {
     up.close();

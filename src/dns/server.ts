@@ -245,8 +245,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return out;
   }
 
-  /** The answer to one question: ours, the upstream's (forwarded), or REFUSED/SERVFAIL. */
-  async function resolve(name: string, type: string, cls: string, overTcp: boolean): Promise<{ ans: DnsAnswer; cacheable: boolean }> {
+  /**
+   * The answer to one question: ours, the upstream's (forwarded), or REFUSED/SERVFAIL.
+   * failed: no answer at all (no upstream, or it did not answer): what CoreDNS gets as an
+   * error from the next plugin. Forwarded answers stay out of the answer cache: the
+   * Forwarder keeps them for their TTL, while this cache lasts until the objects change.
+   */
+  async function resolve(name: string, type: string, cls: string, overTcp: boolean): Promise<{ ans: DnsAnswer; cacheable: boolean; failed?: boolean }> {
     let ans = answerQuestion(records, name, type, zoneOpts);
     let cacheable = true;
     // Before the first sync, as CoreDNS: what is known is answered, a name not (yet) known gets
@@ -256,11 +261,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       if (ans?.rcode === "NXDOMAIN") ans = { ...ans, rcode: "SERVFAIL" };
     }
     if (ans === null) {
-      if (!forwarder) return { ans: { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable };
+      if (!forwarder) return { ans: { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable, failed: true };
       stats.forwarded++;
       const up = await forwarder.resolve(name || ".", type, cls, overTcp);
-      if (!up) return { ans: { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable };
-      return { ans: upstreamToAnswer(up), cacheable };
+      if (!up) return { ans: { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable: false, failed: true };
+      return { ans: upstreamToAnswer(up), cacheable: false };
     }
     if (ans.chase) {
       cacheable = false;
@@ -271,13 +276,16 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   /**
-   * autopath.go ServeDNS: the first search-path name that is not NXDOMAIN (and was answered at
-   * all), with a CNAME from the asked name; if none, the answer for the first element as is.
+   * autopath.go ServeDNS: the first search-path name that is not NXDOMAIN, with a CNAME from
+   * the asked name (an upstream's SERVFAIL message too); if none, the answer for the first
+   * element as is. A name that got no answer at all (no upstream, or none came) ends the walk
+   * with SERVFAIL, as the next plugin's error does there.
    */
   async function autopath(name: string, base: string, search: string[], type: string, cls: string, overTcp: boolean, first: DnsAnswer): Promise<DnsAnswer> {
     for (const [i, element] of search.entries()) {
-      const { ans } = i === 0 ? { ans: first } : await resolve(autoPathName(base, element), type, cls, overTcp);
-      if (ans.rcode === "NXDOMAIN" || ans.rcode === "REFUSED" || ans.rcode === "SERVFAIL") continue;
+      const { ans, failed } = i === 0 ? { ans: first, failed: false } : await resolve(autoPathName(base, element), type, cls, overTcp);
+      if (failed) return { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] };
+      if (ans.rcode === "NXDOMAIN") continue;
       return { ...ans, answers: cnamer(ans.answers, name) };
     }
     return first;
