@@ -48,7 +48,7 @@ test("autopath_test.go TestAutoPath: the Pod's search path; host-network Pods to
 
 test("autopath through the server: a Pod's first search-path query is answered for the name that exists, with a CNAME", async () => {
   // The client Pod is at 127.0.0.1, where this test's queries come from.
-  const objects = [...corednsCluster(), pod("testns", "client", "127.0.0.1")];
+  const objects = [...corednsCluster(), pod("testns", "client", "127.0.0.1"), pod("other", "client2", "127.0.0.2")];
   const s = await startDnsServer({ objects, listen: "127.0.0.1:0", podsMode: "verified", autopath: true });
   const ask = async (name: string, type: string, client?: string): Promise<DecodedPacket & { rcode?: string }> =>
     dnsPacket.decode((await s.handle(dnsPacket.encode({ type: "query", id: 1, questions: [{ name, type: type as "A" }] }), false, client))!);
@@ -59,6 +59,12 @@ test("autopath through the server: a Pod's first search-path query is answered f
     assert.equal(a.rcode, "NOERROR");
     assert.equal(a.questions?.[0].name, first);
     assert.deepEqual(lines(a), [`${first} CNAME svc1.testns.svc.cluster.local`, "svc1.testns.svc.cluster.local A 10.0.0.1"]);
+    // Asked again by the Pod: from the answer cache (kept under the Pod's namespace).
+    const hits = s.stats.cacheHits;
+    assert.deepEqual(lines(await ask(first, "A", "127.0.0.1")), lines(a));
+    assert.equal(s.stats.cacheHits, hits + 1);
+    // A Pod of another namespace does not get that answer: its search path does not start there.
+    assert.equal((await ask(first, "A", "127.0.0.2")).rcode, "NXDOMAIN");
     // "svc1" alone from the Pod: found in the Pod's own namespace at the first element, no CNAME needed.
     assert.deepEqual(lines(await ask("svc1.testns.svc.cluster.local", "A", "127.0.0.1")), ["svc1.testns.svc.cluster.local A 10.0.0.1"]);
     // The same question from an address that is no Pod is not walked (and not served from the Pod's answer).

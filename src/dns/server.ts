@@ -168,9 +168,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return r === null ? [] : Array.isArray(r) ? r : [r];
   }
 
-  // Autopath answers depend on who asks: queries from Pods bypass the answer cache.
+  // Autopath answers depend on who asks: a Pod's are cached under its namespaces too.
   const autopathOn = !!opts.autopath && podsMode === "verified";
   const fromPod = (client?: string) => autopathOn && !!client && records.hasPodAt(plainIP(client));
+  /** The answer cache's key: the question, and for a Pod under autopath the namespaces its walk depends on. */
+  const answerKey = (msg: Buffer, client?: string): string => {
+    if (!fromPod(client)) return cacheKey(msg);
+    return `${records.podNamespacesAt(plainIP(client!)).join(",")}\0${cacheKey(msg)}`;
+  };
 
   /** The cached answer, a drop (null), or undefined when the slow path must run. */
   function handleSync(msg: Buffer, overTcp: boolean, client?: string): Buffer | null | undefined {
@@ -180,8 +185,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return null;
     }
     refresh();
-    if (fromPod(client)) return undefined;
-    const hit = (overTcp ? tcpCache : udpCache).get(cacheKey(msg));
+    const hit = (overTcp ? tcpCache : udpCache).get(answerKey(msg, client));
     if (!hit) return undefined;
     stats.cacheHits++;
     const out = Buffer.allocUnsafe(hit.length);
@@ -224,12 +228,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     try {
       result = await resolve(name, type, question.class ?? "IN", overTcp);
       if (fromPod(client)) {
-        result.cacheable = false;
         const search = autoPathSearch(records, zoneOpts, name, plainIP(client!), opts.autopathSearch);
         const base = search ? autoPathBase(name, search) : null;
         // The first search element itself: CoreDNS's autopath fails to trim it (SERVFAIL).
         if (base === "") return encodeReply(reply, { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] });
-        if (search && base !== null) result = { ans: await autopath(name, base, search, type, question.class ?? "IN", overTcp, result.ans), cacheable: false };
+        if (search && base !== null) result = await autopath(name, base, search, type, question.class ?? "IN", overTcp, result);
       }
     } catch (e) {
       log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
@@ -240,7 +243,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     if (cacheable && out) {
       const cache = overTcp ? tcpCache : udpCache;
       if (cache.size >= MAX_CACHE) cache.clear();
-      cache.set(cacheKey(msg), out);
+      cache.set(answerKey(msg, client), out);
     }
     return out;
   }
@@ -281,14 +284,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
    * element as is. A name that got no answer at all (no upstream, or none came) ends the walk
    * with SERVFAIL, as the next plugin's error does there.
    */
-  async function autopath(name: string, base: string, search: string[], type: string, cls: string, overTcp: boolean, first: DnsAnswer): Promise<DnsAnswer> {
+  async function autopath(name: string, base: string, search: string[], type: string, cls: string, overTcp: boolean, first: { ans: DnsAnswer; cacheable: boolean; failed?: boolean }): Promise<{ ans: DnsAnswer; cacheable: boolean }> {
+    // Cacheable when every answer it took is.
+    let cacheable = first.cacheable;
     for (const [i, element] of search.entries()) {
-      const { ans, failed } = i === 0 ? { ans: first, failed: false } : await resolve(autoPathName(base, element), type, cls, overTcp);
-      if (failed) return { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] };
-      if (ans.rcode === "NXDOMAIN") continue;
-      return { ...ans, answers: cnamer(ans.answers, name) };
+      const r = i === 0 ? first : await resolve(autoPathName(base, element), type, cls, overTcp);
+      cacheable &&= r.cacheable;
+      if (r.failed) return { ans: { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable: false };
+      if (r.ans.rcode === "NXDOMAIN") continue;
+      return { ans: { ...r.ans, answers: cnamer(r.ans.answers, name) }, cacheable };
     }
-    return first;
+    return { ans: first.ans, cacheable };
   }
 
   /** AXFR/IXFR: REFUSED unless allowed, over TCP, for the cluster zone; else messages of up to ~16 kB. */
