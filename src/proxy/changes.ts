@@ -152,16 +152,9 @@ export function savedServiceChains(save: string): string[] {
 /** kube-proxy's sync: full the first time or when global settings change, else partial. */
 export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan, opts: IptablesUpdateOptions = {}): IptablesUpdate {
   if (!prev || opts.full || globalKey(prev) !== globalKey(next)) {
-    // A full restore also deletes the chains of services that went away.
-    let deleted = prev ? staleChains(prev, next) : [];
-    if (opts.existingChains?.length) {
-      // The kernel's chains next does not use, besides prev's (a set: 100,000s of names at 10k services).
-      const used = new Set<string>();
-      for (const s of iptablesServiceChains(next).values()) for (const c of s) used.add(c);
-      const stale = new Set(deleted);
-      for (const c of opts.existingChains) if (!used.has(c)) stale.add(c);
-      deleted = [...stale].sort();
-    }
+    // A full restore also deletes prev's chains and the kernel's (after a failed restore)
+    // that next does not use.
+    const deleted = staleChains(prev, next, opts.existingChains);
     return { kind: "full", restore: renderIptables(next, { ...opts, deleteChains: deleted }), changedServices: [], deletedChains: deleted };
   }
   const changed = opts.changed ?? changedServices(prev, next);
@@ -178,16 +171,19 @@ export function planIptablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
 }
 
 /**
- * Per-service nat chains of prev that next no longer has. For a partial sync both are the
- * changed services only: chain names hash the service port (and endpoint), so a changed
- * service's chains can only be kept by itself, and the hashing stays proportional to the change.
+ * Per-service nat chains of prev (and of `existing`, names from the kernel) that next does
+ * not have, sorted, once each. For a partial sync both plans are the changed
+ * services only: chain names hash the service port (and endpoint), so a changed service's
+ * chains can only be kept by itself, and the hashing stays proportional to the change.
  */
-function staleChains(prev: ProxyPlan, next: ProxyPlan): string[] {
+function staleChains(prev: ProxyPlan | undefined, next: ProxyPlan, existing: readonly string[] = []): string[] {
+  if (!prev && existing.length === 0) return [];
   const keep = new Set<string>();
   for (const s of iptablesServiceChains(next).values()) for (const c of s) keep.add(c);
-  const out: string[] = [];
-  for (const chains of iptablesServiceChains(prev).values()) for (const c of chains) if (!keep.has(c)) out.push(c);
-  return out.sort();
+  const out = new Set<string>();
+  if (prev) for (const chains of iptablesServiceChains(prev).values()) for (const c of chains) if (!keep.has(c)) out.add(c);
+  for (const c of existing) if (!keep.has(c)) out.add(c);
+  return [...out].sort();
 }
 
 export interface NftablesUpdate extends Partial<NftUpdate> {
@@ -206,15 +202,17 @@ export function planNftablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
   const sel = opts.endpointSelection ?? "rules";
   const frags = (p: ProxyPlan) => onlyServices(p, test).services.map((sp) => serviceFragment(sp, p, ipX, sel));
   // An endpoint IP can back several services: its hairpin element stays while any other
-  // (unchanged) service still uses it. A plain scan, no allocation: ~100k compares at 10k x 10.
+  // (unchanged) service still uses it. The unchanged services' addresses are gathered once,
+  // at the first hairpin element removed (a scan per element was 10^8 compares when a
+  // service of 1,000 endpoints went away at 10k x 10).
+  let used: Set<string> | undefined;
   const stillUsed = (e: NftElement) => {
     if (e.set !== HAIRPIN_ENDPOINTS) return false;
-    const ip = e.key; // a hairpin element is keyed by its address
-    for (const sp of next.services) {
-      if (test(sp.namespace, sp.name)) continue;
-      for (const ep of sp.reachableEndpoints) if (ep.ip === ip) return true;
+    if (!used) {
+      used = new Set();
+      for (const sp of next.services) if (!test(sp.namespace, sp.name)) for (const ep of sp.reachableEndpoints) used.add(ep.ip);
     }
-    return false;
+    return used.has(e.key); // a hairpin element is keyed by its address
   };
   const u = renderServiceUpdate(frags(prev), frags(next), { family: ipX, deferChainDeletes: opts.deferChainDeletes, stillUsed });
   return { kind: "partial", changedServices: changed, ...u };

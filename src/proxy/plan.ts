@@ -262,9 +262,10 @@ export function planProxy(input: ProxyInput): ProxyPlan {
   const warnings: string[] = [];
   const endpointsBySvc = collectEndpoints(input.endpointSlices, family, input.nodeName, warnings);
   const zone = input.nodeLabels?.[ZONE_LABEL];
+  const canonical = family === "IPv4" ? canonicalIPv4 : (ip: string) => ip;
   const services: PlanServicePort[] = [];
   // Keys built once, not twice per comparison.
-  const keyed = input.services.map((svc) => ({ key: `${svc.metadata.namespace ?? "default"}/${svc.metadata.name}`, svc }));
+  const keyed = input.services.map((svc) => ({ key: `${svc.metadata.namespace ?? "default"}/${svc.metadata.name ?? ""}`, svc }));
   keyed.sort((a, b) => compareStrings(a.key, b.key));
   for (const { key, svc } of keyed) {
     const spec = svc.spec ?? {};
@@ -273,7 +274,6 @@ export function planProxy(input: ProxyInput): ProxyPlan {
     if (spec.type === "ExternalName") continue;
     const ips = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
     if (ips.length === 0 || ips[0] === "None") continue; // headless or not yet allocated
-    const canonical = family === "IPv4" ? canonicalIPv4 : (ip: string) => ip;
     const familyIP = ips.find((ip) => familyOf(ip) === family);
     if (!familyIP) continue;
     const clusterIP = canonical(familyIP);
@@ -293,9 +293,7 @@ export function planProxy(input: ProxyInput): ProxyPlan {
     const affinity = spec.sessionAffinity === "ClientIP" ? "ClientIP" : "None";
     const sticky = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800;
     const hcnp = spec.type === "LoadBalancer" && etp === "Local" ? spec.healthCheckNodePort ?? 0 : 0;
-    // "ns/name" (the sort key, unless the name is missing).
-    const base = svc.metadata.name === undefined ? `${ns}/` : key;
-    const byPort = endpointsBySvc.get(base);
+    const byPort = endpointsBySvc.get(key); // "ns/name"
     for (const p of spec.ports ?? []) {
       const protocol: Protocol = p.protocol ?? "TCP";
       const portName = p.name ?? "";
@@ -310,7 +308,7 @@ export function planProxy(input: ProxyInput): ProxyPlan {
         namespace: ns,
         name,
         portName,
-        spn: portName ? `${base}:${portName}` : base, // servicePortNameString
+        spn: portName ? `${key}:${portName}` : key, // servicePortNameString
         protocol,
         proto: (LOWER_PROTOCOL[protocol] ?? protocol.toLowerCase()) as PlanServicePort["proto"],
         clusterIP,

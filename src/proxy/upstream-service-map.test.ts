@@ -92,6 +92,6 @@ test("TestBuildServiceMapServiceUpdate: ClusterIP -> LoadBalancer (Local) -> Clu
   });
   assert.deepEqual(serviceMap([v1]), { ports: 2, healthCheckNodePorts: {} });
   assert.deepEqual(serviceMap([v2]), { ports: 2, healthCheckNodePorts: { "somewhere/some-service": 345 } });
-  assert.deepEqual(serviceMap([v2]), { ports: 2, healthCheckNodePorts: { "somewhere/some-service": 345 } });
-  assert.deepEqual(serviceMap([v1]), { ports: 2, healthCheckNodePorts: {} });
+  // (Upstream repeats the updates to exercise its change tracker; a plan is computed whole, so
+  // the same input gives the same map and a repeat could not fail here.)
 });

@@ -255,6 +255,6 @@ test("a full sync given the kernel's chains (iptables-save) deletes the ones no 
   assert.deepEqual(u.deletedChains, ["KUBE-SEP-AYCN5HPXMIRJNJXU", "KUBE-SVC-4SW47YFZTEDKD3PK"]);
   assert.match(u.restore, /^:KUBE-SEP-AYCN5HPXMIRJNJXU - \[0:0\]$/m);
   assert.ok(u.restore.endsWith("-X KUBE-SEP-AYCN5HPXMIRJNJXU\n-X KUBE-SVC-4SW47YFZTEDKD3PK\nCOMMIT\n"));
-  // Without them (the lab's retry today) the stale chains stay in the kernel.
+  // A first sync knows no earlier chains (the node proxy passes the kernel's after a failed restore).
   assert.deepEqual(planIptablesUpdate(undefined, next, OPTS).deletedChains, []);
 });
