@@ -29,6 +29,12 @@ test("ClusterIP: a small range fills up, then says so", () => {
   assert.throws(() => a.allocateNext(), (e: unknown) => e instanceof AllocationError && e.why === "full");
 });
 
+test("ClusterIP: a range that is no IPv4 CIDR is refused, naming it", () => {
+  for (const bad of ["10.96.0.0", "10.96.0.0/33", "10.96.0.0/0x10", "10.96.0.0/1e1", "10.96.0.0/ 12", "fd00::/112"]) {
+    assert.throws(() => new ClusterIPAllocator(bad), new RegExp(`invalid CIDR "${bad.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}" \\(want an IPv4 network such as 10.96.0.0/12\\)`), bad);
+  }
+});
+
 test("ClusterIP: random picks are reproducible with a seed and spread without one", () => {
   const pick = (seed?: number) => {
     const a = new ClusterIPAllocator("10.96.0.0/12", seed === undefined ? {} : { seed });

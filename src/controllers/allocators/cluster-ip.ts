@@ -3,16 +3,14 @@
 // excluded too (as upstream does for IPv4). State lives in memory and is rebuilt from the
 // stored Services at start (see rebuild in registry).
 import { AllocationError, OffsetPool, type PickOptions } from "./allocation-error.js";
-import { formatIPv4, maskOf, parseIPv4 } from "../../cluster/ipv4.js";
+import { formatIPv4, parseIPv4 } from "../../cluster/ipv4.js";
+import { parseCidr4 } from "../cidr.js";
 
 export function parseCIDR(cidr: string): { base: number; bits: number } {
-  const [ip, len] = cidr.split("/");
-  const base = parseIPv4(ip ?? "");
-  const bits = Number(len);
-  if (base === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32 || len === undefined) {
-    throw new Error(`invalid CIDR "${cidr}" (want an IPv4 network such as 10.96.0.0/12)`);
-  }
-  return { base: (base & maskOf(bits)) >>> 0, bits };
+  // The strict parser (a prefix of digits: "/0x10", "/1e1" or "/ 12" are no prefix lengths).
+  const c = parseCidr4(cidr);
+  if (!c) throw new Error(`invalid CIDR "${cidr}" (want an IPv4 network such as 10.96.0.0/12)`);
+  return { base: c.base, bits: c.prefix };
 }
 
 export class ClusterIPAllocator {
