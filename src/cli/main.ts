@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `netlab` command. Each subcommand lives in cli/commands/<name>.ts and exports
 // `run(argv): Promise<number>` (the exit code); this file only dispatches.
+import { cliErrorText } from "./output.js";
 
 interface CommandEntry {
   module: string;
@@ -61,9 +62,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${msg}\n`);
-    if (process.env.NETLAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(cliErrorText(err, !!process.env.NETLAB_DEBUG));
     process.exitCode = 1;
   },
 );

@@ -14,3 +14,16 @@ export function fail(message: string): never {
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/**
+ * What the CLI prints for an error that ended a command: the message of an input error as
+ * `error: ...`; a programming error (TypeError, ReferenceError) said to be one, so nobody
+ * hunts for a mistake in their manifests. The stack with debug (NETLAB_DEBUG=1).
+ */
+export function cliErrorText(err: unknown, debug: boolean): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const internal = err instanceof TypeError || err instanceof ReferenceError;
+  let out = internal ? `internal error: ${msg} (a bug in netlab, not in the input${debug ? "" : "; NETLAB_DEBUG=1 prints where"})\n` : `error: ${msg}\n`;
+  if (debug && err instanceof Error && err.stack) out += `${err.stack}\n`;
+  return out;
+}
