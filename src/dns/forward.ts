@@ -34,6 +34,12 @@ export function parseHostPort(s: string, defaultPort: number): { host: string; p
   return { host: s, port: defaultPort };
 }
 
+/** Whether s is "IP:PORT", "[IPv6]:PORT" or a bare address, with a port from minPort to 65535. */
+export function isHostPort(s: string, minPort: number): boolean {
+  const { host, port } = parseHostPort(s, 53);
+  return net.isIP(host) !== 0 && Number.isInteger(port) && port >= minPort && port <= 65535;
+}
+
 interface CacheEntry {
   at: number;
   expires: number;
@@ -54,8 +60,8 @@ export class Forwarder {
   private closed = false;
 
   constructor(opts: ForwarderOptions) {
+    if (!isHostPort(opts.upstream, 1)) throw new Error(`invalid upstream "${opts.upstream}": want IP:PORT`);
     const hp = parseHostPort(opts.upstream, 53);
-    if (!net.isIP(hp.host) || !(hp.port > 0 && hp.port < 65536)) throw new Error(`invalid upstream "${opts.upstream}": want IP:PORT`);
     this.host = hp.host;
     this.port = hp.port;
     this.timeoutMs = opts.timeoutMs ?? 2000;

@@ -11,7 +11,7 @@ import dnsPacket, { type Answer as RR, type DecodedPacket, type Question } from 
 import type { KubeObject } from "../api/types.js";
 import type { Client } from "../client/client.js";
 import { answerQuestion, completeChase, normalizeZone, prepareZoneOptions, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
-import { Forwarder, parseHostPort, type UpstreamAnswer } from "./forward.js";
+import { Forwarder, isHostPort, parseHostPort, type UpstreamAnswer } from "./forward.js";
 import { DnsRecords } from "./records.js";
 import { listWatch, type ListWatch } from "./watch.js";
 import { zoneTransfer } from "./transfer.js";
@@ -130,8 +130,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   let udp = opts.udpSocket;
   let tcp = opts.tcpServer;
   if (opts.listen) {
+    if (!isHostPort(opts.listen, 0)) throw new Error(`invalid listen address "${opts.listen}": want IP:PORT`);
     const { host, port } = parseHostPort(opts.listen, 53);
-    if (!net.isIP(host) || !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error(`invalid listen address "${opts.listen}": want IP:PORT`);
     const bound = await bindPair(host, port, !udp, !tcp);
     udp ??= bound.udp;
     tcp ??= bound.tcp;

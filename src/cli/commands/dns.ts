@@ -1,9 +1,8 @@
 // `netlab dns serve -f PATH... --listen IP:PORT [--zone Z] [--pods MODE] [--upstream IP:PORT]`:
 // serve the cluster DNS of a set of manifests (converged offline) until SIGINT/SIGTERM.
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import { reverseZonesOfCidr } from "../../dns/answer.js";
-import { parseHostPort } from "../../dns/forward.js";
+import { isHostPort } from "../../dns/forward.js";
 import { startDnsServer } from "../../dns/server.js";
 import { loadOfflineCluster } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
@@ -139,13 +138,11 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** "IP:PORT" or "[IPv6]:PORT" with a port from `minPort` to 65535 (53 when left out). */
-function isHostPort(s: string, minPort: number): boolean {
-  const { host, port } = parseHostPort(s, 53);
-  return isIP(host) !== 0 && Number.isInteger(port) && port >= minPort && port <= 65535;
-}
-
-/** The search domains of this host's resolv.conf (what CoreDNS appends to a Pod's search path). */
+/**
+ * The search domains of this host's resolv.conf (what CoreDNS appends to a Pod's search path).
+ * Not agent/resolv-conf.ts's parseResolvConf: that is the kubelet's, which ignores `domain`
+ * lines; CoreDNS reads the file with miekg/dns, where the last search or domain line wins.
+ */
 function hostSearchDomains(): string[] {
   try {
     const line = readFileSync("/etc/resolv.conf", "utf8").split("\n").filter((l) => /^\s*(search|domain)\s/.test(l)).pop();
