@@ -27,29 +27,34 @@ export function cidrContains(c: CIDR, ip: number): boolean {
 
 /** Whether ip is in cidr, for either family (false across families or for bad input). */
 export function inCIDR(cidr: string, ip: string): boolean {
-  if (cidr.includes(":")) return inCIDR6(cidr, ip);
-  const c = parseCIDR(cidr);
-  const a = parseIPv4(ip);
-  return c !== undefined && a !== undefined && cidrContains(c, a);
+  return compileCIDR(cidr)?.(ip) ?? false;
 }
 
-/** IPv6 containment by node:net's BlockList (the standard parser, dotted-quad tails included). */
-function inCIDR6(cidr: string, ip: string): boolean {
-  const [addr, len, extra] = cidr.trim().split("/");
-  if (extra !== undefined || !isIP6(addr) || !isIP6(ip)) return false;
+/**
+ * A CIDR (or a bare address) of either family as a test of addresses, parsed once; undefined
+ * when it is no CIDR. IPv6 by node:net's BlockList (the standard parser, dotted-quad tails
+ * included); a test answers false for an address of the other family or none.
+ */
+export function compileCIDR(spec: string): ((ip: string) => boolean) | undefined {
+  if (!spec.includes(":")) {
+    const c = parseCIDR(spec);
+    if (!c) return undefined;
+    return (ip) => {
+      const a = parseIPv4(ip);
+      return a !== undefined && cidrContains(c, a);
+    };
+  }
+  const [addr, len, extra] = spec.trim().split("/");
+  if (extra !== undefined || !isIP6(addr)) return undefined;
   const bits = len === undefined ? 128 : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
-  if (!(bits >= 0 && bits <= 128)) return false;
+  if (!(bits >= 0 && bits <= 128)) return undefined;
   const list = new BlockList();
   list.addSubnet(addr, bits, "ipv6");
-  return list.check(ip, "ipv6");
+  return (ip) => isIP6(ip) && list.check(ip, "ipv6");
 }
 
 export function isIPv4(s: string): boolean {
   return parseIPv4(s) !== undefined;
-}
-
-export function isIPv6(s: string): boolean {
-  return s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s);
 }
 
 export function formatCIDR(c: CIDR): string {

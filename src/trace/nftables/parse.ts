@@ -1,7 +1,7 @@
 // Parses the nft -f commands we render (table `ip kube-proxy`: add/flush/delete of chains,
 // sets, maps, elements and rules) into table state, applying transactions in order, and
 // compiles that state for the evaluator. Pure; unsupported syntax is an error naming it.
-import { parseCIDR, cidrContains, parseIPv4, inCIDR } from "../../proxy/ip.js";
+import { inCIDR } from "../../proxy/ip.js";
 import type { Action, Chain, Hook, HookChain, Match, PacketState, Program, Rule, EvalContext } from "../program.js";
 
 export interface NftChainState {
@@ -179,12 +179,7 @@ function selector(t: string[], i: number): { sel: Sel; next: number; kind: "ip" 
 }
 
 function valueMatches(kind: "ip" | "other", have: string, want: string): boolean {
-  if (kind === "ip" && want.includes("/")) {
-    if (want.includes(":")) return inCIDR(want, have);
-    const c = parseCIDR(want);
-    const a = parseIPv4(have);
-    return !!c && a !== undefined && cidrContains(c, a);
-  }
+  if (kind === "ip" && want.includes("/")) return inCIDR(want, have);
   return have === want;
 }
 
