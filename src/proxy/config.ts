@@ -1,13 +1,18 @@
 // KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1): the subset the lab reads, with
 // kube-proxy's defaults except clusterCIDR, which defaults to the lab's pod network.
 import { parseAllDocuments } from "yaml";
+import { compileCIDR } from "./ip.js";
 
 export type ProxyMode = "iptables" | "nftables";
 
 export interface KubeProxyConfiguration {
   apiVersion: "kubeproxy.config.k8s.io/v1alpha1";
   kind: "KubeProxyConfiguration";
-  /** Pod network; traffic from outside it to a ClusterIP is masqueraded. "" disables that. */
+  /**
+   * Pod network, one CIDR or kube-proxy's dual-stack pair ("10.244.0.0/16,fd00:10::/64"):
+   * traffic from outside it to a ClusterIP is masqueraded. "" disables that. Read it per
+   * family with clusterCIDRFor.
+   */
   clusterCIDR: string;
   mode: ProxyMode;
   iptables: {
@@ -67,6 +72,12 @@ const IGNORED_TOP = new Set([
 ]);
 const IPTABLES_FIELDS = new Set(["masqueradeBit", "masqueradeAll", "localhostNodePorts", "syncPeriod", "minSyncPeriod"]);
 
+/** The clusterCIDR of one family ("" when it has none). */
+export function clusterCIDRFor(cfg: KubeProxyConfiguration, family: "IPv4" | "IPv6"): string {
+  const v6 = family === "IPv6";
+  return cfg.clusterCIDR.split(",").map((s) => s.trim()).find((c) => c !== "" && c.includes(":") === v6) ?? "";
+}
+
 export function isIPv4CIDR(s: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
   return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
@@ -93,11 +104,11 @@ export function parseKubeProxyConfiguration(text: string, defaults = defaultKube
   if (raw.clusterCIDR !== undefined) {
     if (typeof raw.clusterCIDR !== "string") errors.push(`clusterCIDR: Invalid value: ${JSON.stringify(raw.clusterCIDR)}: must be a string`);
     else {
-      // kube-proxy accepts a comma-separated dual-stack pair; we take the IPv4 one.
+      // kube-proxy accepts a comma-separated dual-stack pair (one CIDR per family).
       const parts = raw.clusterCIDR.split(",").map((s) => s.trim()).filter(Boolean);
-      const bad = parts.filter((p) => !isIPv4CIDR(p) && !p.includes(":"));
+      const bad = parts.filter((p) => !isIPv4CIDR(p) && !(p.includes(":") && p.includes("/") && compileCIDR(p)));
       if (bad.length) errors.push(`clusterCIDR: Invalid value: "${raw.clusterCIDR}": must be a valid CIDR block (e.g. 10.100.0.0/16)`);
-      else cfg.clusterCIDR = parts.find((p) => isIPv4CIDR(p)) ?? "";
+      else cfg.clusterCIDR = parts.join(",");
     }
   }
   if (raw.mode !== undefined && raw.mode !== "") {

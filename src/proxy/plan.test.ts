@@ -131,3 +131,42 @@ test("an endpoint in two slices (a slice move) appears once: the first copy, or 
   const sp = planProxy(testInput([svc()], slices)).services[0];
   assert.deepEqual(sp.endpoints.map((e) => `${e.endpoint} ${e.nodeName} ${e.ready}`), ["10.180.0.1:80 x true", "10.180.0.2:80 b true"]);
 });
+
+test("a dual-stack clusterCIDR: each family's rules use that family's CIDR, in both modes; IPv6 affinity sets hold IPv6 addresses", async () => {
+  const { renderIptables } = await import("./iptables/render.js");
+  const { renderNftables } = await import("./nftables/render.js");
+  const { clusterCIDRFor } = await import("./config.js");
+  const parsed = parseKubeProxyConfiguration("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.0.0.0/8, fd00:10::/64\n");
+  assert.deepEqual(parsed.errors, []);
+  const config = parsed.config!;
+  assert.equal(clusterCIDRFor(config, "IPv4"), "10.0.0.0/8");
+  assert.equal(clusterCIDRFor(config, "IPv6"), "fd00:10::/64");
+  assert.match(parseKubeProxyConfiguration("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.0.0.0/8,fd00::/200\n").errors[0], /clusterCIDR: Invalid value/);
+  const svc = makeService("ns1", "svc1", (s) => {
+    s.spec.clusterIP = "fd00:ab34::20";
+    s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }];
+    s.spec.sessionAffinity = "ClientIP";
+  });
+  const slice = { ...makeSlice("ns1", "svc1", 1, [{ addresses: ["ff06::c1"] }], [{ name: "p80", port: 80, protocol: "TCP" }]), addressType: "IPv6" as const };
+  const plan = planProxy({ ...testInput([svc], [slice], config), ipFamily: "IPv6", nodeIPs: ["2001:db8::1"] });
+  const ipt = renderIptables(plan);
+  assert.match(ipt, / ! -s fd00:10::\/64 -j KUBE-MARK-MASQ/);
+  assert.doesNotMatch(ipt, /10\.0\.0\.0\/8/);
+  const nft = renderNftables(plan);
+  assert.match(nft, /ip6 saddr != fd00:10::\/64 jump mark-for-masquerade/);
+  assert.doesNotMatch(nft, /10\.0\.0\.0\/8/);
+  assert.match(nft, /add set ip6 kube-proxy affinity-\S+ \{ type ipv6_addr ;/);
+  assert.doesNotMatch(nft, /ipv4_addr ; flags dynamic/);
+  // LoadBalancer source ranges of the plan's family are kept (an IPv6 LB was open to every source).
+  const lb = makeService("ns1", "lb", (s) => {
+    s.spec.type = "LoadBalancer";
+    s.spec.clusterIP = "fd00:ab34::21";
+    s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 30080 }];
+    s.spec.loadBalancerSourceRanges = ["2001:DB8:1::/48", "203.0.113.0/24", "fd00::/200"];
+    s.status = { loadBalancer: { ingress: [{ ip: "2001:db8:ffff::1" }] } };
+  });
+  const lbPlan = planProxy({ ...testInput([lb], [{ ...makeSlice("ns1", "lb", 1, [{ addresses: ["ff06::c2"] }], [{ name: "p80", port: 80, protocol: "TCP" }]), addressType: "IPv6" as const }], config), ipFamily: "IPv6", nodeIPs: ["2001:db8::1"] });
+  assert.deepEqual(lbPlan.services[0].loadBalancerSourceRanges, ["2001:db8:1::/48"]);
+  assert.deepEqual(lbPlan.warnings, ['Service ns1/lb: loadBalancerSourceRanges: ignoring invalid CIDR "fd00::/200"']);
+  assert.match(renderIptables(lbPlan), /-A KUBE-FW-\S+ -m comment --comment "ns1\/lb:p80 loadbalancer IP" -s 2001:db8:1::\/48 -j KUBE-EXT-/);
+});

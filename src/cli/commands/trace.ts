@@ -4,6 +4,7 @@
 // the verdict.
 import { CLUSTER_OPTIONS_HELP, loadConvergedCluster, settingsFromValues } from "../../offline/cli-options.js";
 import { loadProxyConfig, proxyInputFromCluster } from "../../proxy/offline-input.js";
+import { clusterCIDRFor } from "../../proxy/config.js";
 import { planProxy } from "../../proxy/plan.js";
 import { renderIptables } from "../../proxy/iptables/render.js";
 import { renderNftables } from "../../proxy/nftables/render.js";
@@ -69,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const plan = planProxy(input);
   const mode = (values.mode as "iptables" | "nftables" | undefined) ?? config.mode;
   const origin = (values.from as TracePacket["origin"] | undefined) ??
-    (input.nodeIPs.includes(values.src) || values.src.startsWith("127.") ? "local" : config.clusterCIDR && inCIDR(config.clusterCIDR, values.src) ? "pod" : "external");
+    (input.nodeIPs.includes(values.src) || values.src.startsWith("127.") ? "local" : inCIDR(clusterCIDRFor(config, values.src.includes(":") ? "IPv6" : "IPv4"), values.src) ? "pod" : "external");
   const packet: TracePacket = { src: values.src, dst: m[1], dport: Number(m[2]), proto, origin, localAddresses: input.nodeIPs };
   const r = mode === "nftables" ? traceNftables(renderNftables(plan), packet) : traceIptables(renderIptables(plan), packet);
   if (values.output === "json") {

@@ -3,7 +3,7 @@
 // order and chains in the canonical order of upstream's tests (KUBE-NODEPORTS, KUBE-SERVICES,
 // then alphabetical), so the output is deterministic and compares with upstream's expected
 // text exactly. Pure.
-import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
+import { clusterCIDRFor, DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
 import { extChain, fwChain, iptablesHash, iptablesHashesWithPrefix, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
 import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
@@ -334,7 +334,7 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const localhostNodePorts = effectiveLocalhostNodePorts(plan);
   const largeCluster = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
   const cc = (c: string) => (largeCluster ? "" : `-m comment --comment ${c} `);
-  const localCIDR = cfg.clusterCIDR;
+  const localCIDR = clusterCIDRFor(cfg, plan.ipFamily);
 
   for (const c of ["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD", "KUBE-NODEPORTS", "KUBE-PROXY-FIREWALL"]) filter.declare(c);
   for (const c of ["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"]) nat.declare(c);

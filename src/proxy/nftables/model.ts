@@ -2,7 +2,7 @@
 // service port, the chains, map/set elements and affinity sets it owns. The full render and
 // the per-service update transactions are both serialized from this model, so they cannot
 // disagree. Pure.
-import { DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
+import { clusterCIDRFor, DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
 import { nftEndpointBase, nftServiceBase } from "../hash.js";
 import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
@@ -134,10 +134,11 @@ export function fixedNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): Nft
   ];
   const npMatch = npIPs === null ? noLocalhost : `${ipX} daddr @${NODEPORT_IPS}`;
   const cfg = plan.config;
+  const localCIDR = clusterCIDRFor(cfg, plan.ipFamily);
   const offCluster = cfg.iptables.masqueradeAll
     ? [`${ipX} daddr @${CLUSTER_IPS} jump mark-for-masquerade`]
-    : cfg.clusterCIDR
-      ? [`${ipX} daddr @${CLUSTER_IPS} ${ipX} saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`]
+    : localCIDR
+      ? [`${ipX} daddr @${CLUSTER_IPS} ${ipX} saddr != ${localCIDR} jump mark-for-masquerade`]
       : [];
   const chains: NftChain[] = [
     { name: "nodeport-endpoints-check", rules: [`${npMatch} meta l4proto . th dport vmap @${NO_ENDPOINT_NODEPORTS}`] },
@@ -241,12 +242,12 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
   if (usesFW) chain(n.fw);
 
   // (Off-cluster ClusterIP traffic is marked by the one rule in `services`; see HAIRPIN_ENDPOINTS.)
-  void cfg;
   if (usesExt) {
     const ext = chain(n.ext);
     if (!sp.externalPolicyLocal) ext.push("jump mark-for-masquerade");
     else {
-      if (cfg.clusterCIDR) ext.push(`${ipX} saddr ${cfg.clusterCIDR} goto ${n.svc} comment "short-circuit pod traffic"`);
+      const localCIDR = clusterCIDRFor(cfg, plan.ipFamily);
+      if (localCIDR) ext.push(`${ipX} saddr ${localCIDR} goto ${n.svc} comment "short-circuit pod traffic"`);
       ext.push(`fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"`);
       ext.push(`fib saddr type local goto ${n.svc} comment "short-circuit local traffic"`);
     }

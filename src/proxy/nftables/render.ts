@@ -24,8 +24,10 @@ export function setDeclLine(t: string, s: NftSetDecl): string {
   return `add ${s.kind} ${t} ${s.name} { type ${s.type} ; comment "${s.comment}" ; }`;
 }
 
+/** t: the table as tableRef writes it ("ip kube-proxy" or "ip6 kube-proxy"): its family sets the address type. */
 export function affinitySetLine(t: string, a: NftAffinitySet): string {
-  return `add set ${t} ${a.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${a.timeoutSeconds}s ; }`;
+  const type = t.startsWith("ip6 ") ? "ipv6_addr" : "ipv4_addr";
+  return `add set ${t} ${a.name} { type ${type} ; flags dynamic,timeout ; timeout ${a.timeoutSeconds}s ; }`;
 }
 
 /** The element's key as nft reads it (a hairpin element holds only its address). */
