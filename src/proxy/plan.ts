@@ -183,8 +183,9 @@ function insertionSortByEndpoint(eps: PlanEndpoint[]): void {
 }
 
 /**
- * Sorted by "ip:port", one entry per endpoint: the same endpoint in two slices (during a
- * slice move) keeps the first copy unless a later one is ready and it is not.
+ * Sorted by "ip:port", one entry per endpoint. The same endpoint in two slices (a slice move,
+ * or an IP reused from a terminating Pod) is the later copy unless that one is terminating,
+ * as kube-proxy's EndpointSliceCache.addEndpoints decides (1.30+).
  */
 function sortEndpoints(eps: PlanEndpoint[]): PlanEndpoint[] {
   // Stable either way: copies of one endpoint stay in slice order.
@@ -194,7 +195,7 @@ function sortEndpoints(eps: PlanEndpoint[]): PlanEndpoint[] {
   for (let r = 0; r < eps.length; r++) {
     const e = eps[r];
     if (w > 0 && eps[w - 1].endpoint === e.endpoint) {
-      if (!eps[w - 1].ready && e.ready) eps[w - 1] = e;
+      if (!e.terminating) eps[w - 1] = e;
       continue;
     }
     eps[w++] = e;
