@@ -170,3 +170,14 @@ test("a dual-stack clusterCIDR: each family's rules use that family's CIDR, in b
   assert.deepEqual(lbPlan.warnings, ['Service ns1/lb: loadBalancerSourceRanges: ignoring invalid CIDR "fd00::/200"']);
   assert.match(renderIptables(lbPlan), /-A KUBE-FW-\S+ -m comment --comment "ns1\/lb:p80 loadbalancer IP" -s 2001:db8:1::\/48 -j KUBE-EXT-/);
 });
+
+test("IPv6 addresses are written canonically (RFC 5952), as kube-proxy's ParseIPSloppy(...).String() does (endpoint chain names hash them)", () => {
+  const svc6 = makeService("ns1", "svc1", (s) => {
+    s.spec.clusterIP = "FD00:AB34:0:0:0:0:0:20";
+    s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }];
+  });
+  const slice = { ...makeSlice("ns1", "svc1", 1, [{ addresses: ["FD00:10:244:0:0:0:0:5"] }, { addresses: ["fd00:0:0:1:0:0:0:1"] }], [{ name: "p80", port: 80, protocol: "TCP" }]), addressType: "IPv6" as const };
+  const sp = planProxy({ ...testInput([svc6], [slice]), ipFamily: "IPv6", nodeIPs: ["2001:db8::1"] }).services[0];
+  assert.equal(sp.clusterIP, "fd00:ab34::20");
+  assert.deepEqual(sp.endpoints.map((e) => e.endpoint), ["[fd00:0:0:1::1]:80", "[fd00:10:244::5]:80"]);
+});

@@ -105,6 +105,23 @@ function canonicalIPv4(ip: string): string {
   return n === undefined ? ip : formatIPv4(n);
 }
 
+/** What may make an IPv6 address non-canonical: capitals, a padded group, or uncompressed zero groups. */
+const IPV6_MAYBE_LONG = /[A-F]|(?:^|:)0[0-9a-fA-F]|(?:^|:)0:0(?::|$)/;
+
+/**
+ * kube-proxy writes IPv6 addresses as Go's net.IP.String() does (RFC 5952: lower case, the
+ * longest zero run compressed); so does the WHATWG URL serializer. Dotted tails are left as
+ * written (Go prints those differently).
+ */
+function canonicalIPv6(ip: string): string {
+  if (!IPV6_MAYBE_LONG.test(ip) || ip.includes(".")) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip; // not an address: left for validation to name
+  }
+}
+
 /** Endpoint addresses come from EndpointSlices of one addressType; a cheap check suffices. */
 function endpointFamily(ip: string): IPFamily {
   return ip.includes(":") ? "IPv6" : "IPv4";
@@ -141,7 +158,7 @@ function collectEndpoints(slices: EndpointSlice[], family: IPFamily, nodeName: s
       for (const e of s.endpoints ?? []) {
         const raw = e.addresses?.[0];
         if (!raw || endpointFamily(raw) !== family) continue;
-        const ip = family === "IPv4" ? canonicalIPv4(raw) : raw;
+        const ip = family === "IPv4" ? canonicalIPv4(raw) : canonicalIPv6(raw);
         const hints = e.hints?.forZones;
         eps.push({
           ip,
@@ -263,7 +280,7 @@ export function planProxy(input: ProxyInput): ProxyPlan {
   const warnings: string[] = [];
   const endpointsBySvc = collectEndpoints(input.endpointSlices, family, input.nodeName, warnings);
   const zone = input.nodeLabels?.[ZONE_LABEL];
-  const canonical = family === "IPv4" ? canonicalIPv4 : (ip: string) => ip;
+  const canonical = family === "IPv4" ? canonicalIPv4 : canonicalIPv6;
   const services: PlanServicePort[] = [];
   // Keys built once, not twice per comparison.
   const keyed = input.services.map((svc) => ({ key: `${svc.metadata.namespace ?? "default"}/${svc.metadata.name ?? ""}`, svc }));
