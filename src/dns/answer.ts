@@ -95,7 +95,7 @@ function matchZone(lower: string, zones: string[]): string {
       if (best === "") best = ".";
       continue;
     }
-    if ((lower === z || lower.endsWith("." + z)) && (best === "." || z.length > best.length)) best = z;
+    if (isSubDomain(z, lower) && (best === "." || z.length > best.length)) best = z;
   }
   return best;
 }
@@ -459,7 +459,8 @@ function serviceKeyOf(s: ServiceRecord): string {
 }
 
 /** Whether `child` is `parent` or below it (dns.IsSubDomain), both lower case without the dot. */
-function isSubDomain(parent: string, child: string): boolean {
+/** dns.IsSubDomain for lower-case names without the final dot: child is parent or below it. */
+export function isSubDomain(parent: string, child: string): boolean {
   return child === parent || child.endsWith("." + parent);
 }
 

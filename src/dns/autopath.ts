@@ -3,7 +3,7 @@
 // the first name that exists, with a CNAME from the asked name. Pure parts here (the search path,
 // the CNAME rewrite); the server runs the walk, since names outside the zone go upstream.
 import type { Answer as RR } from "dns-packet";
-import { normalizeZone, type ZoneOptions } from "./answer.js";
+import { isSubDomain, normalizeZone, type ZoneOptions } from "./answer.js";
 import type { DnsRecords } from "./records.js";
 
 /**
@@ -16,7 +16,7 @@ export function autoPathSearch(records: DnsRecords, opts: ZoneOptions, qname: st
   if (opts.podsMode !== "verified") return null;
   const zone = normalizeZone(opts.zone);
   const name = qname.toLowerCase().replace(/\.$/, "");
-  if (name !== zone && !name.endsWith("." + zone)) return null;
+  if (!isSubDomain(zone, name)) return null;
   const namespaces = records.podNamespacesAt(clientIP);
   if (namespaces.length === 0) return null;
   let ns = namespaces[0];

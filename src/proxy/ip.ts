@@ -10,13 +10,13 @@ export interface CIDR {
   bits: number;
 }
 
-/** "a.b.c.d/n" or a bare address (= /32). Host bits are masked off, as iptables does; a zero-padded length ("/025") reads as decimal, as kube-proxy's sloppy parser does. */
+/** "a.b.c.d/n" or a bare address (= /32). Host bits are masked off, as iptables does; a zero-padded length ("/025", "/0025") reads as decimal, as kube-proxy's sloppy parser does. */
 export function parseCIDR(s: string): CIDR | undefined {
   const [addr, len, extra] = s.trim().split("/");
   if (extra !== undefined) return undefined;
   const ip = parseIPv4(addr);
   if (ip === undefined) return undefined;
-  const bits = len === undefined ? 32 : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+  const bits = len === undefined ? 32 : /^\d+$/.test(len) ? Number(len) : NaN;
   if (!(bits >= 0 && bits <= 32)) return undefined;
   return { base: (ip & maskOf(bits)) >>> 0, bits };
 }
@@ -46,7 +46,7 @@ export function compileCIDR(spec: string): ((ip: string) => boolean) | undefined
   }
   const [addr, len, extra] = spec.trim().split("/");
   if (extra !== undefined || !isIP6(addr)) return undefined;
-  const bits = len === undefined ? 128 : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+  const bits = len === undefined ? 128 : /^\d+$/.test(len) ? Number(len) : NaN;
   if (!(bits >= 0 && bits <= 128)) return undefined;
   const list = new BlockList();
   list.addSubnet(addr, bits, "ipv6");

@@ -181,3 +181,11 @@ test("IPv6 addresses are written canonically (RFC 5952), as kube-proxy's ParseIP
   assert.equal(sp.clusterIP, "fd00:ab34::20");
   assert.deepEqual(sp.endpoints.map((e) => e.endpoint), ["[fd00:0:0:1::1]:80", "[fd00:10:244::5]:80"]);
 });
+
+test("CIDR prefix lengths read as kube-proxy's sloppy parser does: leading zeros are decimal, any number of them", async () => {
+  const { parseCIDR, inCIDR } = await import("./ip.js");
+  assert.deepEqual(parseCIDR("203.0.113.7/0025"), { base: 0xcb007100, bits: 25 });
+  assert.deepEqual(parseCIDR("203.0.113.7/025"), parseCIDR("203.0.113.7/25"));
+  assert.equal(parseCIDR("203.0.113.7/033"), undefined);
+  assert.equal(inCIDR("fd00::/0064", "fd00::1"), true);
+});
