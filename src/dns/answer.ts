@@ -60,6 +60,12 @@ export interface DnsAnswer {
   authority: RR[];
   additionals: RR[];
   truncated?: boolean;
+  /**
+   * RA: only an upstream's answer carries it (as the upstream set it). CoreDNS's own answers
+   * and errors (SetReply / SetRcode) leave it clear: dig warns "recursion requested but not
+   * available", as it does against a real cluster.
+   */
+  recursionAvailable?: boolean;
   /** An ExternalName target outside the zone, to be resolved upstream. */
   chase?: Chase;
 }

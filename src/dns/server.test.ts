@@ -75,7 +75,9 @@ test("UDP and TCP answers, case kept, ID patched from the cache, EDNS echoed", a
     const a = decode(await udpAsk(port, query("svc1.testns.svc.cluster.local", "A", { id: 1 })));
     assert.equal(a.id, 1);
     assert.equal(a.rcode, "NOERROR");
-    assert.ok(a.flag_aa && a.flag_qr && a.flag_rd && a.flag_ra);
+    assert.ok(a.flag_aa && a.flag_qr && a.flag_rd);
+    // CoreDNS's kubernetes plugin answers with SetReply: no RA (dig: "recursion requested but not available").
+    assert.ok(!a.flag_ra, "no RA on our own answers");
     assert.deepEqual(data(a), ['svc1.testns.svc.cluster.local A "10.0.0.1"']);
     const b = decode(await udpAsk(port, query("SVC1.testns.svc.cluster.local", "A", { id: 2 })));
     assert.equal(b.id, 2);
@@ -144,6 +146,13 @@ test("FORMERR for a readable header with a broken body, garbage dropped, respons
     const f = decode(await udpAsk(port, broken));
     assert.equal(f.id, 777);
     assert.equal(f.rcode, "FORMERR");
+    assert.ok(f.flag_rd && !f.flag_ra, "RD copied, no RA");
+    // A status query (opcode 2): NOTIMP with the opcode, RD not copied (SetReply copies it for queries only).
+    const status = Buffer.from(q);
+    status[2] = (2 << 3) | 0x01;
+    const ni = await udpAsk(port, status);
+    assert.ok(ni);
+    assert.deepEqual([ni.readUInt16BE(0), ni[2], ni[3]], [777, 0x80 | (2 << 3), 4]);
     assert.equal(await udpAsk(port, Buffer.from([1, 2, 3]), 300), null);
     const resp = Buffer.from(q);
     resp[2] |= 0x80;
@@ -207,7 +216,7 @@ test("SERVFAIL until the first sync, then list+watch updates are visible at once
   });
 });
 
-/** A tiny upstream on loopback: answers A for *.example.com with 192.0.2.1, TTL 60 (or ttl), counts queries. */
+/** A tiny upstream on loopback: answers A for *.example.com with 192.0.2.1, TTL 60 (or ttl), counts queries; RA set, AA for aa.example.com. */
 async function startUpstream(ttl = 60): Promise<{ port: number; count: () => number; close: () => void }> {
   const s = dgram.createSocket("udp4");
   let n = 0;
@@ -217,7 +226,8 @@ async function startUpstream(ttl = 60): Promise<{ port: number; count: () => num
     const qq = q.questions![0];
     const known = qq.name.toLowerCase().endsWith("example.com");
     const answers: RR[] = known && qq.type === "A" ? [{ name: qq.name, type: "A", ttl, class: "IN", data: "192.0.2.1" }] : [];
-    s.send(dnsPacket.encode({ type: "response", id: q.id, flags: (known ? 0 : 3) | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers }), r.port, r.address);
+    const aa = qq.name.toLowerCase() === "aa.example.com" ? dnsPacket.AUTHORITATIVE_ANSWER : 0;
+    s.send(dnsPacket.encode({ type: "response", id: q.id, flags: (known ? 0 : 3) | aa | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers }), r.port, r.address);
   });
   await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
   return { port: (s.address() as net.AddressInfo).port, count: () => n, close: () => s.close() };
@@ -230,15 +240,19 @@ test("forwarding out-of-zone names with a TTL cache; ExternalName targets resolv
     await withServer({ objects: objs, upstream: `127.0.0.1:${up.port}` }, async (_s, port) => {
       const a = decode(await udpAsk(port, query("www.example.com", "A")));
       assert.equal(a.rcode, "NOERROR");
-      assert.ok(!a.flag_aa);
+      // The upstream's flags pass through, as CoreDNS's forward plugin writes its reply: RA, and AA only when it set it.
+      assert.ok(!a.flag_aa && a.flag_ra);
+      const aa = decode(await udpAsk(port, query("aa.example.com", "A")));
+      assert.ok(aa.flag_aa && aa.flag_ra);
       assert.deepEqual(data(a), ['www.example.com A "192.0.2.1"']);
       const b = decode(await udpAsk(port, query("www.example.com", "A", { id: 99 })));
       assert.equal(b.id, 99);
       assert.deepEqual(data(b), data(a));
-      assert.equal(up.count(), 1, "second answer from the cache");
+      assert.equal(up.count(), 2, "second answer from the cache");
       assert.equal(decode(await udpAsk(port, query("nothing.invalid", "A"))).rcode, "NXDOMAIN");
       const c = decode(await udpAsk(port, query("db.testns.svc.cluster.local", "A")));
       assert.deepEqual(data(c), ['db.testns.svc.cluster.local CNAME "my.database.example.com"', 'my.database.example.com A "192.0.2.1"']);
+      assert.ok(c.flag_aa && !c.flag_ra, "an ExternalName answer is ours (the kubernetes plugin's), whatever the upstream set");
       // Unknown reverse names go upstream too.
       decode(await udpAsk(port, query("1.2.0.192.in-addr.arpa", "PTR")));
     });

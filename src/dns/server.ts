@@ -235,8 +235,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         if (search && base !== null) result = await autopath(name, base, search, type, question.class ?? "IN", overTcp, result);
       }
     } catch (e) {
+      // As CoreDNS's errorFunc: SERVFAIL with the question.
       log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
-      return headerOnly(msg, RCODES.SERVFAIL);
+      return encodeReply(reply, { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] });
     }
     const { ans, cacheable } = result;
     const out = encodeReply(reply, ans);
@@ -331,8 +332,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const rd = r.msg[2] & 0x01;
     const cd = r.msg[3] & 0x10;
     const opcode = (r.msg[2] >> 3) & 0xf;
-    let flags = (opcode << 11) | (rd << 8) | 0x80 | cd | (RCODES[a.rcode] ?? 2);
+    let flags = (opcode << 11) | (rd << 8) | cd | (RCODES[a.rcode] ?? 2);
     if (a.authoritative) flags |= 0x400;
+    if (a.recursionAvailable) flags |= 0x80;
     if (a.truncated && !(r.maxSize === 65535)) flags |= 0x200;
     // EDNS: answer with our OPT, DO bit copied (RFC 3225), BADVERS for versions above 0.
     const optOut = r.opt
@@ -481,10 +483,12 @@ function plainIP(a: string): string {
   return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
 }
 
+/** The upstream's answer as CoreDNS's forward plugin passes it on: its AA and RA bits too. */
 function upstreamToAnswer(u: UpstreamAnswer): DnsAnswer {
   return {
     rcode: (u.rcode in RCODES ? u.rcode : "SERVFAIL") as DnsAnswer["rcode"],
-    authoritative: false,
+    authoritative: (u.flags & 0x400) !== 0,
+    recursionAvailable: (u.flags & 0x80) !== 0,
     answers: u.answers,
     authority: u.authorities,
     additionals: [],
@@ -492,13 +496,17 @@ function upstreamToAnswer(u: UpstreamAnswer): DnsAnswer {
   };
 }
 
-/** A 12-byte reply: the query's ID, opcode and RD, with QR set and the given rcode. */
+/**
+ * A 12-byte reply: the query's ID and opcode with QR set and the given rcode; RD and CD are
+ * copied for standard queries only and RA stays clear, as miekg/dns's SetReply does.
+ */
 function headerOnly(msg: Buffer, rcode: number): Buffer {
   const b = Buffer.alloc(12);
+  const query = (msg[2] & 0x78) === 0;
   b[0] = msg[0];
   b[1] = msg[1];
-  b[2] = 0x80 | (msg[2] & 0x79);
-  b[3] = 0x80 | rcode;
+  b[2] = 0x80 | (msg[2] & (query ? 0x79 : 0x78));
+  b[3] = (query ? msg[3] & 0x10 : 0) | rcode;
   return b;
 }
 
