@@ -159,6 +159,20 @@ test("FORMERR for a readable header with a broken body, garbage dropped, respons
     assert.equal(await udpAsk(port, resp, 300), null);
     const two = dnsPacket.encode({ type: "query", id: 5, questions: [{ name: "a.cluster.local", type: "A" }, { name: "b.cluster.local", type: "A" }] });
     assert.equal(decode(await udpAsk(port, two)).rcode, "FORMERR");
+    // miekg/dns's accept check on the header counts: two answers, two authorities or three additionals.
+    const rrs = (n: number): RR[] => Array.from({ length: n }, (_, i) => ({ name: `x${i}.example`, type: "A", ttl: 1, class: "IN", data: "192.0.2.1" }) as RR);
+    const withRecords = (an: number, ns: number, ar: number) =>
+      dnsPacket.encode({ type: "query", id: 6, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: "svc1.testns.svc.cluster.local", type: "A" }], answers: rrs(an), authorities: rrs(ns), additionals: rrs(ar) });
+    assert.equal(decode(await udpAsk(port, withRecords(1, 1, 2))).rcode, "NOERROR", "at the limits: answered");
+    for (const [an, ns, ar] of [[2, 0, 0], [0, 2, 0], [0, 0, 3]]) {
+      const r = decode(await udpAsk(port, withRecords(an, ns, ar)));
+      assert.equal(r.rcode, "FORMERR", `an=${an} ns=${ns} ar=${ar}`);
+      assert.equal((r.questions ?? []).length, 0);
+    }
+    // Counts within the limits but the records missing: the body does not parse, FORMERR too.
+    const short = Buffer.from(query("svc1.testns.svc.cluster.local", "A", { id: 6 }));
+    short.writeUInt16BE(1, 6);
+    assert.equal(decode(await udpAsk(port, short)).rcode, "FORMERR");
     const bad = Buffer.from(query("svc1.testns.svc.cluster.local", "A", { edns: 1232 }));
     // EDNS version 1 -> BADVERS (extended rcode 1).
     bad[bad.length - 11 + 6] = 1;

@@ -197,25 +197,22 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
   async function handleSlow(msg: Buffer, overTcp: boolean, client?: string): Promise<Buffer | Buffer[] | null> {
     const opcode = (msg[2] >> 3) & 0xf;
+    if (opcode !== 0) return headerOnly(msg, RCODES.NOTIMP);
+    // miekg/dns's default accept check, before any parsing: one question, at most one answer
+    // and one authority record (NOTIFY, IXFR) and two additionals (OPT, TSIG); else FORMERR.
+    if (msg.readUInt16BE(4) !== 1 || msg.readUInt16BE(6) > 1 || msg.readUInt16BE(8) > 1 || msg.readUInt16BE(10) > 2) {
+      stats.formErr++;
+      return headerOnly(msg, RCODES.FORMERR);
+    }
     let q: DecodedPacket;
     try {
       q = dnsPacket.decode(msg);
     } catch {
-      // A query header we can read gets FORMERR; anything else is garbage and dropped.
-      if (opcode === 0 && msg.readUInt16BE(4) === 1) {
-        stats.formErr++;
-        return headerOnly(msg, RCODES.FORMERR);
-      }
-      stats.dropped++;
-      return null;
-    }
-    if (opcode !== 0) return headerOnly(msg, RCODES.NOTIMP);
-    const questions = q.questions ?? [];
-    if (questions.length !== 1) {
+      // The header was acceptable, the rest does not parse.
       stats.formErr++;
       return headerOnly(msg, RCODES.FORMERR);
     }
-    const question = questions[0];
+    const question = q.questions![0];
     const opt = (q.additionals ?? []).find((a) => a.type === "OPT") as { udpPayloadSize?: number; ednsVersion?: number; flags?: number } | undefined;
     const maxSize = overTcp ? 65535 : opt ? Math.max(512, opt.udpPayloadSize ?? 512) : 512;
     const reply = { msg, question, opt, maxSize };
