@@ -4,7 +4,8 @@
 // as a `chase` for the server to resolve upstream (completeChase merges the result).
 import { isIP } from "node:net";
 import type { Answer as RR } from "dns-packet";
-import { endpointLabel, expandIPv6, type DnsRecords, type EndpointRecord, type ServiceRecord } from "./records.js";
+import { expandIPv6 } from "../cluster/ipv6.js";
+import { endpointLabel, type DnsRecords, type EndpointRecord, type ServiceRecord } from "./records.js";
 
 export type PodsMode = "insecure" | "verified" | "disabled";
 export type Rcode = "NOERROR" | "FORMERR" | "SERVFAIL" | "NXDOMAIN" | "NOTIMP" | "REFUSED";

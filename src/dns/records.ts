@@ -3,6 +3,7 @@
 // Only what answers need is kept (not the objects), so 10,000s of objects stay small, and one
 // watch event updates only the entries of that object.
 import { isIP } from "node:net";
+import { expandIPv6 } from "../cluster/ipv6.js";
 import type { Endpoints, EndpointSlice, KubeObject, Pod, Service } from "../api/types.js";
 
 export interface PortRecord {
@@ -93,23 +94,6 @@ export function ipKey(ip: string): string {
   if (fam === 4) return ip;
   if (fam !== 6) return ip.toLowerCase();
   return expandIPv6(ip);
-}
-
-export function expandIPv6(ip: string): string {
-  let s = ip.toLowerCase();
-  const pct = s.indexOf("%");
-  if (pct >= 0) s = s.slice(0, pct);
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
-  const m = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
-  if (m) {
-    const v = m.slice(1).map(Number);
-    s = s.slice(0, m.index) + ((v[0] << 8) | v[1]).toString(16) + ":" + ((v[2] << 8) | v[3]).toString(16);
-  }
-  const [head, tail] = s.includes("::") ? s.split("::") : [s, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
-  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill("0");
-  return [...h, ...fill, ...t].map((g) => g.padStart(4, "0")).join("");
 }
 
 /** Maps whose values are usually one string: a bare string, else an array (saves an array per entry). */

@@ -2,6 +2,7 @@
 // as 32-bit numbers (the hot paths), IPv6 through node:net where a family-neutral answer is needed.
 import { BlockList, isIPv6 as isIP6 } from "node:net";
 import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
+import { expandIPv6, formatIPv6, maskIPv6 } from "../cluster/ipv6.js";
 
 export { parseIPv4 };
 
@@ -51,6 +52,25 @@ export function compileCIDR(spec: string): ((ip: string) => boolean) | undefined
   const list = new BlockList();
   list.addSubnet(addr, bits, "ipv6");
   return (ip) => isIP6(ip) && list.check(ip, "ipv6");
+}
+
+/**
+ * A CIDR of either family as kube-proxy writes it into rules (ParseCIDRSloppy, then
+ * IPNet.String()): host bits masked off, IPv6 in RFC 5952 form; undefined when it is not a
+ * CIDR (a bare address is none).
+ */
+export function canonicalCIDR(spec: string): string | undefined {
+  const t = spec.trim();
+  if (!t.includes("/")) return undefined;
+  if (!t.includes(":")) {
+    const c = parseCIDR(t);
+    return c && formatCIDR(c);
+  }
+  const [addr, len, extra] = t.split("/");
+  if (extra !== undefined || !isIP6(addr) || addr.includes("%") || !/^\d+$/.test(len)) return undefined;
+  const bits = Number(len);
+  if (bits > 128) return undefined;
+  return `${formatIPv6(maskIPv6(expandIPv6(addr), bits))}/${bits}`;
 }
 
 export function isIPv4(s: string): boolean {

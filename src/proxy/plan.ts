@@ -3,7 +3,7 @@
 // that Cluster and Local traffic use (upstream's CategorizeEndpoints). Pure.
 import type { EndpointSlice, Service, Protocol } from "../api/types.js";
 import type { KubeProxyConfiguration } from "./config.js";
-import { compileCIDR, isIPv4, parseCIDR, formatCIDR, parseIPv4 } from "./ip.js";
+import { canonicalCIDR, isIPv4, parseIPv4 } from "./ip.js";
 import { formatIPv4 } from "../cluster/ipv4.js";
 import { joinHostPort } from "./service-port-name.js";
 
@@ -301,12 +301,10 @@ export function planProxy(input: ProxyInput): ProxyPlan {
       .map((i) => canonical(i.ip as string));
     const sourceRanges: string[] = [];
     for (const r of spec.loadBalancerSourceRanges ?? []) {
-      const t = r.trim();
-      // The plan's family only; IPv6 ranges as written (lower case; host bits not masked).
-      if (t.includes(":") !== (family === "IPv6")) continue;
-      const c = family === "IPv4" ? parseCIDR(t) : undefined;
-      if (c) sourceRanges.push(formatCIDR(c));
-      else if (family === "IPv6" && t.includes("/") && compileCIDR(t)) sourceRanges.push(t.toLowerCase());
+      // The plan's family only (MapCIDRsByIPFamily), masked and canonical.
+      if (r.includes(":") !== (family === "IPv6")) continue;
+      const c = canonicalCIDR(r);
+      if (c) sourceRanges.push(c);
       else warnings.push(`Service ${ns}/${name}: loadBalancerSourceRanges: ignoring invalid CIDR ${JSON.stringify(r)}`);
     }
     const etp = spec.externalTrafficPolicy === "Local" ? "Local" : "Cluster";
