@@ -113,3 +113,46 @@ test("nftables: a hairpin element shared with another service survives the other
   assert.ok(!u.script.includes("delete element ip kube-proxy hairpin-endpoints"), u.script);
   assert.ok(u.script.includes("add element ip kube-proxy hairpin-endpoints { 10.180.0.8 . 10.180.0.8 }"), u.script);
 });
+
+test("nftables: hairpin elements over a chain of updates (address use followed from plan to plan, not recounted)", () => {
+  const withIPs = (dns: string[], web: string[]) =>
+    planProxy(
+      testInput(services, [
+        makeSlice("ns1", "dns", 1, dns.map((ip) => ({ addresses: [ip] })), [{ name: "dns", port: 53, protocol: "UDP" }]),
+        makeSlice("ns1", "web", 1, web.map((ip) => ({ addresses: [ip] })), [{ name: "http", port: 80, protocol: "TCP" }]),
+      ]),
+    );
+  const removed = (u: { script: string }) =>
+    [...u.script.matchAll(/delete element ip kube-proxy hairpin-endpoints \{ ([^}]*) \}/g)].flatMap((m) => m[1].split(", ").map((e) => e.split(" . ")[0])).sort();
+  const p0 = withIPs(["10.180.0.1", "10.180.0.2"], ["10.180.0.1"]);
+  const p1 = withIPs(["10.180.0.2"], ["10.180.0.1"]); // dns lets .1 go: web still has it
+  assert.deepEqual(removed(planNftablesUpdate(p0, p1)), []);
+  const p2 = withIPs(["10.180.0.2"], []); // web lets .1 go: now nobody has it
+  assert.deepEqual(removed(planNftablesUpdate(p1, p2)), ["10.180.0.1"]);
+  const p3 = withIPs(["10.180.0.2", "10.180.0.1"], ["10.180.0.2"]); // both take addresses again
+  assert.deepEqual(removed(planNftablesUpdate(p2, p3)), []);
+  const p4 = withIPs(["10.180.0.1"], ["10.180.0.2"]); // dns lets .2 go: web has it
+  assert.deepEqual(removed(planNftablesUpdate(p3, p4)), []);
+  const p5 = withIPs(["10.180.0.1"], []); // web lets .2 go
+  assert.deepEqual(removed(planNftablesUpdate(p4, p5)), ["10.180.0.2"]);
+  // The same previous plan again (as a retried sync): the same answer.
+  assert.deepEqual(removed(planNftablesUpdate(p4, p5)), ["10.180.0.2"]);
+  assert.deepEqual(removed(planNftablesUpdate(p0, p2)), ["10.180.0.1"]);
+  // Past a few thousand differences the counts are written out anew: the same answers. (Each
+  // step stays under the 1,000 endpoints that make kube-proxy's large-cluster mode a full sync.)
+  const batch = (r: number) => Array.from({ length: 900 }, (_, i) => `10.${190 + r}.${i >> 8}.${i & 255}`);
+  // web keeps one address of batch 1 throughout and takes one of batch 4 at step 4.
+  const web = (r: number) => ["10.180.0.1", batch(1)[5], ...(r >= 4 ? [batch(4)[9]] : [])];
+  let prevPlan = withIPs(batch(0), web(0));
+  for (let r = 1; r <= 6; r++) {
+    const nextPlan = withIPs(batch(r), web(r));
+    // Steps 2 and 5 let batches 1 and 4 go, but web still has one address of each.
+    assert.equal(removed(planNftablesUpdate(prevPlan, nextPlan)).length, r === 2 || r === 5 ? 899 : 900, `step ${r}`);
+    prevPlan = nextPlan;
+  }
+  const q1 = withIPs([], web(6));
+  assert.equal(removed(planNftablesUpdate(prevPlan, q1)).length, 900);
+  const q2 = withIPs([], ["10.180.0.1"]);
+  assert.deepEqual(removed(planNftablesUpdate(q1, q2)), [batch(1)[5], batch(4)[9]].sort());
+  assert.deepEqual(removed(planNftablesUpdate(q2, withIPs([], []))), ["10.180.0.1"]);
+});
