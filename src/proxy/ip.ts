@@ -45,13 +45,19 @@ export function compileCIDR(spec: string): ((ip: string) => boolean) | undefined
       return a !== undefined && cidrContains(c, a);
     };
   }
-  const [addr, len, extra] = spec.trim().split("/");
-  if (extra !== undefined || !isIP6(addr)) return undefined;
-  const bits = len === undefined ? 128 : /^\d+$/.test(len) ? Number(len) : NaN;
-  if (!(bits >= 0 && bits <= 128)) return undefined;
+  const c = parseCIDR6(spec);
+  if (!c) return undefined;
   const list = new BlockList();
-  list.addSubnet(addr, bits, "ipv6");
+  list.addSubnet(c.addr, c.bits, "ipv6");
   return (ip) => isIP6(ip) && list.check(ip, "ipv6");
+}
+
+/** "addr/n" or a bare address (= /128), IPv6, zone-less; the length in decimal, leading zeros allowed. */
+function parseCIDR6(spec: string): { addr: string; bits: number } | undefined {
+  const [addr, len, extra] = spec.trim().split("/");
+  if (extra !== undefined || !isIP6(addr) || addr.includes("%")) return undefined;
+  const bits = len === undefined ? 128 : /^\d+$/.test(len) ? Number(len) : NaN;
+  return bits >= 0 && bits <= 128 ? { addr, bits } : undefined;
 }
 
 /**
@@ -66,11 +72,8 @@ export function canonicalCIDR(spec: string): string | undefined {
     const c = parseCIDR(t);
     return c && formatCIDR(c);
   }
-  const [addr, len, extra] = t.split("/");
-  if (extra !== undefined || !isIP6(addr) || addr.includes("%") || !/^\d+$/.test(len)) return undefined;
-  const bits = Number(len);
-  if (bits > 128) return undefined;
-  return `${formatIPv6(maskIPv6(expandIPv6(addr), bits))}/${bits}`;
+  const c = parseCIDR6(t);
+  return c && `${formatIPv6(maskIPv6(expandIPv6(c.addr), c.bits))}/${c.bits}`;
 }
 
 export function isIPv4(s: string): boolean {
