@@ -254,7 +254,12 @@ function useCount(u: AddressUse, ip: string): number {
 /** The counts after the services in `before` became those in `after` (work in their size). */
 function followAddressUse(u: AddressUse, before: ProxyPlan, after: ProxyPlan): AddressUse {
   const delta = new Map(u.delta);
-  const add = (ip: string, n: number) => delta.set(ip, (delta.get(ip) ?? 0) + n);
+  // A difference that cancels out is dropped: endpoints that come and go leave no trace.
+  const add = (ip: string, n: number) => {
+    const d = (delta.get(ip) ?? 0) + n;
+    if (d === 0) delta.delete(ip);
+    else delta.set(ip, d);
+  };
   for (const sp of before.services) for (const ep of sp.reachableEndpoints) add(ep.ip, -1);
   for (const sp of after.services) for (const ep of sp.reachableEndpoints) add(ep.ip, 1);
   if (delta.size <= MAX_USE_DELTA) return { base: u.base, delta };
