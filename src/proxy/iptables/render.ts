@@ -119,9 +119,7 @@ class Table {
       this.sepEnds.push(this.seps.length);
     }
     this.sepHashes.push(h);
-    let key = SEP_KIND;
-    for (let j = 0; j < KEY_CHARS; j++) key = key * 32 + base32Rank(h.charCodeAt(j));
-    this.sepKeys.push(key);
+    this.sepKeys.push(hashKey(SEP_KIND, h, 0));
     return sep;
   }
 }
@@ -162,18 +160,20 @@ function base32Rank(c: number): number {
   return c >= 65 && c <= 90 ? c - 59 : c >= 50 && c <= 55 ? c - 50 : -1;
 }
 
-/** kind * 2^30 + ranks of the first 6 hash characters, or -1 when name is not a hashed chain name. */
+/** kind * 2^30 + ranks of the KEY_CHARS hash characters at s[from...]: a hashed name's sort key. */
+function hashKey(kind: number, s: string, from: number): number {
+  let key = kind;
+  for (let j = from; j < from + KEY_CHARS; j++) key = key * 32 + base32Rank(s.charCodeAt(j));
+  return key;
+}
+
+/** The sort key of a hashed chain name (hashKey), or -1 when name is not one. */
 function hashedKey(name: string): number {
   for (let kind = 0; kind < HASHED_KINDS.length; kind++) {
     const prefix = HASHED_KINDS[kind];
     if (name.length !== prefix.length + HASH_LEN || !name.startsWith(prefix)) continue;
-    let key = kind;
-    for (let i = prefix.length; i < name.length; i++) {
-      const r = base32Rank(name.charCodeAt(i));
-      if (r < 0) return -1;
-      if (i < prefix.length + KEY_CHARS) key = key * 32 + r;
-    }
-    return key;
+    for (let i = prefix.length; i < name.length; i++) if (base32Rank(name.charCodeAt(i)) < 0) return -1;
+    return hashKey(kind, name, prefix.length);
   }
   return -1;
 }
