@@ -465,7 +465,6 @@ function serviceKeyOf(s: ServiceRecord): string {
   return `${s.name}.${s.namespace}`;
 }
 
-/** Whether `child` is `parent` or below it (dns.IsSubDomain), both lower case without the dot. */
 /** dns.IsSubDomain for lower-case names without the final dot: child is parent or below it. */
 export function isSubDomain(parent: string, child: string): boolean {
   return child === parent || child.endsWith("." + parent);
@@ -547,7 +546,12 @@ function ptrTargets(ctx: Ctx, ip: string): string[] {
   const ok = (ns: string) => exposedIn(p, records, ns);
   const svc = records.servicesByIP(ip).find((s) => ok(s.namespace));
   if (svc) return [`${svc.name}.${svc.namespace}.svc.${z}`];
-  return dedupStrings(records.endpointsByIP(ip, ctx.opts.endpointPodNames).filter((e) => ok(e.service.namespace)).map((e) => `${e.hostname}.${e.service.name}.${e.service.namespace}.svc.${z}`));
+  return dedupStrings(
+    records
+      .endpointsByIP(ip)
+      .filter((e) => ok(e.service.namespace))
+      .map((e) => `${endpointName(e.endpoint, ctx.opts)}.${e.service.name}.${e.service.namespace}.svc.${z}`),
+  );
 }
 
 function dedupStrings(xs: string[]): string[] {

@@ -62,7 +62,8 @@ export function serviceKey(name: string, namespace: string): string {
 }
 
 /**
- * CoreDNS's endpointHostname: the hostname, else the address with dashes; an IPv6 address that
+ * CoreDNS's endpointHostname: the hostname, else the Pod's name (podName: given only under
+ * endpoint_pod_names), else the address with dashes; an IPv6 address that
  * ends in "::" gets a trailing "0" ("fd00::" -> "fd00--0"), since a label may not end in "-".
  */
 export function endpointLabel(ip: string, hostname: string | undefined, podName?: string): string {
@@ -269,14 +270,11 @@ export class DnsRecords {
     return multi(this.svcByIP.get(ipKey(ip))).map((k) => this.services.get(k)!).filter(Boolean);
   }
 
-  /** [service, endpoint label] of ready endpoints with this address (labels by Pod name with endpointPodNames). */
-  endpointsByIP(ip: string, endpointPodNames = false): { service: ServiceRecord; hostname: string }[] {
-    const out: { service: ServiceRecord; hostname: string }[] = [];
-    for (const { service, group } of this.groupsWithIP(ip)) {
-      const k = ipKey(ip);
-      for (const e of group.endpoints)
-        if (e.ready && ipKey(e.ip) === k) out.push({ service, hostname: endpointLabel(e.ip, e.hostname, endpointPodNames ? e.podName : "") });
-    }
+  /** Ready endpoints with this address, with their service (answer.ts's endpointName names them). */
+  endpointsByIP(ip: string): { service: ServiceRecord; endpoint: EndpointRecord }[] {
+    const out: { service: ServiceRecord; endpoint: EndpointRecord }[] = [];
+    const k = ipKey(ip);
+    for (const { service, group } of this.groupsWithIP(ip)) for (const e of group.endpoints) if (e.ready && ipKey(e.ip) === k) out.push({ service, endpoint: e });
     return out;
   }
 
