@@ -12,9 +12,10 @@ test("iptables parse errors name the line", () => {
   const r = parseIptablesRestore("*nat\n:A - [0:0]\nbogus line\nCOMMIT\n");
   assert.deepEqual(r.errors, [{ line: 3, message: 'unsupported line: "bogus line"' }]);
   assert.throws(() => compileIptablesRule(["--frobnicate", "1"], "x"), /unsupported option "--frobnicate"/);
-  // IPv6 addresses are parsed, not just checked for their characters.
-  for (const bad of ["fd00::/200", "fd00:::1", "fd00::zz/64"]) assert.throws(() => compileIptablesRule(["-s", bad, "-j", "ACCEPT"], "x"), new RegExp(`bad address "${bad}"`), bad);
+  // Addresses of either family are parsed (IPv6 ones not just checked for their characters).
+  for (const bad of ["fd00::/200", "fd00:::1", "fd00::zz/64", "10.0.0.0/33", "10.0.0.256", "10.0.0.0/8/8"]) assert.throws(() => compileIptablesRule(["-s", bad, "-j", "ACCEPT"], "x"), new RegExp(`bad address "${bad}"`), bad);
   compileIptablesRule(["-s", "fd00::/64", "-j", "ACCEPT"], "x");
+  compileIptablesRule(["!", "-d", "10.0.0.0/8", "-j", "ACCEPT"], "x");
   assert.throws(() => traceIptables("*nat\n-A KUBE-SERVICES -j NOWHERE\nCOMMIT\n", { src: "1.1.1.1", dst: "2.2.2.2", dport: 1, origin: "pod" }), /missing chain nat\/NOWHERE/);
 });
 

@@ -1,6 +1,6 @@
 // Parses iptables-restore text (the subset kube-proxy writes, plus the built-in chains'
 // jumps) into rule structures. Pure; errors name the line.
-import { parseCIDR, cidrContains, compileCIDR, parseIPv4 } from "../../proxy/ip.js";
+import { compileCIDR } from "../../proxy/ip.js";
 import type { Action, Chain, Match, Program, Rule, PacketState } from "../program.js";
 import { baseJumpRules } from "../../proxy/iptables/base-rules.js";
 
@@ -84,18 +84,9 @@ export function parseIptablesRestore(text: string): { parsed?: ParsedIptables; e
 }
 
 function ipMatch(spec: string, neg: boolean, get: (st: PacketState) => string): Match {
-  if (spec.includes(":")) {
-    const inSpec = compileCIDR(spec);
-    if (!inSpec) throw new Error(`bad address ${JSON.stringify(spec)}`);
-    return (st) => (inSpec(get(st)) !== neg ? 1 : 0);
-  }
-  const c = parseCIDR(spec);
-  if (!c) throw new Error(`bad address ${JSON.stringify(spec)}`);
-  return (st) => {
-    const a = parseIPv4(get(st));
-    const hit = a !== undefined && cidrContains(c, a);
-    return hit !== neg ? 1 : 0;
-  };
+  const inSpec = compileCIDR(spec);
+  if (!inSpec) throw new Error(`bad address ${JSON.stringify(spec)}`);
+  return (st) => (inSpec(get(st)) !== neg ? 1 : 0);
 }
 
 function parseMark(s: string): { value: number; mask: number } {
