@@ -216,7 +216,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const opt = (q.additionals ?? []).find((a) => a.type === "OPT") as { udpPayloadSize?: number; ednsVersion?: number; flags?: number } | undefined;
     const maxSize = overTcp ? 65535 : opt ? Math.max(512, opt.udpPayloadSize ?? 512) : 512;
     const reply = { msg, question, opt, maxSize };
-    if (opt && (opt.ednsVersion ?? 0) > 0) return encodeReply(reply, { rcode: "NOERROR", authoritative: false, answers: [], authority: [], additionals: [] }, { badVers: true });
+    if (opt && (opt.ednsVersion ?? 0) > 0) return encodeReply(reply, bare("NOERROR"), { badVers: true });
 
     const name = question.name === "." ? "" : question.name;
     const type = question.type;
@@ -228,13 +228,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         const search = autoPathSearch(records, zoneOpts, name, plainIP(client!), opts.autopathSearch);
         const base = search ? autoPathBase(name, search) : null;
         // The first search element itself: CoreDNS's autopath fails to trim it (SERVFAIL).
-        if (base === "") return encodeReply(reply, { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] });
+        if (base === "") return encodeReply(reply, bare("SERVFAIL"));
         if (search && base !== null) result = await autopath(name, base, search, type, question.class ?? "IN", overTcp, result);
       }
     } catch (e) {
       // As CoreDNS's errorFunc: SERVFAIL with the question.
       log(`dns: answering ${name} ${type}: ${e instanceof Error ? e.message : String(e)}`);
-      return encodeReply(reply, { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] });
+      return encodeReply(reply, bare("SERVFAIL"));
     }
     const { ans, cacheable } = result;
     const out = encodeReply(reply, ans);
@@ -262,10 +262,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       if (ans?.rcode === "NXDOMAIN") ans = { ...ans, rcode: "SERVFAIL" };
     }
     if (ans === null) {
-      if (!forwarder) return { ans: { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable, failed: true };
+      if (!forwarder) return { ans: bare("REFUSED"), cacheable, failed: true };
       stats.forwarded++;
       const up = await forwarder.resolve(name || ".", type, cls, overTcp);
-      if (!up) return { ans: { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable: false, failed: true };
+      if (!up) return { ans: bare("SERVFAIL"), cacheable: false, failed: true };
       return { ans: upstreamToAnswer(up), cacheable: false };
     }
     if (ans.chase) {
@@ -288,7 +288,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     for (const [i, element] of search.entries()) {
       const r = i === 0 ? first : await resolve(autoPathName(base, element), type, cls, overTcp);
       cacheable &&= r.cacheable;
-      if (r.failed) return { ans: { rcode: "SERVFAIL", authoritative: false, answers: [], authority: [], additionals: [] }, cacheable: false };
+      if (r.failed) return { ans: bare("SERVFAIL"), cacheable: false };
       if (r.ans.rcode === "NXDOMAIN") continue;
       return { ans: { ...r.ans, answers: cnamer(r.ans.answers, name) }, cacheable };
     }
@@ -297,7 +297,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
   /** AXFR/IXFR: REFUSED unless allowed, over TCP, for the cluster zone; else messages of up to ~16 kB. */
   function transferReply(r: { msg: Buffer; question: Question }, q: DecodedPacket, overTcp: boolean): Buffer | Buffer[] {
-    const refused = () => encodeReply({ ...r, maxSize: 65535 }, { rcode: "REFUSED", authoritative: false, answers: [], authority: [], additionals: [] });
+    const refused = () => encodeReply({ ...r, maxSize: 65535 }, bare("REFUSED"));
     if (!opts.transfer || !overTcp || !synced) return refused();
     refresh();
     const clientSoa = (q.authorities ?? []).find((a) => a.type === "SOA") as { data?: { serial?: number } } | undefined;
@@ -469,6 +469,11 @@ export function cacheKey(msg: Buffer): string {
     if (o + 11 <= msg.length && msg[o] === 0 && msg.readUInt16BE(o + 1) === 41) return msg.toString("latin1", 2, o + 9);
   }
   return msg.toString("latin1", 2);
+}
+
+/** An answer of just an rcode: no records, not authoritative (errors, refusals, BADVERS). */
+function bare(rcode: DnsAnswer["rcode"]): DnsAnswer {
+  return { rcode, authoritative: false, answers: [], authority: [], additionals: [] };
 }
 
 function sameList(a: string[], b: string[]): boolean {
