@@ -30,6 +30,14 @@ test("nft parse applies transactions and rejects what it does not know", () => {
     () => traceNftables("add table ip kube-proxy\nadd chain ip kube-proxy c { type nat hook prerouting priority -100 ; }\nadd rule ip kube-proxy c frob 1\n", { src: "1.1.1.1", dst: "2.2.2.2", dport: 1, origin: "pod" }),
     /unsupported expression at "frob 1"/,
   );
+  // A bad CIDR is refused, not taken as matching nothing ("!=" with it matched every packet).
+  const pre = "add table ip6 kube-proxy\nadd chain ip6 kube-proxy c { type nat hook prerouting priority -100 ; }\n";
+  const pkt = { src: "fd00:10::2", dst: "fd00:172:30::41", dport: 80, origin: "pod" as const };
+  for (const rule of ["ip6 saddr != fd00::/200 drop", "ip6 saddr != { fd00:10::/64, fd00::/200 } drop", "ip6 saddr 10.0.0.0/33 drop"]) {
+    assert.throws(() => traceNftables(`${pre}add rule ip6 kube-proxy c ${rule}\n`, pkt), /bad address "(fd00::\/200|10\.0\.0\.0\/33)"/, rule);
+  }
+  assert.equal(traceNftables(`${pre}add rule ip6 kube-proxy c ip6 saddr != fd00:10::/64 drop\n`, pkt).verdict, "NONE");
+  assert.equal(traceNftables(`${pre}add rule ip6 kube-proxy c ip6 saddr != { fd00:11::/64, fd00:12::/64 } drop\n`, pkt).verdict, "DROP");
   assert.deepEqual(tokenize('ip saddr != { 1.2.3.0/24, 5.6.7.8 } drop comment "a b"'), ["ip", "saddr", "!=", "{", "1.2.3.0/24", ",", "5.6.7.8", "}", "drop", "comment", '"a b"']);
 });
 

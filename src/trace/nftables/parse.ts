@@ -1,7 +1,7 @@
 // Parses the nft -f commands we render (table `ip kube-proxy`: add/flush/delete of chains,
 // sets, maps, elements and rules) into table state, applying transactions in order, and
 // compiles that state for the evaluator. Pure; unsupported syntax is an error naming it.
-import { inCIDR } from "../../proxy/ip.js";
+import { compileCIDR } from "../../proxy/ip.js";
 import type { Action, Chain, Hook, HookChain, Match, PacketState, Program, Rule, EvalContext } from "../program.js";
 
 export interface NftChainState {
@@ -178,9 +178,18 @@ function selector(t: string[], i: number): { sel: Sel; next: number; kind: "ip" 
   return undefined;
 }
 
-function valueMatches(kind: "ip" | "other", have: string, want: string): boolean {
-  if (kind === "ip" && want.includes("/")) return inCIDR(want, have);
-  return have === want;
+/**
+ * A selector's test against one written value, compiled with the rule: a CIDR (on an address
+ * selector) parsed once and refused when it is none, as the iptables parser does (a bad one
+ * matched nothing, so "!=" with it matched every packet); any other value by equality.
+ */
+function valueTest(kind: "ip" | "other", want: string): (have: string) => boolean {
+  if (kind === "ip" && want.includes("/")) {
+    const inSpec = compileCIDR(want);
+    if (!inSpec) throw new Error(`bad address ${JSON.stringify(want)}`);
+    return inSpec;
+  }
+  return (have) => have === want;
 }
 
 function parseVerdict(words: string[]): Action {
@@ -337,17 +346,18 @@ export function compileNftRule(rule: string, chain: string, sets: NftState["sets
       i++;
     } else if (t[i] === "{") {
       const r = braceItems(t, i);
-      const vals = r.items.map((x) => x.join(" "));
+      const tests = r.items.map((x) => valueTest(kind, x.join(" ")));
       matches.push((st, ctx) => {
         const have = keyOf(st, ctx);
-        return vals.some((v) => valueMatches(kind, have, v)) !== neg ? 1 : 0;
+        return tests.some((hit) => hit(have)) !== neg ? 1 : 0;
       });
       i = r.end + 1;
     } else {
       const v = t[i++];
       if (v === undefined) throw new Error("missing value");
       if (protoReq) matches.push((st) => (st.proto === protoReq ? 1 : 0));
-      matches.push((st, ctx) => (valueMatches(kind, keyOf(st, ctx), v) !== neg ? 1 : 0));
+      const hit = valueTest(kind, v);
+      matches.push((st, ctx) => (hit(keyOf(st, ctx)) !== neg ? 1 : 0));
     }
   }
   if (pre.length) {
