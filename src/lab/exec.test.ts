@@ -1,21 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { systemRunner } from "./exec.js";
+import { OUTPUT_CUT_NOTE, systemRunner } from "./exec.js";
+import { runLeavingChild } from "./runner-test-support.js";
 
-test("systemRunner: a program whose child keeps its output open is answered shortly after it exits", { timeout: 10_000 }, async () => {
-  let orphan = 0;
-  try {
-    const r = await systemRunner.run("sh", ["-c", "sleep 30 & echo $!"], { timeoutMs: 5000 });
-    orphan = Number(r.stdout.trim());
-    assert.equal(r.code, 0);
-    assert.ok(orphan > 0, r.stdout);
-  } finally {
-    if (orphan > 0) {
-      try {
-        process.kill(orphan, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  }
+test("systemRunner: a program whose child keeps its output open is answered shortly after it exits, the cut said in stderr", { timeout: 10_000 }, async () => {
+  const { result, orphan } = await runLeavingChild(systemRunner);
+  assert.ok(orphan > 0, result.stdout);
+  assert.deepEqual(result, { code: 0, stdout: `${orphan}\n`, stderr: OUTPUT_CUT_NOTE });
 });

@@ -34,6 +34,14 @@ export class CommandError extends Error {
   }
 }
 
+/**
+ * How long a runner still reads a program's output after it exits: a process the program
+ * started and left running (`sleep 30 &`, a daemon) may hold that output open for ever.
+ * systemRunner and the netns helper both cut it then, and say so in stderr with the note below.
+ */
+export const OUTPUT_GRACE_MS = 500;
+export const OUTPUT_CUT_NOTE = `\n(output cut ${OUTPUT_GRACE_MS / 1000} s after exit: a process it started keeps it open)`;
+
 export const systemRunner: Runner = {
   run(cmd, args, opts = {}) {
     return new Promise((resolve, reject) => {
@@ -50,16 +58,20 @@ export const systemRunner: Runner = {
         clearTimeout(timer);
         reject(new Error(`cannot run ${cmd}: ${e.message}`, { cause: e }));
       });
-      // Children it left behind may hold its output open: not waited for past a moment after it exits (as the netns helper does).
+      // Children it left behind may hold its output open: not waited for past OUTPUT_GRACE_MS after it exits.
+      let grace: NodeJS.Timeout | undefined;
+      let cut = false;
       child.on("exit", () => {
-        setTimeout(() => {
+        grace = setTimeout(() => {
+          cut = true;
           child.stdout.destroy();
           child.stderr.destroy();
-        }, 500).unref();
+        }, OUTPUT_GRACE_MS);
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
-        const stderr = Buffer.concat(err).toString() + (signal ? `\nkilled by ${signal} (timeout ${opts.timeoutMs ?? 10_000} ms)` : "");
+        clearTimeout(grace);
+        const stderr = Buffer.concat(err).toString() + (cut ? OUTPUT_CUT_NOTE : "") + (signal ? `\nkilled by ${signal} (timeout ${opts.timeoutMs ?? 10_000} ms)` : "");
         resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr });
       });
       child.stdin.on("error", () => {}); // the command may exit before reading all input

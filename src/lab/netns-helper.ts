@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import type { Server } from "node:net";
 import type { Socket } from "node:dgram";
-import { NETNS_NAME, type CommandResult, type RunOptions } from "./exec.js";
+import { NETNS_NAME, OUTPUT_CUT_NOTE, OUTPUT_GRACE_MS, type CommandResult, type RunOptions } from "./exec.js";
 import { closeOpened, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
 
 export const NETNS_HELPER_PY = String.raw`
@@ -87,7 +87,7 @@ def leave():
         os._exit(3)  # never run or bind anything else in a lab namespace by mistake
 
 # ---- programs
-PIPES_GRACE = 0.5
+PIPES_GRACE = ${OUTPUT_GRACE_MS / 1000}  # OUTPUT_GRACE_MS, as systemRunner
 
 class Run:
     pass
@@ -190,7 +190,7 @@ def cut_pipes(r):
                 pass
             f.close()
     r.open = 0
-    r.err.append(b"\n(output cut %.1f s after exit: a process it started keeps it open)" % PIPES_GRACE)
+    r.err.append(${JSON.stringify(OUTPUT_CUT_NOTE)}.encode())
     finish(r)
 
 def finish(r):
