@@ -3,6 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -39,4 +41,14 @@ test("trace: bad flags are errors that name the flag", () => {
   const n = spawnSync(process.execPath, [cli, "render", "iptables", "-f", sockShop, "--node", "nope"], { cwd: root, encoding: "utf8" });
   assert.equal(n.status, 1);
   assert.match(n.stderr, /node "nope" not found \(nodes: node-1, node-2\)/);
+});
+
+test("trace: a source in the IPv4 half of a dual-stack clusterCIDR is a Pod's", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "netlab-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, "kube-proxy.yaml");
+  writeFileSync(config, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.244.0.0/16,fd00:10:244::/56\n");
+  const origin = (src: string) => JSON.parse(run("trace", "--offline", "-f", sockShop, "--config", config, "--src", src, "--dst", "10.96.0.1:443", "-o", "json")).origin;
+  assert.equal(origin("10.244.1.200"), "pod");
+  assert.equal(origin("192.0.2.7"), "external");
 });

@@ -69,8 +69,9 @@ export async function run(argv: string[]): Promise<number> {
   const input = proxyInputFromCluster(cluster, values.node, config);
   const plan = planProxy(input);
   const mode = (values.mode as "iptables" | "nftables" | undefined) ?? config.mode;
+  // --src is IPv4 (checked above): a dual-stack clusterCIDR's IPv4 half says whether it is a Pod's.
   const origin = (values.from as TracePacket["origin"] | undefined) ??
-    (input.nodeIPs.includes(values.src) || values.src.startsWith("127.") ? "local" : inCIDR(clusterCIDRFor(config, values.src.includes(":") ? "IPv6" : "IPv4"), values.src) ? "pod" : "external");
+    (input.nodeIPs.includes(values.src) || values.src.startsWith("127.") ? "local" : inCIDR(clusterCIDRFor(config, "IPv4"), values.src) ? "pod" : "external");
   const packet: TracePacket = { src: values.src, dst: m[1], dport: Number(m[2]), proto, origin, localAddresses: input.nodeIPs };
   const r = mode === "nftables" ? traceNftables(renderNftables(plan), packet) : traceIptables(renderIptables(plan), packet);
   if (values.output === "json") {
