@@ -1,7 +1,7 @@
 // KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1): the subset the lab reads, with
 // kube-proxy's defaults except clusterCIDR, which defaults to the lab's pod network.
 import { parseAllDocuments } from "yaml";
-import { compileCIDR } from "./ip.js";
+import { canonicalCIDR } from "./ip.js";
 
 export type ProxyMode = "iptables" | "nftables";
 
@@ -78,9 +78,20 @@ export function clusterCIDRFor(cfg: KubeProxyConfiguration, family: "IPv4" | "IP
   return cfg.clusterCIDR.split(",").map((s) => s.trim()).find((c) => c !== "" && c.includes(":") === v6) ?? "";
 }
 
-export function isIPv4CIDR(s: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
-  return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+/**
+ * clusterCIDR as kube-proxy validates it (one CIDR, or a pair with one of each family, with
+ * its messages) and writes it into rules (each CIDR masked, IPv6 in RFC 5952 form:
+ * MapCIDRsByIPFamily's IPNet.String()). "" (none) stays "".
+ */
+function parseClusterCIDR(value: string): { cidr: string; error?: undefined } | { error: string } {
+  if (value.trim() === "") return { cidr: "" };
+  const invalid = (why: string) => ({ error: `clusterCIDR: Invalid value: ${JSON.stringify(value)}: ${why}` });
+  const cidrs = value.split(",").map(canonicalCIDR);
+  if (cidrs.length > 2) return invalid("only one CIDR allowed or a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)");
+  const [a, b] = cidrs;
+  if (cidrs.length === 2 && (a === undefined || b === undefined || a.includes(":") === b.includes(":"))) return invalid("must be a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)");
+  if (a === undefined) return invalid("must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)");
+  return { cidr: cidrs.join(",") };
 }
 
 /** Parses kube-proxy's configuration file; errors name the field as kube-proxy does. */
@@ -104,11 +115,9 @@ export function parseKubeProxyConfiguration(text: string, defaults = defaultKube
   if (raw.clusterCIDR !== undefined) {
     if (typeof raw.clusterCIDR !== "string") errors.push(`clusterCIDR: Invalid value: ${JSON.stringify(raw.clusterCIDR)}: must be a string`);
     else {
-      // kube-proxy accepts a comma-separated dual-stack pair (one CIDR per family).
-      const parts = raw.clusterCIDR.split(",").map((s) => s.trim()).filter(Boolean);
-      const bad = parts.filter((p) => !isIPv4CIDR(p) && !(p.includes(":") && p.includes("/") && compileCIDR(p)));
-      if (bad.length) errors.push(`clusterCIDR: Invalid value: "${raw.clusterCIDR}": must be a valid CIDR block (e.g. 10.100.0.0/16)`);
-      else cfg.clusterCIDR = parts.join(",");
+      const r = parseClusterCIDR(raw.clusterCIDR);
+      if (r.error !== undefined) errors.push(r.error);
+      else cfg.clusterCIDR = r.cidr;
     }
   }
   if (raw.mode !== undefined && raw.mode !== "") {
@@ -139,7 +148,7 @@ export function parseKubeProxyConfiguration(text: string, defaults = defaultKube
     else
       v.forEach((c, i) => {
         if (c === "primary") return;
-        if (typeof c !== "string" || (!isIPv4CIDR(c) && !/^[0-9a-fA-F:]+\/\d{1,3}$/.test(c))) errors.push(`nodePortAddresses[${i}]: Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
+        if (typeof c !== "string" || c.trim() !== c || canonicalCIDR(c) === undefined) errors.push(`nodePortAddresses[${i}]: Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
       });
     if (errors.length === 0) cfg.nodePortAddresses = v as string[];
   }

@@ -115,11 +115,28 @@ bogus: 1
 `);
   assert.deepEqual(bad.errors, [
     'unknown field "bogus"',
-    'clusterCIDR: Invalid value: "10.0.0/8": must be a valid CIDR block (e.g. 10.100.0.0/16)',
+    'clusterCIDR: Invalid value: "10.0.0/8": must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)',
     'mode: Unsupported value: "ipvs": supported values: "iptables", "nftables"',
     "iptables.masqueradeBit: Invalid value: 40: must be within the range [0, 31]",
   ]);
   assert.match(parseKubeProxyConfiguration("kind: Pod\n").errors[0], /no document of kind/);
+});
+
+test("KubeProxyConfiguration clusterCIDR and nodePortAddresses: kube-proxy's checks and messages; CIDRs as kube-proxy writes them", () => {
+  const parse = (body: string) => parseKubeProxyConfiguration(`apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n${body}\n`);
+  const cidrError = (v: string) => parse(`clusterCIDR: "${v}"`).errors;
+  assert.deepEqual(cidrError("10.0.0.0/8,10.1.0.0/16"), ['clusterCIDR: Invalid value: "10.0.0.0/8,10.1.0.0/16": must be a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)']);
+  assert.deepEqual(cidrError("10.0.0.0/8,fd00::/200"), ['clusterCIDR: Invalid value: "10.0.0.0/8,fd00::/200": must be a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)']);
+  assert.deepEqual(cidrError("10.0.0.0/8,fd00::/64,10.1.0.0/16"), ['clusterCIDR: Invalid value: "10.0.0.0/8,fd00::/64,10.1.0.0/16": only one CIDR allowed or a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)']);
+  assert.deepEqual(cidrError("10.0.0.0/8,"), ['clusterCIDR: Invalid value: "10.0.0.0/8,": must be a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)']);
+  assert.deepEqual(cidrError("fd00::1"), ['clusterCIDR: Invalid value: "fd00::1": must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)']);
+  // Masked, IPv6 in RFC 5952 form (the text written into ! -s / saddr !=); "" disables.
+  assert.equal(parse('clusterCIDR: "10.244.1.7/16, FD00:10:0:0::5/64"').config?.clusterCIDR, "10.244.0.0/16,fd00:10::/64");
+  assert.equal(parse('clusterCIDR: ""').config?.clusterCIDR, "");
+  for (const bad of ["fd00::/200", ":::/64", "10.0.0.0/33", " 10.0.0.0/8"]) {
+    assert.deepEqual(parse(`nodePortAddresses: ["${bad}"]`).errors, [`nodePortAddresses[0]: Invalid value: "${bad}": must be a valid CIDR`], bad);
+  }
+  assert.deepEqual(parse('nodePortAddresses: ["primary", "2001:db8::/64", "192.168.0.0/24"]').errors, []);
 });
 
 test("an endpoint in two slices appears once: the later copy, unless that one is terminating (addEndpoints)", () => {
