@@ -9,3 +9,14 @@ test("cliErrorText: input errors as 'error: ...', programming errors said to be 
   const withStack = cliErrorText(new TypeError("x.y is undefined"), true);
   assert.match(withStack, /^internal error: x\.y is undefined \(a bug in netlab, not in the input\)\nTypeError: x\.y is undefined\n\s+at /);
 });
+
+test("cliErrorText: Node's coded TypeErrors (input it checked, such as a URL) are not called bugs", () => {
+  let invalidURL: unknown;
+  try {
+    new URL("https://[bad");
+  } catch (e) {
+    invalidURL = e;
+  }
+  assert.ok(invalidURL instanceof TypeError);
+  assert.equal(cliErrorText(invalidURL, false), "error: Invalid URL\n");
+});

@@ -22,7 +22,9 @@ export class UsageError extends Error {
  */
 export function cliErrorText(err: unknown, debug: boolean): string {
   const msg = err instanceof Error ? err.message : String(err);
-  const internal = err instanceof TypeError || err instanceof ReferenceError;
+  // Only the engine's own (no code): Node's argument checks are TypeErrors too, with an ERR_*
+  // code, and may be about input (ERR_INVALID_URL for a kubeconfig's server: "Invalid URL").
+  const internal = (err instanceof TypeError || err instanceof ReferenceError) && (err as { code?: unknown }).code === undefined;
   let out = internal ? `internal error: ${msg} (a bug in netlab, not in the input${debug ? "" : "; NETLAB_DEBUG=1 prints where"})\n` : `error: ${msg}\n`;
   if (debug && err instanceof Error && err.stack) out += `${err.stack}\n`;
   return out;
