@@ -5,10 +5,10 @@
 // wildcard cases of older CoreDNS releases are asked as plain names (CoreDNS 1.9 removed `*`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Endpoints, EndpointSlice, KubeObject } from "../api/types.js";
+import type { Endpoints, KubeObject } from "../api/types.js";
 import { answerQuestion, reverseZonesOfCidr, type ZoneOptions } from "./answer.js";
 import { DnsRecords } from "./records.js";
-import { namespace, runCases, service } from "./fixtures.test-util.js";
+import { namespace, runCases, service, slice } from "./fixtures.test-util.js";
 
 const SERIAL = 1502313310;
 const soa = (zone: string) => `${zone}. 5 IN SOA ns.dns.${zone}. hostmaster.${zone}. ${SERIAL} 7200 1800 86400 5`;
@@ -17,18 +17,8 @@ const SOA = soa("cluster.local");
 function endpoints(ns: string, name: string, ips: string[], ports: { name: string; port: number; protocol: "TCP" | "UDP" }[]): Endpoints {
   return { apiVersion: "v1", kind: "Endpoints", metadata: { namespace: ns, name }, subsets: [{ addresses: ips.map((ip) => ({ ip })), ports }] };
 }
-function podSlice(ns: string, svc: string, ip: string, pod: string): EndpointSlice {
-  return {
-    apiVersion: "discovery.k8s.io/v1",
-    kind: "EndpointSlice",
-    metadata: { namespace: ns, name: `${svc}-abcde`, labels: { "kubernetes.io/service-name": svc } },
-    addressType: "IPv4",
-    endpoints: [{ addresses: [ip], conditions: { ready: true }, targetRef: { kind: "Pod", namespace: ns, name: pod } }],
-    ports: [{ name: "http", port: 80, protocol: "TCP" }],
-  };
-}
-
 const c1234 = [{ name: "c-port", port: 1234, protocol: "UDP" as const }];
+const http = [{ name: "http", port: 80, protocol: "TCP" as const }];
 const LONG_POD = "test-name-longer-than-63-characters-making-it-an-invalid-dns-label-5d8f9c7b6-x2x9z";
 
 function ciCluster(): KubeObject[] {
@@ -49,9 +39,9 @@ function ciCluster(): KubeObject[] {
     service("test-1", "ext-svc", { type: "ExternalName", externalName: "example.net", ports: c1234 }),
     service("test-2", "upriver", { type: "ExternalName", externalName: "up.river.local", ports: c1234 }),
     service("test-3", "headless-1", { selector: { app: "headless-1" }, clusterIP: "None", ports: [{ name: "http", port: 80, protocol: "TCP" }] }),
-    podSlice("test-3", "headless-1", "10.244.1.7", "test-name-5d8f9c7b6-q7w8e"),
+    slice("test-3", "headless-1", "headless-1-abcde", "IPv4", [{ ip: "10.244.1.7", pod: "test-name-5d8f9c7b6-q7w8e" }], http),
     service("test-3", "headless-2", { selector: { app: "headless-2" }, clusterIP: "None", ports: [{ name: "http", port: 80, protocol: "TCP" }] }),
-    podSlice("test-3", "headless-2", "10.244.1.8", LONG_POD),
+    slice("test-3", "headless-2", "headless-2-abcde", "IPv4", [{ ip: "10.244.1.8", pod: LONG_POD }], http),
   ];
 }
 

@@ -396,17 +396,13 @@ test("parse_test.go TestParseRequest / TestParseInvalidRequest (zone inter.webs.
 // zonal_test.go's fake API: a headless service with endpoints in us-west-2a and -2b, a ClusterIP
 // service, and us-west-2c occupied by some other endpoint (here another service's).
 function zonalCluster(): KubeObject[] {
-  const zoned = (ns: string, svc: string, name: string, eps: { ip: string; zone: string }[]) => ({
-    ...slice(ns, svc, name, "IPv4", eps.map((e) => ({ ip: e.ip })), http),
-    endpoints: eps.map((e) => ({ addresses: [e.ip], conditions: { ready: true }, zone: e.zone })),
-  });
   return [
     namespace("testns"),
     service("testns", "hdls", { clusterIP: "None" }),
-    zoned("testns", "hdls", "hdls-slice", [{ ip: "172.0.0.1", zone: "us-west-2a" }, { ip: "172.0.0.2", zone: "us-west-2b" }, { ip: "172.0.0.3", zone: "us-west-2b" }]),
+    slice("testns", "hdls", "hdls-slice", "IPv4", [{ ip: "172.0.0.1", zone: "us-west-2a" }, { ip: "172.0.0.2", zone: "us-west-2b" }, { ip: "172.0.0.3", zone: "us-west-2b" }], http),
     service("testns", "clstr", { clusterIP: "10.0.0.10", ports: http }),
     service("testns", "elsewhere", { clusterIP: "None" }),
-    zoned("testns", "elsewhere", "elsewhere-slice", [{ ip: "172.0.0.9", zone: "us-west-2c" }]),
+    slice("testns", "elsewhere", "elsewhere-slice", "IPv4", [{ ip: "172.0.0.9", zone: "us-west-2c" }], http),
   ];
 }
 

@@ -14,7 +14,8 @@ export function slice(
   svc: string,
   name: string,
   addressType: "IPv4" | "IPv6",
-  endpoints: { ip: string; hostname?: string; ready?: boolean }[],
+  /** pod: the endpoint's targetRef (a Pod of that name); zone: its topology zone. */
+  endpoints: { ip: string; hostname?: string; ready?: boolean; pod?: string; zone?: string }[],
   ports: { name?: string; port: number; protocol?: "TCP" | "UDP" }[] | null,
 ): EndpointSlice {
   return {
@@ -22,7 +23,13 @@ export function slice(
     kind: "EndpointSlice",
     metadata: { namespace: ns, name, labels: { "kubernetes.io/service-name": svc } },
     addressType,
-    endpoints: endpoints.map((e) => ({ addresses: [e.ip], hostname: e.hostname, conditions: { ready: e.ready ?? true } })),
+    endpoints: endpoints.map((e) => ({
+      addresses: [e.ip],
+      hostname: e.hostname,
+      conditions: { ready: e.ready ?? true },
+      ...(e.pod ? { targetRef: { kind: "Pod", namespace: ns, name: e.pod } } : {}),
+      ...(e.zone ? { zone: e.zone } : {}),
+    })),
     ports,
   };
 }

@@ -43,8 +43,7 @@ web.default.svc.cluster.local.                    5     IN A     10.96.0.20
 });
 
 test("with endpoint_pod_names the listing names endpoints by their Pod, as the answers do", () => {
-  const web = slice("default", "web", "web-1", "IPv4", [{ ip: "10.244.1.5" }], [{ name: "http", port: 8080, protocol: "TCP" }]);
-  web.endpoints[0].targetRef = { kind: "Pod", namespace: "default", name: "web-7d4b9-x2x9z" };
+  const web = slice("default", "web", "web-1", "IPv4", [{ ip: "10.244.1.5", pod: "web-7d4b9-x2x9z" }], [{ name: "http", port: 8080, protocol: "TCP" }]);
   const r = DnsRecords.fromObjects([service("default", "web", { clusterIP: "10.96.0.20", ports: [{ name: "http", port: 80, protocol: "TCP" }] }), web], { clock: () => 7 });
   const endpointLines = (endpointPodNames: boolean) =>
     renderZone(zoneRecords(r, { zone: "cluster.local", podsMode: "disabled", nsIPs: [], endpointPodNames }))
