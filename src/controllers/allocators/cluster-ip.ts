@@ -4,14 +4,7 @@
 // stored Services at start (see rebuild in registry).
 import { AllocationError, OffsetPool, type PickOptions } from "./allocation-error.js";
 import { formatIPv4, parseIPv4 } from "../../cluster/ipv4.js";
-import { parseCidr4 } from "../cidr.js";
-
-export function parseCIDR(cidr: string): { base: number; bits: number } {
-  // The strict parser (a prefix of digits: "/0x10", "/1e1" or "/ 12" are no prefix lengths).
-  const c = parseCidr4(cidr);
-  if (!c) throw new Error(`invalid CIDR "${cidr}" (want an IPv4 network such as 10.96.0.0/12)`);
-  return { base: c.base, bits: c.prefix };
-}
+import { cidrSize, formatCidr4, parseCidr4 } from "../cidr.js";
 
 export class ClusterIPAllocator {
   /** The address at offset 0. */
@@ -22,15 +15,17 @@ export class ClusterIPAllocator {
     readonly range: string,
     opts: PickOptions = {},
   ) {
-    const { base, bits } = parseCIDR(range);
-    const total = 2 ** (32 - bits);
+    // The strict parser (a prefix of digits: "/0x10", "/1e1" or "/ 12" are no prefix lengths).
+    const c = parseCidr4(range);
+    if (!c) throw new Error(`invalid CIDR "${range}" (want an IPv4 network such as 10.96.0.0/12)`);
+    const total = cidrSize(c);
     // Usable: base+1 .. broadcast-1 (a /31 or /32 keeps what it has).
     const size = total > 2 ? total - 2 : total;
-    this.first = total > 2 ? base + 1 : base;
+    this.first = total > 2 ? c.base + 1 : c.base;
     // Upstream's static band: size/16 clamped to [16, 256].
     const reserved = Math.min(Math.max(16, Math.floor(size / 16)), 256, size);
     this.pool = new OffsetPool(size, reserved, opts);
-    this.range = `${formatIPv4(base)}/${bits}`;
+    this.range = formatCidr4(c);
   }
 
   private offset(ip: string): number | undefined {
