@@ -24,6 +24,9 @@ export function makeSlice(namespace: string, service: string, n: number, endpoin
 /** Upstream's test conventions: pods 10.0.0.0/8, node test-node at 192.168.0.2. */
 export const TEST_NODE = "test-node";
 export const TEST_NODE_IPS = ["192.168.0.2", "192.168.1.2", "192.168.99.11"];
+/** Upstream's testNodeIPv6 and testNodeIPv6Alt (its testNodeIPs hold both families). */
+export const TEST_NODE_IPV6 = "2001:db8::1";
+export const TEST_NODE_IPV6_ALT = "2001:db8:1::2";
 
 export function upstreamTestConfig(): KubeProxyConfiguration {
   return defaultKubeProxyConfiguration("10.0.0.0/8");
@@ -126,4 +129,22 @@ export function overallIPTablesInput(opts: { sessionAffinity?: boolean } = {}): 
     makeSlice("ns5", "svc5", 1, [{ addresses: ["10.180.0.3"] }], ports),
   ];
   return testInput(services, slices);
+}
+
+/**
+ * TestNodePorts' input, one per family as upstream builds it: NodePort svc1 (80, nodePort 3001)
+ * with a remote endpoint and one on this node. An IPv6 plan has the pods in fd00:10::/64 and
+ * the node's IPv6 addresses among its own.
+ */
+export function nodePortsTestInput(family: "IPv4" | "IPv6", o: { localhostNodePorts: boolean; nodePortAddresses: string[] }): ProxyInput {
+  const v6 = family === "IPv6";
+  const config = upstreamTestConfig();
+  if (v6) config.clusterCIDR = "fd00:10::/64";
+  config.iptables.localhostNodePorts = o.localhostNodePorts;
+  config.nodePortAddresses = o.nodePortAddresses;
+  const [svcIP, remoteIP, localIP] = v6 ? ["fd00:172:30::41", "fd00:10:180::1", "fd00:10:180::2:1"] : ["172.30.0.41", "10.180.0.1", "10.180.2.1"];
+  const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = svcIP; s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3001 }]; });
+  const slice = { ...makeSlice("ns1", "svc1", 1, [{ addresses: [remoteIP] }, { addresses: [localIP], nodeName: TEST_NODE }], [{ name: "p80", port: 80, protocol: "TCP" }]), addressType: family };
+  const input = testInput([svc], [slice], config);
+  return v6 ? { ...input, ipFamily: "IPv6", nodeIPs: [...TEST_NODE_IPS, TEST_NODE_IPV6, TEST_NODE_IPV6_ALT] } : input;
 }

@@ -16,7 +16,7 @@ import { planProxy, type ProxyInput } from "../proxy/plan.js";
 import { renderIptables } from "../proxy/iptables/render.js";
 import { renderNftables } from "../proxy/nftables/render.js";
 import { traceIptables, traceNftables, type TracePacket, type TraceResult } from "./evaluate.js";
-import { makeService, makeSlice, testInput, TEST_NODE, TEST_NODE_IPS, UPSTREAM_TEST_RENDER, upstreamTestConfig, iptablesJumpProblems, overallIPTablesInput } from "../proxy/test-fixtures.js";
+import { makeService, makeSlice, testInput, TEST_NODE, TEST_NODE_IPS, UPSTREAM_TEST_RENDER, upstreamTestConfig, iptablesJumpProblems, overallIPTablesInput, nodePortsTestInput, TEST_NODE_IPV6, TEST_NODE_IPV6_ALT } from "../proxy/test-fixtures.js";
 import { inCIDR } from "../proxy/ip.js";
 import type { Endpoint, EndpointSlice, Service } from "../api/types.js";
 
@@ -63,9 +63,7 @@ const tcp = (name: string, port: number) => ({ name, port, protocol: "TCP" as co
 const f = (name: string, src: string, dst: string, dport: number, output: string, masq = false, extra: Partial<Flow> = {}): Flow => ({ name, src, dst, dport, output, masq, ...extra });
 
 /** Upstream's testNodeIPs: the IPv4 ones (TEST_NODE_IPS) and two IPv6 addresses. */
-const NODE_IPV6 = "2001:db8::1";
-const NODE_IPV6_ALT = "2001:db8:1::2";
-const LOCAL_IPS = [...TEST_NODE_IPS, NODE_IPV6, NODE_IPV6_ALT];
+const LOCAL_IPS = [...TEST_NODE_IPS, TEST_NODE_IPV6, TEST_NODE_IPV6_ALT];
 
 function originOf(src: string): TracePacket["origin"] {
   if (src.startsWith("127.") || src === "::1" || LOCAL_IPS.includes(src)) return "local";
@@ -250,16 +248,11 @@ for (const tc of [
   { name: "ipv4, localhost-nodeports disabled, localhost in nodeport-addresses", localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "127.0.0.1/32"], allowAltNodeIP: false },
   { name: "ipv4, localhost-nodeports enabled, multiple nodeport-addresses", localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "192.168.1.0/24", "2001:db8::/64"], allowAltNodeIP: true },
 ]) {
-  const config = upstreamTestConfig();
-  config.iptables.localhostNodePorts = tc.localhostNodePorts;
-  config.nodePortAddresses = tc.nodePortAddresses;
-  const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "172.30.0.41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; });
-  const slice = makeSlice("ns1", "svc1", 1, [ep("10.180.0.1"), ep("10.180.2.1", TEST_NODE)], [tcp("p80", 80)]);
   const out = "10.180.0.1:80, 10.180.2.1:80";
   cases.push({
     name: `TestNodePorts: ${tc.name}`,
     steps: [{
-      input: testInput([svc], [slice], config),
+      input: nodePortsTestInput("IPv4", tc),
       flows: [
         f("pod to cluster IP", "10.0.0.2", "172.30.0.41", 80, out, false),
         f("external to nodePort", EXT, NODE_IP, 3001, out, true),
@@ -281,26 +274,20 @@ for (const tc of [
   { name: "ipv6, localhost-nodeports disabled", localhostNodePorts: false, nodePortAddresses: [], allowAltNodeIP: true },
   { name: "ipv6, localhost-nodeports disabled, multiple nodeport-addresses", localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "192.168.1.0/24", "2001:db8::/64"], allowAltNodeIP: false },
 ]) {
-  const config = upstreamTestConfig();
-  config.clusterCIDR = "fd00:10::/64";
-  config.iptables.localhostNodePorts = tc.localhostNodePorts;
-  config.nodePortAddresses = tc.nodePortAddresses;
-  const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "fd00:172:30::41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; });
-  const slice = { ...makeSlice("ns1", "svc1", 1, [ep("fd00:10:180::1"), ep("fd00:10:180::2:1", TEST_NODE)], [tcp("p80", 80)]), addressType: "IPv6" as const };
   const out = "[fd00:10:180::1]:80, [fd00:10:180::2:1]:80";
   const ext6 = "2600:5200::1";
   cases.push({
     name: `TestNodePorts: ${tc.name}`,
     steps: [{
-      input: { ...testInput([svc], [slice], config), ipFamily: "IPv6", nodeIPs: LOCAL_IPS },
+      input: nodePortsTestInput("IPv6", tc),
       flows: [
         f("pod to cluster IP", "fd00:10::2", "fd00:172:30::41", 80, out, false),
-        f("external to nodePort", ext6, NODE_IPV6, 3001, out, true),
-        f("node to nodePort", NODE_IPV6, NODE_IPV6, 3001, out, true),
+        f("external to nodePort", ext6, TEST_NODE_IPV6, 3001, out, true),
+        f("node to nodePort", TEST_NODE_IPV6, TEST_NODE_IPV6, 3001, out, true),
         f("localhost to nodePort is ignored", "::1", "::1", 3001, ""),
         tc.allowAltNodeIP
-          ? f("external to nodePort on secondary IP", ext6, NODE_IPV6_ALT, 3001, out, true)
-          : f("secondary nodeIP ignores NodePorts", ext6, NODE_IPV6_ALT, 3001, ""),
+          ? f("external to nodePort on secondary IP", ext6, TEST_NODE_IPV6_ALT, 3001, out, true)
+          : f("secondary nodeIP ignores NodePorts", ext6, TEST_NODE_IPV6_ALT, 3001, ""),
       ],
     }],
   });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
 import { probability } from "../probability.js";
-import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, UPSTREAM_TEST_HOST, UPSTREAM_TEST_RENDER, iptablesJumpProblems } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, UPSTREAM_TEST_HOST, UPSTREAM_TEST_RENDER, iptablesJumpProblems, nodePortsTestInput } from "../test-fixtures.js";
 import type { Endpoint, LoadBalancerIngress } from "../../api/types.js";
 
 const tcp = (name: string, port: number) => ({ name, port, protocol: "TCP" as const });
@@ -70,16 +70,7 @@ describe("TestNodePorts: KUBE-FIREWALL", () => {
     { name: "ipv6, localhost-nodeports disabled, multiple nodeport-addresses", v6: true, localhostNodePorts: false, nodePortAddresses: ["192.168.0.0/24", "192.168.1.0/24", "2001:db8::/64"], expectFirewall: false },
   ]) {
     test(tc.name, () => {
-      const config = upstreamTestConfig();
-      config.iptables.localhostNodePorts = tc.localhostNodePorts;
-      config.nodePortAddresses = tc.nodePortAddresses;
-      const v6 = "v6" in tc && tc.v6;
-      if (v6) config.clusterCIDR = "fd00:10::/64";
-      const svc = makeService("ns1", "svc1", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = v6 ? "fd00:172:30::41" : "172.30.0.41"; s.spec.ports = [{ ...tcp("p80", 80), nodePort: 3001 }]; });
-      const eps = v6 ? ["fd00:10:180::1", "fd00:10:180::2:1"] : ["10.180.0.1", "10.180.2.1"];
-      const slice = { ...makeSlice("ns1", "svc1", 1, [{ addresses: [eps[0]] }, { addresses: [eps[1]], nodeName: "test-node" }], [tcp("p80", 80)]), addressType: v6 ? ("IPv6" as const) : ("IPv4" as const) };
-      const input = testInput([svc], [slice], config);
-      const out = renderIptables(planProxy(v6 ? { ...input, ipFamily: "IPv6", nodeIPs: [...input.nodeIPs, "2001:db8::1", "2001:db8:1::2"] } : input), UPSTREAM_TEST_RENDER);
+      const out = renderIptables(planProxy(nodePortsTestInput("v6" in tc && tc.v6 ? "IPv6" : "IPv4", tc)), UPSTREAM_TEST_RENDER);
       assert.equal(chainRules(out, "filter", "KUBE-FIREWALL"), tc.expectFirewall ? firewall : "");
     });
   }
