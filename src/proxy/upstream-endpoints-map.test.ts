@@ -33,42 +33,41 @@ function endpointsMap(slices: (EndpointSlice | null)[]): Expect {
 
 const ep = (ip: string, local = false): Endpoint => ({ addresses: [ip], ...(local ? { nodeName: TEST_NODE } : {}) });
 const udp = (...ports: [string, number][]) => ports.map(([name, port]) => ({ name, port, protocol: "UDP" as const }));
-const slice = (ns: string, name: string, n: number, eps: Endpoint[], ports: ReturnType<typeof udp>) => makeSlice(ns, name, n, eps, ports);
 
-const subset1 = (n = 1) => slice("ns1", "ep1", n, [ep("10.1.1.1")], udp(["p11", 11]));
-const subset2 = (n = 2) => slice("ns1", "ep1", n, [ep("10.1.1.2")], udp(["p12", 12]));
-const namedPortLocal = [slice("ns1", "ep1", 1, [ep("10.1.1.1", true)], udp(["p11", 11]))];
+const subset1 = (n = 1) => makeSlice("ns1", "ep1", n, [ep("10.1.1.1")], udp(["p11", 11]));
+const subset2 = (n = 2) => makeSlice("ns1", "ep1", n, [ep("10.1.1.2")], udp(["p12", 12]));
+const namedPortLocal = [makeSlice("ns1", "ep1", 1, [ep("10.1.1.1", true)], udp(["p11", 11]))];
 const namedPort = [subset1()];
-const namedPortRenamed = [slice("ns1", "ep1", 1, [ep("10.1.1.1")], udp(["p11-2", 11]))];
-const namedPortRenumbered = [slice("ns1", "ep1", 1, [ep("10.1.1.1")], udp(["p11", 22]))];
-const namedPortsLocalNoLocal = [slice("ns1", "ep1", 1, [ep("10.1.1.1"), ep("10.1.1.2", true)], udp(["p11", 11], ["p12", 12]))];
+const namedPortRenamed = [makeSlice("ns1", "ep1", 1, [ep("10.1.1.1")], udp(["p11-2", 11]))];
+const namedPortRenumbered = [makeSlice("ns1", "ep1", 1, [ep("10.1.1.1")], udp(["p11", 22]))];
+const namedPortsLocalNoLocal = [makeSlice("ns1", "ep1", 1, [ep("10.1.1.1"), ep("10.1.1.2", true)], udp(["p11", 11], ["p12", 12]))];
 const multipleSubsets = [subset1(), subset2()];
-const multipleSubsetsWithLocal = [subset1(), slice("ns1", "ep1", 2, [ep("10.1.1.2", true)], udp(["p12", 12]))];
+const multipleSubsetsWithLocal = [subset1(), makeSlice("ns1", "ep1", 2, [ep("10.1.1.2", true)], udp(["p12", 12]))];
 const multipleSubsetsMultiplePortsLocal = [
-  slice("ns1", "ep1", 1, [ep("10.1.1.1", true)], udp(["p11", 11], ["p12", 12])),
-  slice("ns1", "ep1", 2, [ep("10.1.1.3")], udp(["p13", 13])),
+  makeSlice("ns1", "ep1", 1, [ep("10.1.1.1", true)], udp(["p11", 11], ["p12", 12])),
+  makeSlice("ns1", "ep1", 2, [ep("10.1.1.3")], udp(["p13", 13])),
 ];
 const multipleSubsetsIPsPorts = [
-  slice("ns1", "ep1", 1, [ep("10.1.1.1"), ep("10.1.1.2", true)], udp(["p11", 11], ["p12", 12])),
-  slice("ns1", "ep1", 2, [ep("10.1.1.3"), ep("10.1.1.4", true)], udp(["p13", 13], ["p14", 14])),
-  slice("ns2", "ep2", 1, [ep("10.2.2.1"), ep("10.2.2.2", true)], udp(["p21", 21], ["p22", 22])),
+  makeSlice("ns1", "ep1", 1, [ep("10.1.1.1"), ep("10.1.1.2", true)], udp(["p11", 11], ["p12", 12])),
+  makeSlice("ns1", "ep1", 2, [ep("10.1.1.3"), ep("10.1.1.4", true)], udp(["p13", 13], ["p14", 14])),
+  makeSlice("ns2", "ep2", 1, [ep("10.2.2.1"), ep("10.2.2.2", true)], udp(["p21", 21], ["p22", 22])),
 ];
 const complexBefore = [
   subset1(),
   null,
-  slice("ns2", "ep2", 1, [ep("10.2.2.2", true), ep("10.2.2.22", true)], udp(["p22", 22])),
-  slice("ns2", "ep2", 2, [ep("10.2.2.3", true)], udp(["p23", 23])),
+  makeSlice("ns2", "ep2", 1, [ep("10.2.2.2", true), ep("10.2.2.22", true)], udp(["p22", 22])),
+  makeSlice("ns2", "ep2", 2, [ep("10.2.2.3", true)], udp(["p23", 23])),
   null,
-  slice("ns4", "ep4", 1, [ep("10.4.4.4", true), ep("10.4.4.5", true)], udp(["p44", 44])),
-  slice("ns4", "ep4", 2, [ep("10.4.4.6", true)], udp(["p45", 45])),
+  makeSlice("ns4", "ep4", 1, [ep("10.4.4.4", true), ep("10.4.4.5", true)], udp(["p44", 44])),
+  makeSlice("ns4", "ep4", 2, [ep("10.4.4.6", true)], udp(["p45", 45])),
 ];
 const complexAfter = [
-  slice("ns1", "ep1", 1, [ep("10.1.1.1"), ep("10.1.1.11")], udp(["p11", 11])),
-  slice("ns1", "ep1", 2, [ep("10.1.1.2")], udp(["p12", 12], ["p122", 122])),
+  makeSlice("ns1", "ep1", 1, [ep("10.1.1.1"), ep("10.1.1.11")], udp(["p11", 11])),
+  makeSlice("ns1", "ep1", 2, [ep("10.1.1.2")], udp(["p12", 12], ["p122", 122])),
   null,
   null,
-  slice("ns3", "ep3", 1, [ep("10.3.3.3")], udp(["p33", 33])),
-  slice("ns4", "ep4", 1, [ep("10.4.4.4", true)], udp(["p44", 44])),
+  makeSlice("ns3", "ep3", 1, [ep("10.3.3.3")], udp(["p33", 33])),
+  makeSlice("ns4", "ep4", 1, [ep("10.4.4.4", true)], udp(["p44", 44])),
   null,
 ];
 const emptyEndpointSlices = [makeSlice("ns1", "ep1", 1, [], [])];
