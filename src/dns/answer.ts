@@ -163,7 +163,7 @@ export function reverseZonesOfCidr(cidr: string): string[] {
   const fam = isIP(addrText);
   const bits = fam === 4 ? 32 : 128;
   const prefix = Number(lenText);
-  if (!fam || !/^\d{1,3}$/.test(lenText ?? "") || prefix > bits) throw new Error(`invalid CIDR "${cidr}"`);
+  if (!fam || !/^\d{1,3}$/.test(lenText ?? "") || prefix > bits) throw new Error(`invalid CIDR "${cidr}": want ADDRESS/PREFIX, the prefix at most 32 (IPv4) or 128 (IPv6), e.g. 10.96.0.0/12 or fd00:10:96::/112`);
   const digit = fam === 4 ? 8 : 4;
   const boundary = Math.ceil(prefix / digit) * digit;
   const value = fam === 4 ? addrText.split(".").reduce((v, o) => (v << 8n) | BigInt(Number(o)), 0n) : BigInt("0x" + expandIPv6(addrText));
