@@ -14,6 +14,8 @@ import { openSockets, type OpenSocketsResult, type OpenedSocket, type SocketRequ
 const CHILD = fileURLToPath(new URL("./spawner-child.js", import.meta.url));
 
 interface Pending {
+  /** The child the call went to: its exit fails the call. */
+  child: ChildProcess;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   sockets?: OpenedSocket[];
@@ -45,22 +47,33 @@ export class Spawner implements Runner {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
     for (let i = 0; i < this.count; i++) {
-      const c = fork(CHILD, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env, serialization: "json" });
+      const c: ChildProcess = fork(CHILD, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env, serialization: "json" });
       c.on("message", (m: { id: number; result?: CommandResult; error?: string; index?: number; done?: boolean; errors?: { index: number; message: string }[] }, handle: unknown) => this.onMessage(m, handle));
       c.on("exit", () => {
         this.children = this.children.filter((x) => x !== c);
-        if (!this.closed) for (const [id, p] of this.pending) if (id % 256 === i) p.reject(new Error("spawner child exited"));
+        if (this.closed) return;
+        for (const [id, p] of this.pending) {
+          if (p.child !== c) continue;
+          this.pending.delete(id);
+          p.reject(new Error("spawner child exited"));
+        }
       });
       this.children.push(c);
     }
   }
 
-  private pick(): { child: ChildProcess; index: number } | undefined {
+  private pick(): ChildProcess | undefined {
     this.startChildren();
     const live = this.children.filter((c) => c.connected);
-    if (!live.length) return undefined;
-    const child = live[this.next++ % live.length];
-    return { child, index: this.children.indexOf(child) };
+    return live.length ? live[this.next++ % live.length] : undefined;
+  }
+
+  /** A call that could not be sent (the child is exiting: EPIPE) fails as its exit would fail it. */
+  private unsent(id: number, e: Error | null): void {
+    const p = e ? this.pending.get(id) : undefined;
+    if (!p) return;
+    this.pending.delete(id);
+    p.reject(new Error("spawner child exited"));
   }
 
   private onMessage(m: { id: number; result?: CommandResult; error?: string; index?: number; done?: boolean; errors?: { index: number; message: string }[] }, handle: unknown): void {
@@ -100,12 +113,12 @@ export class Spawner implements Runner {
   }
 
   private runOnChildren(cmd: string, args: string[], opts: RunOptions): Promise<CommandResult> {
-    const target = this.closed ? undefined : this.pick();
-    if (!target) return systemRunner.run(cmd, args, opts);
-    const id = ++this.id * 256 + target.index;
+    const child = this.closed ? undefined : this.pick();
+    if (!child) return systemRunner.run(cmd, args, opts);
+    const id = ++this.id;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      target.child.send({ id, kind: "run", cmd, args, input: opts.input, env: opts.env, timeoutMs: opts.timeoutMs });
+      this.pending.set(id, { child, resolve: resolve as (v: unknown) => void, reject });
+      child.send({ id, kind: "run", cmd, args, input: opts.input, env: opts.env, timeoutMs: opts.timeoutMs }, (e) => this.unsent(id, e));
     });
   }
 
@@ -115,12 +128,12 @@ export class Spawner implements Runner {
 
   /** The per-Pod socket helper (a Node process started in the namespace), from a spawner child. */
   private openWithSocketHelper(netns: string | undefined, requests: SocketRequest[], timeoutMs: number): Promise<OpenSocketsResult> {
-    const target = this.closed ? undefined : this.pick();
-    if (!target || requests.length === 0) return openSockets(netns, requests, timeoutMs);
-    const id = ++this.id * 256 + target.index;
+    const child = this.closed ? undefined : this.pick();
+    if (!child || requests.length === 0) return openSockets(netns, requests, timeoutMs);
+    const id = ++this.id;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, sockets: [], requests });
-      target.child.send({ id, kind: "sockets", netns, requests, timeoutMs });
+      this.pending.set(id, { child, resolve: resolve as (v: unknown) => void, reject, sockets: [], requests });
+      child.send({ id, kind: "sockets", netns, requests, timeoutMs }, (e) => this.unsent(id, e));
     });
   }
 
