@@ -25,8 +25,16 @@ export function expandIPv6(ip: string): string {
  * compresses by the same rule.
  */
 export function formatIPv6(nibbles: string): string {
-  const groups = nibbles.match(/.{4}/g)!.join(":");
-  return new URL(`http://[${groups}]/`).hostname.slice(1, -1);
+  return canonicalIPv6(nibbles.match(/.{4}/g)!.join(":"))!;
+}
+
+/** An IPv6 address written in RFC 5952 form (see formatIPv6); undefined when it is none. */
+export function canonicalIPv6(ip: string): string | undefined {
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The first `bits` bits of an address in nibbles; the rest zero. */

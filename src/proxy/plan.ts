@@ -5,6 +5,7 @@ import type { EndpointSlice, Service, Protocol } from "../api/types.js";
 import type { KubeProxyConfiguration } from "./config.js";
 import { canonicalCIDR, isIPv4, parseIPv4 } from "./ip.js";
 import { formatIPv4 } from "../cluster/ipv4.js";
+import { canonicalIPv6 as rfc5952 } from "../cluster/ipv6.js";
 import { joinHostPort } from "./service-port-name.js";
 
 export type IPFamily = "IPv4" | "IPv6";
@@ -115,11 +116,7 @@ const IPV6_MAYBE_LONG = /[A-F]|(?:^|:)0[0-9a-fA-F]|(?:^|:)0:0(?::|$)/;
  */
 function canonicalIPv6(ip: string): string {
   if (!IPV6_MAYBE_LONG.test(ip) || ip.includes(".")) return ip;
-  try {
-    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  } catch {
-    return ip; // not an address: left for validation to name
-  }
+  return rfc5952(ip) ?? ip; // not an address: left for validation to name
 }
 
 /** Endpoint addresses come from EndpointSlices of one addressType; a cheap check suffices. */
