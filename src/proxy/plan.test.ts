@@ -179,13 +179,13 @@ test("a dual-stack clusterCIDR: each family's rules use that family's CIDR, in b
     s.spec.type = "LoadBalancer";
     s.spec.clusterIP = "fd00:ab34::21";
     s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 30080 }];
-    s.spec.loadBalancerSourceRanges = ["2001:DB8:1::/48", "203.0.113.0/24", "fd00::/200", " 2001:0db8:0002:0000:0000:0000:0000:0001/64", "2001:db8:3:ff::/57", "2001:db8::5", "fd00::/064"];
+    s.spec.loadBalancerSourceRanges = ["2001:DB8:1::/48", "203.0.113.0/24", "fd00::/200", " 2001:0db8:0002:0000:0000:0000:0000:0001/64", "2001:db8:3:ff::/57", "2001:db8::5", "fd00::/064", "fe80::1%eth0/64"];
     s.status = { loadBalancer: { ingress: [{ ip: "2001:db8:ffff::1" }] } };
   });
   const lbPlan = planProxy({ ...testInput([lb], [{ ...makeSlice("ns1", "lb", 1, [{ addresses: ["ff06::c2"] }], [{ name: "p80", port: 80, protocol: "TCP" }]), addressType: "IPv6" as const }], config), ipFamily: "IPv6", nodeIPs: ["2001:db8::1"] });
   // Masked and in RFC 5952 form, as IPNet.String() writes them; a bare address is no CIDR.
   assert.deepEqual(lbPlan.services[0].loadBalancerSourceRanges, ["2001:db8:1::/48", "2001:db8:2::/64", "2001:db8:3:80::/57", "fd00::/64"]);
-  assert.deepEqual(lbPlan.warnings, ['Service ns1/lb: loadBalancerSourceRanges: ignoring invalid CIDR "fd00::/200"', 'Service ns1/lb: loadBalancerSourceRanges: ignoring invalid CIDR "2001:db8::5"']);
+  assert.deepEqual(lbPlan.warnings, ['Service ns1/lb: loadBalancerSourceRanges: ignoring invalid CIDR "fd00::/200"', 'Service ns1/lb: loadBalancerSourceRanges: ignoring invalid CIDR "2001:db8::5"', 'Service ns1/lb: loadBalancerSourceRanges: ignoring invalid CIDR "fe80::1%eth0/64"']);
   assert.match(renderIptables(lbPlan), /-A KUBE-FW-\S+ -m comment --comment "ns1\/lb:p80 loadbalancer IP" -s 2001:db8:1::\/48 -j KUBE-EXT-/);
 });
 
