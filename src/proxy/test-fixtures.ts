@@ -2,7 +2,9 @@
 // makeTestEndpointSlice helpers (so ported cases read the same).
 import type { EndpointSlice, Service, Endpoint, EndpointPort, ServicePort } from "../api/types.js";
 import { defaultKubeProxyConfiguration, type KubeProxyConfiguration } from "./config.js";
-import type { ProxyInput } from "./plan.js";
+import type { ProxyInput, ProxyPlan } from "./plan.js";
+import { parseRestore } from "./iptables/chain-edits.js";
+import { renderIptables, type IptablesRenderOptions } from "./iptables/render.js";
 
 export function makeService(namespace: string, name: string, mutate: (s: Service) => void): Service {
   const s: Service = { apiVersion: "v1", kind: "Service", metadata: { namespace, name }, spec: { type: "ClusterIP", sessionAffinity: "None" }, status: {} };
@@ -80,6 +82,43 @@ export function iptablesJumpProblems(restore: string): string[] {
     if (missing.size) problems.push(`some chains in ${table} are used but were not created: [${sorted(missing)}]`);
     else if (empty.length) problems.push(`some chains in ${table} are jumped to but have no rules: [${sorted(empty)}]`);
     else if (extra.length) problems.push(`some chains in ${table} are created but not used: [${sorted(extra)}]`);
+  }
+  return problems;
+}
+
+/**
+ * How the render in kube-proxy's sync order (order: "sync") differs from the sorted render
+ * of the same plan: each table must declare the same chains and give each chain the same
+ * rules in the same order, with every chain line before the first rule as kube-proxy writes
+ * them. [] when they agree.
+ */
+export function syncOrderProblems(plan: ProxyPlan, opts: IptablesRenderOptions = {}): string[] {
+  return restoreOrderProblems(renderIptables(plan, { ...opts, order: "sorted" }), renderIptables(plan, { ...opts, order: "sync" }));
+}
+
+/** syncOrderProblems for two restore inputs already rendered. */
+export function restoreOrderProblems(sortedText: string, sync: string): string[] {
+  const sorted = parseRestore(sortedText);
+  const problems: string[] = [];
+  const got = parseRestore(sync);
+  if ([...got.keys()].join() !== [...sorted.keys()].join()) problems.push(`tables: ${[...got.keys()]} (sorted: ${[...sorted.keys()]})`);
+  for (const [name, want] of sorted) {
+    const t = got.get(name);
+    if (!t) continue;
+    const chains = (c: string[]) => [...c].sort().join(" ");
+    if (chains(t.chains) !== chains(want.chains)) problems.push(`${name}: chains ${chains(t.chains)} (sorted: ${chains(want.chains)})`);
+    for (const c of new Set([...t.rules.keys(), ...want.rules.keys()])) {
+      const a = (t.rules.get(c) ?? []).join("\n");
+      const b = (want.rules.get(c) ?? []).join("\n");
+      if (a !== b) problems.push(`${name} ${c}: rules\n${a}\n(sorted:\n${b})`);
+    }
+    if (t.other.join() !== want.other.join()) problems.push(`${name}: ${t.other} (sorted: ${want.other})`);
+  }
+  for (const block of sync.split("COMMIT\n").filter((b) => b)) {
+    const lines = block.split("\n");
+    const firstRule = lines.findIndex((l) => l.startsWith("-"));
+    const lastChain = lines.findLastIndex((l) => l.startsWith(":"));
+    if (firstRule >= 0 && lastChain > firstRule) problems.push(`${lines[0]}: chain line ${lines[lastChain]} after rule ${lines[firstRule]}`);
   }
   return problems;
 }

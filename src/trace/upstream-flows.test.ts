@@ -83,8 +83,10 @@ function compareEndpoints(a: string, b: string): number {
 }
 
 type Tracer = (input: ProxyInput, p: TracePacket) => TraceResult;
-const MODES: { name: "iptables" | "nftables"; trace: Tracer }[] = [
-  { name: "iptables", trace: (input, p) => traceIptables(renderIptables(planProxy(input), UPSTREAM_TEST_RENDER), p) },
+const SYNC_ORDER = { ...UPSTREAM_TEST_RENDER, order: "sync" as const };
+const MODES: { name: "iptables" | "iptables, kube-proxy's sync order" | "nftables"; trace: Tracer; restore?: (input: ProxyInput) => string }[] = [
+  { name: "iptables", trace: (input, p) => traceIptables(renderIptables(planProxy(input), UPSTREAM_TEST_RENDER), p), restore: (input) => renderIptables(planProxy(input), UPSTREAM_TEST_RENDER) },
+  { name: "iptables, kube-proxy's sync order", trace: (input, p) => traceIptables(renderIptables(planProxy(input), SYNC_ORDER), p), restore: (input) => renderIptables(planProxy(input), SYNC_ORDER) },
   { name: "nftables", trace: (input, p) => traceNftables(renderNftables(planProxy(input)), p) },
 ];
 
@@ -92,7 +94,7 @@ function runCase(c: Case, mode: (typeof MODES)[number]): void {
   const failures: string[] = [];
   for (const step of c.steps) {
     // Every full restore these cases render is consistent (upstream's checkIPTablesRuleJumps).
-    if (mode.name === "iptables") failures.push(...iptablesJumpProblems(renderIptables(planProxy(step.input), UPSTREAM_TEST_RENDER)));
+    if (mode.restore) failures.push(...iptablesJumpProblems(mode.restore(step.input)));
     for (const fl of step.flows) {
       const pkt: TracePacket = { src: fl.src, dst: fl.dst, dport: fl.dport, proto: fl.proto ?? "tcp", origin: originOf(fl.src), localAddresses: LOCAL_IPS };
       const r = mode.trace(step.input, pkt);

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, testInput } from "../test-fixtures.js";
-import { sepChain, svcChain } from "../hash.js";
+import { makeService, makeSlice, syncOrderProblems, testInput } from "../test-fixtures.js";
+import { extChain, fwChain, sepChain, svcChain, svlChain } from "../hash.js";
 
 function natDeclarations(text: string): string[] {
   const nat = text.slice(text.indexOf("*nat\n"));
@@ -42,6 +42,8 @@ test("nat chains are declared in string order, KUBE-* first, whatever the kind o
   assert.deepEqual(rest, [...kube, ...other]);
   assert.ok(rest.filter((n) => n.startsWith("KUBE-SEP-")).length > 600);
   for (const c of deleteChains) assert.ok(rest.includes(c), c);
+  // kube-proxy's own order has the same chains and rules, stale ones included.
+  assert.deepEqual(syncOrderProblems(plan, { deleteChains }), []);
   // Each chain's rules follow the declarations in the same order.
   const natText = text.slice(text.indexOf("*nat\n"));
   const ruleOrder = [...new Set(natText.split("\n").filter((l) => l.startsWith("-A ")).map((l) => l.split(" ")[1]))];
@@ -69,9 +71,11 @@ test("endpoint chains of a non-ASCII service name (invalid, but possible offline
   const names = ["s1", "sé", "t2"];
   const services = names.map((n, i) => makeService("ns", n, (s) => { s.spec.clusterIP = `10.96.3.${i}`; s.spec.ports = [{ name: "p", port: 80, protocol: "TCP" }]; }));
   const slices = names.map((n, i) => makeSlice("ns", n, 1, [{ addresses: [`10.3.${i}.1`] }, { addresses: [`10.3.${i}.2`] }], [{ name: "p", port: 8080, protocol: "TCP" }]));
-  const text = renderIptables(planProxy(testInput(services, slices)));
+  const plan = planProxy(testInput(services, slices));
+  const text = renderIptables(plan);
   const declared = natDeclarations(text).filter((n) => n.startsWith("KUBE-SEP-"));
   assert.equal(declared.length, 6);
+  assert.deepEqual(syncOrderProblems(plan), []);
   for (const [i, n] of names.entries()) {
     for (const j of [1, 2]) {
       const sep = sepChain(`ns/${n}:p`, "tcp", `10.3.${i}.${j}:8080`);
@@ -89,4 +93,44 @@ test("endpoint chains of a non-ASCII service name (invalid, but possible offline
       svc,
     );
   }
+});
+
+test("order sync: chain lines then rules as kube-proxy's sync writes them, stale chains deleted before the NodePorts jump", () => {
+  const port = { name: "p", port: 80, protocol: "TCP" as const };
+  const services = [
+    makeService("ns", "a", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "10.96.4.1"; s.spec.externalTrafficPolicy = "Local"; s.spec.ports = [{ ...port, nodePort: 30001 }]; }),
+    makeService("ns", "b", (s) => {
+      s.spec.type = "LoadBalancer";
+      s.spec.clusterIP = "10.96.4.2";
+      s.spec.ports = [{ ...port, nodePort: 30002 }];
+      s.spec.loadBalancerSourceRanges = ["203.0.113.0/25"];
+      s.status = { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } };
+    }),
+    makeService("ns", "c", (s) => { s.spec.clusterIP = "10.96.4.3"; s.spec.ports = [port]; }),
+  ];
+  const eps = { a: ["10.4.0.1", "10.4.0.2"], b: ["10.4.1.1"], c: ["10.4.2.1"] };
+  const slices = Object.entries(eps).map(([n, ips]) => makeSlice("ns", n, 1, ips.map((ip, i) => ({ addresses: [ip], nodeName: i === 0 ? "test-node" : "other" })), [{ ...port, port: 8080 }]));
+  const plan = planProxy(testInput(services, slices));
+  const stale = "KUBE-SEP-AAAAAAAAAAAAAAAA";
+  const text = renderIptables(plan, { order: "sync", deleteChains: [stale] });
+  const nat = text.slice(text.indexOf("*nat\n")).split("\n");
+  const sep = (n: keyof typeof eps) => eps[n].map((ip) => sepChain(`ns/${n}:p`, "tcp", `${ip}:8080`));
+  const h = (f: (spn: string, p: string) => string, n: string) => f(`ns/${n}:p`, "tcp");
+  assert.deepEqual(natDeclarations(text), [
+    "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ",
+    h(extChain, "a"), h(svcChain, "a"), h(svlChain, "a"), ...sep("a"),
+    h(extChain, "b"), h(fwChain, "b"), h(svcChain, "b"), ...sep("b"),
+    h(svcChain, "c"), ...sep("c"),
+    stale,
+  ]);
+  const rules = nat.filter((l) => l.startsWith("-"));
+  assert.deepEqual(rules.slice(0, 4).map((l) => l.split(" ")[1]), ["KUBE-POSTROUTING", "KUBE-POSTROUTING", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"]);
+  // Each service's rules together, its top-level ones first.
+  const owner = (l: string) => /ns\/(\w):p/.exec(l)?.[1] ?? Object.keys(eps).find((n) => [h(extChain, n), h(fwChain, n), h(svcChain, n), h(svlChain, n), ...sep(n as keyof typeof eps)].includes(l.split(" ")[1]));
+  const owners = rules.slice(4, -2).map(owner);
+  assert.deepEqual([...new Set(owners)], ["a", "b", "c"]);
+  assert.deepEqual(owners, [...owners].sort());
+  assert.equal(rules.at(-2), `-X ${stale}`);
+  assert.match(rules.at(-1)!, /^-A KUBE-SERVICES .* -j KUBE-NODEPORTS$/);
+  assert.deepEqual(syncOrderProblems(plan, { deleteChains: [stale] }), []);
 });

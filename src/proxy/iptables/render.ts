@@ -1,8 +1,8 @@
 // kube-proxy's iptables-restore input for one node, rule for rule as kube-proxy 1.3x writes
-// it (pkg/proxy/iptables/proxier.go syncProxyRules). Services are written in namespace/name
-// order and chains in the canonical order of upstream's tests (KUBE-NODEPORTS, KUBE-SERVICES,
-// then alphabetical), so the output is deterministic and compares with upstream's expected
-// text exactly. Pure.
+// it (pkg/proxy/iptables/proxier.go syncProxyRules), services in namespace/name order. Two
+// chain orders, the same chains and rules: upstream's tests' canonical order (KUBE-NODEPORTS,
+// KUBE-SERVICES, then by name), which compares with their expected text exactly, and
+// kube-proxy's own (every chain line, then every rule, as written), for applying. Pure.
 import { clusterCIDRFor, DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
 import { extChain, fwChain, iptablesHash, iptablesHashesWithPrefix, objectChainNames, rememberObjectChainNames, svcChain, svlChain } from "../hash.js";
 import { inCIDR } from "../ip.js";
@@ -15,6 +15,13 @@ export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
 
 export interface IptablesRenderOptions {
   host?: Partial<HostFeatures>;
+  /**
+   * "sorted" (the default): chains in the order of upstream's tests, to compare with their
+   * expected text. "sync": as kube-proxy's sync writes them (every chain line, then every
+   * rule, in the order written), with services in namespace/name order where kube-proxy
+   * takes Go map order: the same rules, without the sort, for applying.
+   */
+  order?: "sorted" | "sync";
   /**
    * Partial restore (kube-proxy's partial sync): only these services ("ns/name") get their
    * per-service nat chains written; the top-level chains and the filter table are always
@@ -48,7 +55,88 @@ interface SepFormat {
 /** Characters of a chain-name hash. */
 const HASH_LEN = 16;
 
-class Table {
+/**
+ * Where a table's chains and rules go as the render writes them, in kube-proxy's write order:
+ * SortedTable puts them in the order of upstream's tests, SyncTable keeps the order.
+ */
+interface Rules {
+  /** Declares a chain (":NAME - [0:0]"). */
+  declare(name: string): void;
+  /** Appends one rule to a chain. */
+  add(chain: string, rule: string): void;
+  /** Appends rule lines ("-A chain ...\n", all of that chain) the caller wrote; ascii: all ASCII. */
+  addLines(chain: string, text: string, ascii: boolean): void;
+  /** Declares and writes the KUBE-SEP chain `sep` (hash h) of endpoint ep. */
+  addSep(sep: string, h: string, ep: PlanEndpoint, f: SepFormat): void;
+  /** Declares a stale chain (which flushes it) and deletes it. */
+  deleteChain(name: string): void;
+}
+
+/** A SEP chain's two rules. */
+function sepRules(sep: string, ep: PlanEndpoint, f: SepFormat): string {
+  const recent = f.affinity ? `-m recent --name ${sep} --set ` : "";
+  return `-A ${sep} ${f.c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${sep} ${f.c}${recent}${f.m} -j DNAT --to-destination ${ep.endpoint}\n`;
+}
+
+/** Appends s, batched when ASCII (see TextBuffer.putAscii). */
+function putText(b: TextBuffer, s: string, ascii = isAscii(s)): void {
+  if (ascii) b.putAscii(s);
+  else b.put(s);
+}
+
+/**
+ * A table as kube-proxy's syncProxyRules writes it: every chain line in one buffer and every
+ * rule in another (its natChains and natRules), each in the order written, services in
+ * namespace/name order. Nothing is kept per chain: both buffers go out as strings of at most
+ * OUTPUT_CHUNK bytes as they fill.
+ */
+class SyncTable implements Rules {
+  private readonly chains: TextBuffer;
+  private readonly rules: TextBuffer;
+  constructor(chainBytes: number, ruleBytes: number) {
+    this.chains = outputBuffer(chainBytes);
+    this.rules = outputBuffer(ruleBytes);
+  }
+  declare(name: string): void {
+    putText(this.chains, `:${name} - [0:0]\n`);
+  }
+  add(chain: string, rule: string): void {
+    putText(this.rules, `-A ${chain} ${rule}\n`);
+  }
+  addLines(_chain: string, text: string, ascii: boolean): void {
+    putText(this.rules, text, ascii);
+  }
+  addSep(sep: string, _h: string, ep: PlanEndpoint, f: SepFormat): void {
+    this.chains.putAscii(`:${sep} - [0:0]\n`);
+    // ep.endpoint holds ep.ip; f.ascii covers the comment.
+    putText(this.rules, sepRules(sep, ep, f), f.ascii && isAscii(ep.endpoint));
+  }
+  deleteChain(name: string): void {
+    this.declare(name);
+    putText(this.rules, `-X ${name}\n`);
+  }
+  /** The table's restore text (the buffers are released). */
+  text(name: string): string {
+    const text = `*${name}\n${this.chains.toString()}${this.rules.toString()}COMMIT\n`;
+    this.chains.release();
+    this.rules.release();
+    return text;
+  }
+}
+
+/** A buffer for about `bytes` of text read once, whole: spilled as strings when large (see OUTPUT_CHUNK). */
+function outputBuffer(bytes: number): TextBuffer {
+  const b = new TextBuffer(Math.max(1 << 12, Math.min(bytes, OUTPUT_CHUNK)));
+  if (bytes > OUTPUT_CHUNK) b.spillFrom(OUTPUT_CHUNK);
+  return b;
+}
+
+/**
+ * A table in the order of upstream's tests (sortIPTablesRules): KUBE-NODEPORTS, KUBE-SERVICES,
+ * then every chain in plain string order, each chain's declaration then its rules grouped.
+ * The order users compare with upstream's expected text.
+ */
+class SortedTable implements Rules {
   /**
    * KUBE-SEP chains (100,000s of them) as parallel arrays, no object each: the hash part
    * of the name, and where the chain is in `seps`: its declaration (SEP_DECLARATION bytes)
@@ -63,6 +151,8 @@ class Table {
   readonly sepStarts: number[] = [];
   readonly sepEnds: number[] = [];
   readonly chains = new Map<string, Chain>();
+  /** "-X NAME" lines, written after every chain's rules. */
+  readonly deletes: string[] = [];
   /**
    * buf holds the other chains' text as it is written (no string per rule stays alive),
    * copied into the output in chain order at the end.
@@ -82,6 +172,9 @@ class Table {
   /** Writes a rule at once (no string per rule stays alive); consecutive rules of a chain share one range. */
   add(chain: string, rule: string): void {
     this.write(this.chain(chain), `-A ${chain} ${rule}\n`);
+  }
+  addLines(chain: string, text: string, ascii: boolean): void {
+    this.write(this.chain(chain), text, ascii);
   }
   /**
    * Appends text to c's rules. ASCII text (nearly always) keeps being batched: its offsets
@@ -103,11 +196,8 @@ class Table {
     if (r.length && r[r.length - 1] === start) r[r.length - 1] = end;
     else r.push(start, end);
   }
-  /** Writes the KUBE-SEP chain (hash h) of endpoint ep; returns its name. */
-  addSep(h: string, ep: PlanEndpoint, f: SepFormat): string {
-    const sep = `KUBE-SEP-${h}`;
-    const recent = f.affinity ? `-m recent --name ${sep} --set ` : "";
-    const text = `:${sep} - [0:0]\n-A ${sep} ${f.c}-s ${ep.ip} -j KUBE-MARK-MASQ\n-A ${sep} ${f.c}${recent}${f.m} -j DNAT --to-destination ${ep.endpoint}\n`;
+  addSep(sep: string, h: string, ep: PlanEndpoint, f: SepFormat): void {
+    const text = `:${sep} - [0:0]\n${sepRules(sep, ep, f)}`;
     // ep.endpoint holds ep.ip; f.ascii covers the comment.
     if (f.ascii && isAscii(ep.endpoint)) {
       const start = this.seps.putAscii(text);
@@ -120,7 +210,10 @@ class Table {
     }
     this.sepHashes.push(h);
     this.sepKeys.push(hashKey(SEP_KIND, h, 0));
-    return sep;
+  }
+  deleteChain(name: string): void {
+    this.declare(name);
+    this.deletes.push(`-X ${name}`);
   }
 }
 
@@ -138,14 +231,7 @@ const SEP_DECLARATION = `:KUBE-SEP-${"A".repeat(HASH_LEN)} - [0:0]\n`.length;
 const OUTPUT_CHUNK = 960 << 10;
 
 /** A sink that swallows the rules of services skipped in a partial restore. */
-class Discard extends Table {
-  override declare(): void {}
-  override add(): void {}
-  override write(): void {}
-  override addSep(): string {
-    return "";
-  }
-}
+const DISCARD: Rules = { declare() {}, add() {}, addLines() {}, addSep() {}, deleteChain() {} };
 
 // Hashed chain kinds in string order: the kind decides the order of two hashed names.
 const HASHED_KINDS = ["KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-", "KUBE-SVC-", "KUBE-SVL-"];
@@ -184,7 +270,7 @@ function hashedKey(name: string): number {
  * numbers with a native typed-array sort (a comparator sort of 110,000 names was a tenth of
  * the render); the few other names are placed by binary search.
  */
-function sortedOrder(t: Table, chains: Chain[]): number[] {
+function sortedOrder(t: SortedTable, chains: Chain[]): number[] {
   const seps = t.sepHashes.length;
   const total = seps + chains.length;
   const nameOf = (i: number) => (i < seps ? `KUBE-SEP-${t.sepHashes[i]}` : chains[i - seps].name);
@@ -245,7 +331,7 @@ function sortedOrder(t: Table, chains: Chain[]): number[] {
   return out;
 }
 
-function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = []): void {
+function writeTable(out: TextBuffer, name: string, t: SortedTable): void {
   // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first);
   // equal names (only with hash collisions or duplicate input) keep SEP chains first.
   const seps = t.sepHashes.length;
@@ -271,7 +357,7 @@ function writeTable(out: TextBuffer, name: string, t: Table, extra: string[] = [
     if (i < seps) out.copyFrom(t.seps, sepStarts[i] + SEP_DECLARATION, sepEnds[i]);
     else writeChain(chains[i - seps]);
   }
-  for (const l of extra) {
+  for (const l of t.deletes) {
     out.put(l);
     out.put("\n");
   }
@@ -325,12 +411,20 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   // A partial restore writes a few services' chains: it grows from small.
   const perEndpoint = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD ? 120 : 200;
   const estimate = opts.onlyServices ? 0 : perEndpoint * plan.totalEndpoints + 600 * plan.services.length;
-  const buf = new TextBuffer(Math.max(1 << 16, estimate));
-  // The SEP chains' text (~185 bytes each without comments), then the output (see below).
-  const seps = new TextBuffer(Math.max(1 << 16, opts.onlyServices ? 0 : (perEndpoint + 70) * plan.totalEndpoints + OUTPUT_CHUNK));
-  const filter = new Table(buf, seps);
-  const nat = new Table(buf, seps);
-  const skipped = new Discard(new TextBuffer(16), new TextBuffer(16));
+  let sorted: { filter: SortedTable; nat: SortedTable; buf: TextBuffer; seps: TextBuffer } | undefined;
+  let filter: Rules;
+  let nat: Rules;
+  if (opts.order === "sync") {
+    // Chain lines are ~37 bytes; the filter table holds a few rules per service at most.
+    filter = new SyncTable(1 << 12, opts.onlyServices ? 0 : 100 * plan.services.length);
+    nat = new SyncTable(opts.onlyServices ? 0 : 40 * (plan.totalEndpoints + 2 * plan.services.length), estimate + 70 * plan.totalEndpoints);
+  } else {
+    const buf = new TextBuffer(Math.max(1 << 16, estimate));
+    // The SEP chains' text (~185 bytes each without comments), then the output (see below).
+    const seps = new TextBuffer(Math.max(1 << 16, opts.onlyServices ? 0 : (perEndpoint + 70) * plan.totalEndpoints + OUTPUT_CHUNK));
+    sorted = { filter: new SortedTable(buf, seps), nat: new SortedTable(buf, seps), buf, seps };
+    ({ filter, nat } = sorted);
+  }
   const localhostNodePorts = effectiveLocalhostNodePorts(plan);
   const largeCluster = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
   const cc = (c: string) => (largeCluster ? "" : `-m comment --comment ${c} `);
@@ -353,11 +447,11 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   }
 
   for (const sp of plan.services) {
-    const svcNat = opts.onlyServices && !opts.onlyServices.has(`${sp.namespace}/${sp.name}`) ? skipped : nat;
-    renderServicePort(sp, plan, { skipped, filter, nat, svcNat, cc, mark, localCIDR, localhostNodePorts, host, comments: !largeCluster });
+    const svcNat = opts.onlyServices && !opts.onlyServices.has(`${sp.namespace}/${sp.name}`) ? DISCARD : nat;
+    renderServicePort(sp, plan, { filter, nat, svcNat, cc, mark, localCIDR, localhostNodePorts, host, comments: !largeCluster });
   }
 
-  for (const c of opts.deleteChains ?? []) nat.declare(c);
+  for (const c of opts.deleteChains ?? []) nat.deleteChain(c);
 
   const npComment = `-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"`;
   const npIPs = nodePortIPs(plan);
@@ -380,12 +474,13 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
 
-  const deletes = (opts.deleteChains ?? []).map((c) => `-X ${c}`);
+  if (!sorted) return (filter as SyncTable).text("filter") + (nat as SyncTable).text("nat");
   // The output, read once and whole, goes after the SEP chains' text in the same buffer
   // (their copies are then the cheapest) and out as strings every OUTPUT_CHUNK bytes.
+  const { buf, seps } = sorted;
   const start = seps.spillFrom(OUTPUT_CHUNK);
-  writeTable(seps, "filter", filter);
-  writeTable(seps, "nat", nat, deletes);
+  writeTable(seps, "filter", sorted.filter);
+  writeTable(seps, "nat", sorted.nat);
   const text = seps.toString(start);
   seps.release();
   buf.release();
@@ -393,10 +488,10 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
 }
 
 interface Ctx {
-  skipped: Table;
-  filter: Table;
-  nat: Table;
-  svcNat: Table;
+  filter: Rules;
+  nat: Rules;
+  /** nat, or DISCARD for a service a partial restore leaves out. */
+  svcNat: Rules;
   cc: (comment: string) => string;
   mark: string;
   localCIDR: string;
@@ -504,13 +599,10 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
     if (allowFromNode) for (const lb of sp.loadBalancerIPs) svcNat.add(fw, `${head} -s ${lb} -j ${ext}`);
     svcNat.add(fw, `-m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
   }
-  if (svcNat === x.skipped) return;
-  // SEP chains first: the SVC/SVL rules jump to them by name (one hash per endpoint).
-  const c = x.cc(spn);
-  const f: SepFormat = { c, m, affinity: sp.sessionAffinity === "ClientIP", ascii: isAscii(c) };
-  const reachable = sp.reachableEndpoints;
+  if (svcNat === DISCARD) return;
+  // In kube-proxy's order: the SVC and SVL chains, then the SEP chains they jump to.
   const hashes = sepHashes(sp, spn, p);
-  const sepNames = reachable.map((ep, i) => svcNat.addSep(hashes[i], ep, f));
+  const sepNames = hashes.map((h) => "KUBE-SEP-" + h);
   if (usesClusterPolicyChain) {
     svcNat.declare(svc);
     writeServiceToEndpointRules(svcNat, sp, svc, sp.clusterEndpoints, sepNames, x.comments);
@@ -519,6 +611,10 @@ function renderServicePort(sp: PlanServicePort, plan: ProxyPlan, x: Ctx): void {
     svcNat.declare(svl);
     writeServiceToEndpointRules(svcNat, sp, svl, sp.localEndpoints, sepNames, x.comments);
   }
+  const c = x.cc(spn);
+  const f: SepFormat = { c, m, affinity: sp.sessionAffinity === "ClientIP", ascii: isAscii(c) };
+  const reachable = sp.reachableEndpoints;
+  for (let i = 0; i < reachable.length; i++) svcNat.addSep(sepNames[i], hashes[i], reachable[i], f);
 }
 
 interface SepHashes {
@@ -549,7 +645,7 @@ function sepHashes(sp: PlanServicePort, spn: string, protocol: string): string[]
  * per rule stays alive). eps is a sorted subset of sp.reachableEndpoints, whose SEP chains
  * are sepNames.
  */
-function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], sepNames: string[], comments: boolean): void {
+function writeServiceToEndpointRules(t: Rules, sp: PlanServicePort, chain: string, eps: PlanEndpoint[], sepNames: string[], comments: boolean): void {
   // The chain's rules as one text (one range in the buffer).
   let text = "";
   const reachable = sp.reachableEndpoints;
@@ -575,7 +671,7 @@ function writeServiceToEndpointRules(t: Table, sp: PlanServicePort, chain: strin
     text += `-A ${chain} ${comment(ep)}${stat}-j ${sepOf(ep)}\n`;
   }
   // Sequence numbers, hashes and chain names are ASCII; comments hold names and addresses.
-  if (text) t.write(t.chain(chain), text, !comments || (isAscii(sp.spn) && eps.every((ep) => isAscii(ep.endpoint))));
+  if (text) t.addLines(chain, text, !comments || (isAscii(sp.spn) && eps.every((ep) => isAscii(ep.endpoint))));
 }
 
 /** The per-service nat chains a plan renders, by "ns/name" (for partial restores and deletes). */

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy, type ProxyInput } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, TEST_NODE, iptablesJumpProblems, overallIPTablesInput } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, TEST_NODE, iptablesJumpProblems, overallIPTablesInput, syncOrderProblems } from "../test-fixtures.js";
 import type { Endpoint, Service } from "../../api/types.js";
 
 /** NewFakeProxier of that cycle: no --random-fully, no nfacct counters, mark "0x4000". */
@@ -17,10 +17,16 @@ const RENDER_1_28 = { host: { randomFully: false, nfacct: false, conntrackTCPLib
 const tcp = (name: string, port: number) => ({ name, port, protocol: "TCP" as const });
 const ep = (ip: string, nodeName?: string, conditions?: Endpoint["conditions"]): Endpoint => ({ addresses: [ip], ...(nodeName ? { nodeName } : {}), ...(conditions ? { conditions } : {}) });
 
-/** The restore input, checked for consistency as upstream's assertIPTablesRulesEqual does. */
+/**
+ * The restore input, checked for consistency as upstream's assertIPTablesRulesEqual does, and
+ * against the render in kube-proxy's own order (the expected text is in the order upstream's
+ * tests sort to).
+ */
 function render(input: ProxyInput): string {
-  const out = renderIptables(planProxy(input), RENDER_1_28);
+  const plan = planProxy(input);
+  const out = renderIptables(plan, RENDER_1_28);
   assert.deepEqual(iptablesJumpProblems(out), []);
+  assert.deepEqual(syncOrderProblems(plan, RENDER_1_28), []);
   return out;
 }
 
