@@ -240,7 +240,9 @@ export class NodeProxy {
       // reads them from iptables-save.
       let save: string | undefined;
       if (!this.jumpsEnsured || (full && !this.prev)) save = await mustNsExec(this.o.runner, ns, "iptables-save", this.jumpsEnsured ? ["-t", "nat"] : [], { timeoutMs: BIG });
-      const opts: IptablesUpdateOptions = !full ? { changed, topLevel: "edit" } : this.prev ? { full: true } : { existingChains: savedServiceChains(save ?? "") };
+      // In kube-proxy's own write order: iptables-restore takes chains in any order, and the
+      // sort into upstream's test order is a third of a 10,000-service render.
+      const opts: IptablesUpdateOptions = { order: "sync", ...(!full ? { changed, topLevel: "edit" } : this.prev ? { full: true } : { existingChains: savedServiceChains(save ?? "") }) };
       const u = planIptablesUpdate(this.prev, next, opts);
       kind = u.kind;
       if (u.restore) await mustNsExec(this.o.runner, ns, "iptables-restore", ["-w", "5", "--noflush"], { input: u.restore, timeoutMs: BIG });
