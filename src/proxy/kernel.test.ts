@@ -46,7 +46,7 @@ test("iptables: restore --test, real --noflush restore, base jumps and a partial
   let r = inNetns(ns, "iptables-restore", ["--test", "--noflush"], text);
   assert.equal(r.status, 0, r.stderr);
   // kube-proxy's own order (what the lab applies).
-  r = inNetns(ns, "iptables-restore", ["--test", "--noflush"], renderIptables(before, { order: "sync" }));
+  r = inNetns(ns, "iptables-restore", ["--test", "--noflush"], renderIptables(before, { order: "restore" }));
   assert.equal(r.status, 0, r.stderr);
   r = inNetns(ns, "iptables-restore", ["--noflush"], text);
   assert.equal(r.status, 0, r.stderr);
@@ -60,7 +60,7 @@ test("iptables: restore --test, real --noflush restore, base jumps and a partial
   }
   const u = planIptablesUpdate(before, after);
   assert.equal(u.kind, "partial");
-  r = inNetns(ns, "iptables-restore", ["--test", "--noflush"], planIptablesUpdate(before, after, { order: "sync" }).restore);
+  r = inNetns(ns, "iptables-restore", ["--test", "--noflush"], planIptablesUpdate(before, after, { order: "restore" }).restore);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(u.deletedChains.length > 0);
   r = inNetns(ns, "iptables-restore", ["--noflush"], u.restore);
@@ -155,12 +155,12 @@ test("iptables: chain edits (the lab's partial restores) leave what a fresh full
     base,
   ];
   let prev = planProxy(steps[0]);
-  // Applied as the lab does (kube-proxy's sync order), compared with sorted full restores.
-  let r = inNetns(ns, "iptables-restore", ["--noflush"], renderIptables(prev, { order: "sync" }));
+  // Applied as the lab does (order "restore"), compared with sorted full restores.
+  let r = inNetns(ns, "iptables-restore", ["--noflush"], renderIptables(prev, { order: "restore" }));
   assert.equal(r.status, 0, r.stderr);
   for (let i = 1; i < steps.length; i++) {
     const next = planProxy(steps[i]);
-    const u = planIptablesUpdate(prev, next, { topLevel: "edit", order: "sync" });
+    const u = planIptablesUpdate(prev, next, { topLevel: "edit", order: "restore" });
     assert.equal(u.kind, "partial");
     r = inNetns(ns, "iptables-restore", ["--noflush"], u.restore);
     assert.equal(r.status, 0, `step ${i}: ${r.stderr}\n${u.restore}`);

@@ -87,26 +87,29 @@ export function iptablesJumpProblems(restore: string): string[] {
 }
 
 /**
- * How the render in kube-proxy's sync order (order: "sync") differs from the sorted render
- * of the same plan: each table must declare the same chains and give each chain the same
- * rules in the same order, with every chain line before the first rule as kube-proxy writes
- * them. [] when they agree.
+ * How the render for applying (order: "restore") differs from the sorted render of the same
+ * plan: each table must declare the same chains and give each chain the same rules in the
+ * same order, with every chain line before the first rule and the chain lines in descending
+ * name order. [] when they agree.
  */
-export function syncOrderProblems(plan: ProxyPlan, opts: IptablesRenderOptions = {}): string[] {
-  return restoreOrderProblems(renderIptables(plan, { ...opts, order: "sorted" }), renderIptables(plan, { ...opts, order: "sync" }));
+export function restoreOrderProblems(plan: ProxyPlan, opts: IptablesRenderOptions = {}): string[] {
+  return restoreTextProblems(renderIptables(plan, { ...opts, order: "sorted" }), renderIptables(plan, { ...opts, order: "restore" }));
 }
 
-/** syncOrderProblems for two restore inputs already rendered. */
-export function restoreOrderProblems(sortedText: string, sync: string): string[] {
+/** restoreOrderProblems for two restore inputs already rendered. */
+export function restoreTextProblems(sortedText: string, restore: string): string[] {
   const sorted = parseRestore(sortedText);
   const problems: string[] = [];
-  const got = parseRestore(sync);
+  const got = parseRestore(restore);
   if ([...got.keys()].join() !== [...sorted.keys()].join()) problems.push(`tables: ${[...got.keys()]} (sorted: ${[...sorted.keys()]})`);
   for (const [name, want] of sorted) {
     const t = got.get(name);
     if (!t) continue;
     const chains = (c: string[]) => [...c].sort().join(" ");
     if (chains(t.chains) !== chains(want.chains)) problems.push(`${name}: chains ${chains(t.chains)} (sorted: ${chains(want.chains)})`);
+    for (let i = 1; i < t.chains.length; i++) {
+      if (t.chains[i - 1] < t.chains[i]) problems.push(`${name}: chain ${t.chains[i - 1]} before ${t.chains[i]}`);
+    }
     for (const c of new Set([...t.rules.keys(), ...want.rules.keys()])) {
       const a = (t.rules.get(c) ?? []).join("\n");
       const b = (want.rules.get(c) ?? []).join("\n");
@@ -114,7 +117,7 @@ export function restoreOrderProblems(sortedText: string, sync: string): string[]
     }
     if (t.other.join() !== want.other.join()) problems.push(`${name}: ${t.other} (sorted: ${want.other})`);
   }
-  for (const block of sync.split("COMMIT\n").filter((b) => b)) {
+  for (const block of restore.split("COMMIT\n").filter((b) => b)) {
     const lines = block.split("\n");
     const firstRule = lines.findIndex((l) => l.startsWith("-"));
     const lastChain = lines.findLastIndex((l) => l.startsWith(":"));

@@ -19,7 +19,7 @@ const EXT_BLOCKED = "203.0.113.130";
 
 const MODES: { name: string; trace: (plan: ProxyPlan, p: TracePacket) => TraceResult }[] = [
   { name: "iptables", trace: (plan, p) => traceIptables(renderIptables(plan), p) },
-  { name: "iptables, kube-proxy's sync order", trace: (plan, p) => traceIptables(renderIptables(plan, { order: "sync" }), p) },
+  { name: "iptables, restore order", trace: (plan, p) => traceIptables(renderIptables(plan, { order: "restore" }), p) },
   { name: "nftables", trace: (plan, p) => traceNftables(renderNftables(plan), p) },
 ];
 

@@ -83,10 +83,10 @@ function compareEndpoints(a: string, b: string): number {
 }
 
 type Tracer = (input: ProxyInput, p: TracePacket) => TraceResult;
-const SYNC_ORDER = { ...UPSTREAM_TEST_RENDER, order: "sync" as const };
-const MODES: { name: "iptables" | "iptables, kube-proxy's sync order" | "nftables"; trace: Tracer; restore?: (input: ProxyInput) => string }[] = [
+const RESTORE_ORDER = { ...UPSTREAM_TEST_RENDER, order: "restore" as const };
+const MODES: { name: "iptables" | "iptables, restore order" | "nftables"; trace: Tracer; restore?: (input: ProxyInput) => string }[] = [
   { name: "iptables", trace: (input, p) => traceIptables(renderIptables(planProxy(input), UPSTREAM_TEST_RENDER), p), restore: (input) => renderIptables(planProxy(input), UPSTREAM_TEST_RENDER) },
-  { name: "iptables, kube-proxy's sync order", trace: (input, p) => traceIptables(renderIptables(planProxy(input), SYNC_ORDER), p), restore: (input) => renderIptables(planProxy(input), SYNC_ORDER) },
+  { name: "iptables, restore order", trace: (input, p) => traceIptables(renderIptables(planProxy(input), RESTORE_ORDER), p), restore: (input) => renderIptables(planProxy(input), RESTORE_ORDER) },
   { name: "nftables", trace: (input, p) => traceNftables(renderNftables(planProxy(input)), p) },
 ];
 

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, syncOrderProblems, testInput } from "../test-fixtures.js";
+import { makeService, makeSlice, restoreOrderProblems, testInput } from "../test-fixtures.js";
 import { extChain, fwChain, sepChain, svcChain, svlChain } from "../hash.js";
 
 function natDeclarations(text: string): string[] {
@@ -43,7 +43,7 @@ test("nat chains are declared in string order, KUBE-* first, whatever the kind o
   assert.ok(rest.filter((n) => n.startsWith("KUBE-SEP-")).length > 600);
   for (const c of deleteChains) assert.ok(rest.includes(c), c);
   // kube-proxy's own order has the same chains and rules, stale ones included.
-  assert.deepEqual(syncOrderProblems(plan, { deleteChains }), []);
+  assert.deepEqual(restoreOrderProblems(plan, { deleteChains }), []);
   // Each chain's rules follow the declarations in the same order.
   const natText = text.slice(text.indexOf("*nat\n"));
   const ruleOrder = [...new Set(natText.split("\n").filter((l) => l.startsWith("-A ")).map((l) => l.split(" ")[1]))];
@@ -75,7 +75,7 @@ test("endpoint chains of a non-ASCII service name (invalid, but possible offline
   const text = renderIptables(plan);
   const declared = natDeclarations(text).filter((n) => n.startsWith("KUBE-SEP-"));
   assert.equal(declared.length, 6);
-  assert.deepEqual(syncOrderProblems(plan), []);
+  assert.deepEqual(restoreOrderProblems(plan), []);
   for (const [i, n] of names.entries()) {
     for (const j of [1, 2]) {
       const sep = sepChain(`ns/${n}:p`, "tcp", `10.3.${i}.${j}:8080`);
@@ -95,7 +95,7 @@ test("endpoint chains of a non-ASCII service name (invalid, but possible offline
   }
 });
 
-test("order sync: chain lines then rules as kube-proxy's sync writes them, stale chains deleted before the NodePorts jump", () => {
+test("order restore: chain lines in descending name order, then the rules as kube-proxy's sync writes them, stale chains deleted before the NodePorts jump", () => {
   const port = { name: "p", port: 80, protocol: "TCP" as const };
   const services = [
     makeService("ns", "a", (s) => { s.spec.type = "NodePort"; s.spec.clusterIP = "10.96.4.1"; s.spec.externalTrafficPolicy = "Local"; s.spec.ports = [{ ...port, nodePort: 30001 }]; }),
@@ -112,17 +112,18 @@ test("order sync: chain lines then rules as kube-proxy's sync writes them, stale
   const slices = Object.entries(eps).map(([n, ips]) => makeSlice("ns", n, 1, ips.map((ip, i) => ({ addresses: [ip], nodeName: i === 0 ? "test-node" : "other" })), [{ ...port, port: 8080 }]));
   const plan = planProxy(testInput(services, slices));
   const stale = "KUBE-SEP-AAAAAAAAAAAAAAAA";
-  const text = renderIptables(plan, { order: "sync", deleteChains: [stale] });
+  const text = renderIptables(plan, { order: "restore", deleteChains: [stale] });
   const nat = text.slice(text.indexOf("*nat\n")).split("\n");
   const sep = (n: keyof typeof eps) => eps[n].map((ip) => sepChain(`ns/${n}:p`, "tcp", `${ip}:8080`));
   const h = (f: (spn: string, p: string) => string, n: string) => f(`ns/${n}:p`, "tcp");
-  assert.deepEqual(natDeclarations(text), [
+  const declared = [
     "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ",
     h(extChain, "a"), h(svcChain, "a"), h(svlChain, "a"), ...sep("a"),
     h(extChain, "b"), h(fwChain, "b"), h(svcChain, "b"), ...sep("b"),
     h(svcChain, "c"), ...sep("c"),
     stale,
-  ]);
+  ];
+  assert.deepEqual(natDeclarations(text), declared.sort().reverse());
   const rules = nat.filter((l) => l.startsWith("-"));
   assert.deepEqual(rules.slice(0, 4).map((l) => l.split(" ")[1]), ["KUBE-POSTROUTING", "KUBE-POSTROUTING", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"]);
   // Each service's rules together, its top-level ones first.
@@ -132,5 +133,5 @@ test("order sync: chain lines then rules as kube-proxy's sync writes them, stale
   assert.deepEqual(owners, [...owners].sort());
   assert.equal(rules.at(-2), `-X ${stale}`);
   assert.match(rules.at(-1)!, /^-A KUBE-SERVICES .* -j KUBE-NODEPORTS$/);
-  assert.deepEqual(syncOrderProblems(plan, { deleteChains: [stale] }), []);
+  assert.deepEqual(restoreOrderProblems(plan, { deleteChains: [stale] }), []);
 });

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy, type ProxyPlan } from "../plan.js";
 import { planIptablesUpdate, savedServiceChains } from "../changes.js";
-import { makeService, makeSlice, testInput, dedent, restoreOrderProblems } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, restoreTextProblems } from "../test-fixtures.js";
 import type { EndpointSlice, Service } from "../../api/types.js";
 
 const OPTS = { host: { randomFully: false, nfacct: false, conntrackTCPLiberal: false }, masqueradeMark: "0x4000" };
@@ -45,7 +45,7 @@ test("TestSyncProxyRulesRepeated: full sync, then partial syncs", () => {
     const next = planProxy(testInput(services, slices));
     const u = planIptablesUpdate(prev, next, { ...OPTS, full });
     // The same update in kube-proxy's own order: the same chains and rules.
-    assert.deepEqual(restoreOrderProblems(u.restore, planIptablesUpdate(prev, next, { ...OPTS, full, order: "sync" }).restore), []);
+    assert.deepEqual(restoreTextProblems(u.restore, planIptablesUpdate(prev, next, { ...OPTS, full, order: "restore" }).restore), []);
     prev = next;
     return u.restore;
   };

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy, type ProxyInput } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, TEST_NODE, iptablesJumpProblems, overallIPTablesInput, syncOrderProblems } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, TEST_NODE, iptablesJumpProblems, overallIPTablesInput, restoreOrderProblems } from "../test-fixtures.js";
 import type { Endpoint, Service } from "../../api/types.js";
 
 /** NewFakeProxier of that cycle: no --random-fully, no nfacct counters, mark "0x4000". */
@@ -26,7 +26,7 @@ function render(input: ProxyInput): string {
   const plan = planProxy(input);
   const out = renderIptables(plan, RENDER_1_28);
   assert.deepEqual(iptablesJumpProblems(out), []);
-  assert.deepEqual(syncOrderProblems(plan, RENDER_1_28), []);
+  assert.deepEqual(restoreOrderProblems(plan, RENDER_1_28), []);
   return out;
 }
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
 import { probability } from "../probability.js";
-import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, UPSTREAM_TEST_HOST, UPSTREAM_TEST_RENDER, iptablesJumpProblems, nodePortsTestInput, syncOrderProblems } from "../test-fixtures.js";
+import { makeService, makeSlice, testInput, dedent, upstreamTestConfig, UPSTREAM_TEST_HOST, UPSTREAM_TEST_RENDER, iptablesJumpProblems, nodePortsTestInput, restoreOrderProblems } from "../test-fixtures.js";
 import type { Endpoint, LoadBalancerIngress } from "../../api/types.js";
 
 const tcp = (name: string, port: number) => ({ name, port, protocol: "TCP" as const });
@@ -192,7 +192,7 @@ test("TestSyncProxyRulesLargeClusterMode: per-endpoint comments go above 1000 en
   slices.push(makeSlice("ns3", "svc3", 1, ["203.0.113.4", "203.0.113.8", "203.0.113.12"].map((ip) => ({ addresses: [ip] })), [tcp("p8081", 8081)]));
   const plan = planProxy(testInput(services, slices, config));
   out = renderIptables(plan, { ...opts, onlyServices: new Set(["ns3/svc3"]) });
-  assert.deepEqual(syncOrderProblems(plan, { ...opts, onlyServices: new Set(["ns3/svc3"]) }), []);
+  assert.deepEqual(restoreOrderProblems(plan, { ...opts, onlyServices: new Set(["ns3/svc3"]) }), []);
   [first, n, comments] = countEndpointsAndComments(out, "203.0.113.4");
   assert.equal(first, "-A KUBE-SEP-RUVVH7YV3PHQBDOS -m tcp -p tcp -j DNAT --to-destination 203.0.113.4:8081");
   assert.equal(n, 3);
@@ -200,7 +200,7 @@ test("TestSyncProxyRulesLargeClusterMode: per-endpoint comments go above 1000 en
 
   // A full sync rewrites the older services without comments as well.
   out = renderIptables(plan, opts);
-  assert.deepEqual(syncOrderProblems(plan, opts), []);
+  assert.deepEqual(restoreOrderProblems(plan, opts), []);
   [first, n, comments] = countEndpointsAndComments(out, "10.0.0.0");
   assert.equal(first, "-A KUBE-SEP-DKGQUZGBKLTPAR56 -m tcp -p tcp -j DNAT --to-destination 10.0.0.0:80");
   assert.equal(n, 1001);
