@@ -1,5 +1,6 @@
 // IPv4 primitives shared by the allocators (controllers/cidr.ts), the proxy (proxy/ip.ts) and
-// the lab's address plan (lab/ipv4.ts); each of those keeps the CIDR shape its callers use.
+// the lab's address plan (lab/ipv4.ts); each of those keeps the CIDR shape its callers use,
+// parsed by the one strict parseCidr4.
 
 /** "a.b.c.d" -> unsigned 32-bit number, or undefined when it is not a dotted-quad address. */
 export function parseIPv4(s: string): number | undefined {
@@ -17,4 +18,20 @@ export function formatIPv4(n: number): string {
 /** The netmask of a prefix length as an unsigned 32-bit number. */
 export function maskOf(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+export interface Cidr4 {
+  /** Network address as an unsigned 32-bit number. */
+  base: number;
+  prefix: number;
+}
+
+/** "a.b.c.d/N" (N in decimal, at most 32) -> its network, or undefined. */
+export function parseCidr4(s: string): Cidr4 | undefined {
+  const [ip, p, extra] = s.trim().split("/");
+  if (extra !== undefined || p === undefined || !/^\d{1,2}$/.test(p)) return undefined;
+  const prefix = Number(p);
+  const addr = parseIPv4(ip);
+  if (addr === undefined || prefix > 32) return undefined;
+  return { base: (addr & maskOf(prefix)) >>> 0, prefix };
 }

@@ -1,5 +1,5 @@
 // Small IPv4 arithmetic for the address plan (pure).
-import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
+import { formatIPv4, maskOf, parseCidr4, parseIPv4 } from "../cluster/ipv4.js";
 
 function ipToInt(ip: string): number {
   const v = parseIPv4(ip);
@@ -13,10 +13,9 @@ export interface Cidr {
 }
 
 export function parseCidr(s: string): Cidr {
-  const [ip, len] = s.split("/");
-  const bits = Number(len);
-  if (len === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) throw new Error(`invalid CIDR "${s}"`);
-  return { base: (ipToInt(ip) & maskOf(bits)) >>> 0, bits };
+  const c = parseCidr4(s);
+  if (!c) throw new Error(`invalid CIDR "${s}"`);
+  return { base: c.base, bits: c.prefix };
 }
 
 export function cidrString(c: Cidr): string {
