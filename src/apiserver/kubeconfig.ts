@@ -46,6 +46,7 @@ export function parseKubeconfig(text: string, readFile: (p: string) => string, c
   const user = ctx.user ? named<Record<string, unknown>>(doc.users, ctx.user, "user") ?? {} : {};
   const server = cluster.server;
   if (typeof server !== "string") throw new Error(`kubeconfig: cluster "${ctx.cluster}" has no server`);
+  if (!URL.canParse(server)) throw new Error(`kubeconfig: cluster "${ctx.cluster}": server ${JSON.stringify(server)} is not a URL (want https://HOST:PORT)`);
   let caPem: string | undefined;
   if (typeof cluster["certificate-authority-data"] === "string") caPem = Buffer.from(cluster["certificate-authority-data"], "base64").toString("utf8");
   else if (typeof cluster["certificate-authority"] === "string") caPem = readFile(cluster["certificate-authority"]);
