@@ -5,7 +5,7 @@
 import { access } from "node:fs/promises";
 import { constants, existsSync } from "node:fs";
 import { systemRunner, type Runner } from "./exec.js";
-import { findPython } from "./netns-helper.js";
+import { findPython, PYTHON_REQUIREMENTS_PY } from "./netns-helper.js";
 
 export interface Check {
   name: string;
@@ -61,8 +61,7 @@ export async function runChecks(opts: { quick?: boolean; runner?: Runner } = {})
   }
   const nginx = await which("nginx");
   out.push({ name: "nginx", ok: !!nginx, detail: nginx ?? "not found (Ingress needs it)", pkg: "nginx-light", fix: "apt-get install nginx-light", optional: true });
-  const python = findPython();
-  out.push({ name: "python3", ok: !!python, detail: python ?? "not found (3.9 or later on Linux 5.3+ is used): programs then start from Node helper processes, and each Pod's sockets cost a Node helper (~30 ms of CPU per Pod)", pkg: "python3", fix: "apt-get install python3", optional: true });
+  out.push(await pythonCheck(r, opts.quick));
   if (opts.quick || !root || out.some((c) => !c.ok && !c.optional)) return out;
 
   // Kernel features, tried in a namespace of our own.
@@ -93,6 +92,20 @@ export async function runChecks(opts: { quick?: boolean; runner?: Runner } = {})
     await r.run("ip", ["netns", "del", ns]);
   }
   return out;
+}
+
+const WITHOUT_PYTHON = "programs then start from Node helper processes, and each Pod's sockets cost a Node helper (~30 ms of CPU per Pod)";
+
+/** The python3 the netns helper would run with, and (unless quick) whether it can: the helper's own requirements check. */
+async function pythonCheck(r: Runner, quick?: boolean): Promise<Check> {
+  const check = { name: "python3", pkg: "python3", fix: "apt-get install python3 (3.9 or later, on Linux 5.3 or later)", optional: true };
+  const python = findPython();
+  if (!python) return { ...check, ok: false, detail: `not found: ${WITHOUT_PYTHON}` };
+  if (quick) return { ...check, ok: true, detail: python };
+  const res = await r.run(python, ["-c", `import os, socket, sys\n${PYTHON_REQUIREMENTS_PY}\nprint("Python %d.%d.%d" % sys.version_info[:3])`], { timeoutMs: 5000 });
+  if (res.code === 0) return { ...check, ok: true, detail: `${python} (${res.stdout.trim()})` };
+  const why = (res.stderr || res.stdout).trim().split("\n").slice(-1)[0] || `exit ${res.code}`;
+  return { ...check, ok: false, detail: `${python} cannot run the netns helper: ${why}; ${WITHOUT_PYTHON}` };
 }
 
 export async function fixMissing(checks: Check[], log: (l: string) => void, runner: Runner = systemRunner): Promise<boolean> {

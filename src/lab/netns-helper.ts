@@ -24,6 +24,22 @@ import type { Socket } from "node:dgram";
 import { NETNS_NAME, OUTPUT_CUT_NOTE, OUTPUT_GRACE_MS, type CommandResult, type RunOptions } from "./exec.js";
 import { closeOpened, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
 
+/**
+ * What the helper needs of Python and the kernel, checked before it says ready (and by
+ * \`netlab doctor\`): exits 2 with the reason on stderr. Needs os, socket and sys imported.
+ */
+export const PYTHON_REQUIREMENTS_PY = String.raw`
+# Python >= 3.9 and Linux >= 5.3 (pidfd_open, send_fds): else the daemon runs programs itself.
+if not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
+    sys.stderr.write("python %d.%d lacks os.pidfd_open or socket.send_fds (3.9 or later needed)\n" % sys.version_info[:2])
+    sys.exit(2)
+try:
+    os.close(os.pidfd_open(os.getpid()))
+except OSError as e:
+    sys.stderr.write("pidfd_open: %s (Linux 5.3 or later needed)\n" % e.strerror)
+    sys.exit(2)
+`;
+
 export const NETNS_HELPER_PY = String.raw`
 import ctypes, errno, json, os, selectors, signal, socket, subprocess, sys, time
 
@@ -272,15 +288,7 @@ def handle(m):
     except Exception as e:
         send({"id": m.get("id"), "error": "netns helper: %s: %s" % (type(e).__name__, e)})
 
-# Python >= 3.9 and Linux >= 5.3 (pidfd_open, send_fds): else the daemon runs programs itself.
-if not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
-    sys.stderr.write("python %d.%d lacks os.pidfd_open or socket.send_fds (3.9 or later needed)\n" % sys.version_info[:2])
-    sys.exit(2)
-try:
-    os.close(os.pidfd_open(os.getpid()))
-except OSError as e:
-    sys.stderr.write("pidfd_open: %s (Linux 5.3 or later needed)\n" % e.strerror)
-    sys.exit(2)
+${PYTHON_REQUIREMENTS_PY}
 
 sel.register(ch, selectors.EVENT_READ, None)
 send({"ready": True})
