@@ -1,14 +1,19 @@
 // Forwarding of names outside the cluster zone to one upstream resolver (UDP, TCP when the
-// client came over TCP or upstream truncated), with a cache that keeps answers for their TTL.
+// client came over TCP or upstream truncated). Two caches: forwarded names are kept as
+// kubeadm's `cache 30` keeps them (cache.ts); ExternalName targets, which the kubernetes
+// plugin looks up and answers itself, for their records' own TTLs.
 import dgram from "node:dgram";
 import net from "node:net";
 import dnsPacket, { type Answer as RR, type DecodedPacket } from "dns-packet";
+import { cacheDuration, KUBEADM_CACHE, withCacheTtl, type CacheSettings } from "./cache.js";
 
 export interface UpstreamAnswer {
   rcode: string;
   flags: number;
   answers: RR[];
   authorities: RR[];
+  /** The additional section without OPT (hop by hop). */
+  additionals: RR[];
   truncated: boolean;
 }
 
@@ -16,8 +21,10 @@ export interface ForwarderOptions {
   /** "IP:PORT", "[v6]:PORT" or "IP" (port 53). */
   upstream: string;
   timeoutMs?: number;
-  /** Upper bound of any cached TTL, seconds. */
+  /** Upper bound of any TTL an ExternalName target is kept for, seconds. */
   maxTtl?: number;
+  /** How forwarded answers are cached (default: kubeadm's `cache 30`). */
+  cache?: CacheSettings;
   maxEntries?: number;
   now?: () => number;
 }
@@ -46,6 +53,13 @@ interface CacheEntry {
   answer: UpstreamAnswer;
 }
 
+/** A forwarded answer in the `cache` plugin's keeping: served with ttl minus its age. */
+interface CachedReply {
+  at: number;
+  ttl: number;
+  answer: UpstreamAnswer;
+}
+
 export class Forwarder {
   private host: string;
   private port: number;
@@ -53,6 +67,8 @@ export class Forwarder {
   private pending = new Map<number, { resolve: (p: DecodedPacket) => void; timer: NodeJS.Timeout }>();
   private nextId = Math.floor(Math.random() * 65536);
   private cache = new Map<string, CacheEntry>();
+  private replies = new Map<string, CachedReply>();
+  private cacheSettings: CacheSettings;
   private timeoutMs: number;
   private maxTtl: number;
   private maxEntries: number;
@@ -67,6 +83,7 @@ export class Forwarder {
     this.timeoutMs = opts.timeoutMs ?? 2000;
     this.maxTtl = opts.maxTtl ?? 3600;
     this.maxEntries = opts.maxEntries ?? 10000;
+    this.cacheSettings = opts.cache ?? KUBEADM_CACHE;
     this.now = opts.now ?? Date.now;
   }
 
@@ -74,29 +91,60 @@ export class Forwarder {
     return net.isIP(this.host) === 6 ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
   }
 
-  /** Resolve (name, type) upstream, from the cache while the TTL lasts. null: no answer in time. */
+  /**
+   * A name outside the cluster zone, as CoreDNS's `cache` in front of `forward` answers it:
+   * the upstream's answer with every TTL set to how long it is kept, then, from the cache, the
+   * AA bit set and that TTL counted down (in whole seconds; gone at 0). null: no answer in time.
+   */
+  async forward(name: string, type: string, klass = "IN", overTcp = false): Promise<UpstreamAnswer | null> {
+    const key = `${name.toLowerCase()}|${type}|${klass}`;
+    const t = this.now();
+    const hit = this.replies.get(key);
+    if (hit) {
+      const left = hit.ttl - Math.floor((t - hit.at) / 1000);
+      if (left > 0) return withCacheTtl(hit.answer, left, true);
+      this.replies.delete(key);
+    }
+    const answer = await this.ask(name, type, klass, overTcp);
+    if (!answer) return null;
+    const { seconds, keep } = cacheDuration(answer, this.cacheSettings);
+    if (keep) {
+      if (this.replies.size >= this.maxEntries) this.replies.clear();
+      this.replies.set(key, { at: t, ttl: seconds, answer });
+    }
+    return withCacheTtl(answer, seconds, false);
+  }
+
+  /** An ExternalName target: the upstream's records, from the cache while their TTL lasts, counted down. null: no answer in time. */
   async resolve(name: string, type: string, klass = "IN", overTcp = false): Promise<UpstreamAnswer | null> {
     const key = `${name.toLowerCase()}|${type}|${klass}`;
     const t = this.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > t) return aged(hit, t);
     if (hit) this.cache.delete(key);
-    let p = overTcp ? await this.queryTcp(name, type, klass) : await this.queryUdp(name, type, klass);
-    if (p && p.flag_tc && !overTcp) p = (await this.queryTcp(name, type, klass)) ?? p;
-    if (!p) return null;
-    const answer: UpstreamAnswer = {
-      rcode: (p as { rcode?: string }).rcode ?? "NOERROR",
-      flags: p.flags ?? 0,
-      answers: p.answers ?? [],
-      authorities: p.authorities ?? [],
-      truncated: !!p.flag_tc,
-    };
+    const answer = await this.ask(name, type, klass, overTcp);
+    if (!answer) return null;
     const ttl = cacheTtl(answer);
     if (ttl > 0 && !answer.truncated && (answer.rcode === "NOERROR" || answer.rcode === "NXDOMAIN")) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
       this.cache.set(key, { at: t, expires: t + Math.min(ttl, this.maxTtl) * 1000, answer });
     }
     return answer;
+  }
+
+  /** One question to the upstream: UDP (TCP when asked over TCP, or when UDP came back truncated). */
+  private async ask(name: string, type: string, klass: string, overTcp: boolean): Promise<UpstreamAnswer | null> {
+    let p = overTcp ? await this.queryTcp(name, type, klass) : await this.queryUdp(name, type, klass);
+    if (p && p.flag_tc && !overTcp) p = (await this.queryTcp(name, type, klass)) ?? p;
+    if (!p) return null;
+    return {
+      rcode: (p as { rcode?: string }).rcode ?? "NOERROR",
+      flags: p.flags ?? 0,
+      answers: p.answers ?? [],
+      authorities: p.authorities ?? [],
+      additionals: (p.additionals ?? []).filter((r) => r.type !== "OPT"),
+      truncated: !!p.flag_tc,
+    };
   }
 
   close(): void {
@@ -210,5 +258,5 @@ function cacheTtl(a: UpstreamAnswer): number {
 function aged(e: CacheEntry, now: number): UpstreamAnswer {
   const spent = Math.floor((now - e.at) / 1000);
   const age = (rs: RR[]) => rs.map((r) => ({ ...r, ttl: Math.max(0, ((r as { ttl?: number }).ttl ?? 0) - spent) }) as RR);
-  return { ...e.answer, answers: age(e.answer.answers), authorities: age(e.answer.authorities) };
+  return { ...e.answer, answers: age(e.answer.answers), authorities: age(e.answer.authorities), additionals: age(e.answer.additionals) };
 }

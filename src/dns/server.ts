@@ -250,7 +250,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
    * The answer to one question: ours, the upstream's (forwarded), or REFUSED/SERVFAIL.
    * failed: no answer at all (no upstream, or it did not answer): what CoreDNS gets as an
    * error from the next plugin. Forwarded answers stay out of the answer cache: the
-   * Forwarder keeps them for their TTL, while this cache lasts until the objects change.
+   * Forwarder keeps them as CoreDNS's `cache` does, while this cache lasts until the objects
+   * change.
    */
   async function resolve(name: string, type: string, cls: string, overTcp: boolean): Promise<{ ans: DnsAnswer; cacheable: boolean; failed?: boolean }> {
     let ans = answerQuestion(records, name, type, zoneOpts);
@@ -264,7 +265,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     if (ans === null) {
       if (!forwarder) return { ans: bare("REFUSED"), cacheable, failed: true };
       stats.forwarded++;
-      const up = await forwarder.resolve(name || ".", type, cls, overTcp);
+      const up = await forwarder.forward(name || ".", type, cls, overTcp);
       if (!up) return { ans: bare("SERVFAIL"), cacheable: false, failed: true };
       return { ans: upstreamToAnswer(up), cacheable: false };
     }
@@ -485,7 +486,7 @@ function plainIP(a: string): string {
   return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
 }
 
-/** The upstream's answer as CoreDNS's forward plugin passes it on: its AA and RA bits too. */
+/** The upstream's answer as CoreDNS's forward plugin passes it on: its AA and RA bits and additional records too. */
 function upstreamToAnswer(u: UpstreamAnswer): DnsAnswer {
   return {
     rcode: (u.rcode in RCODES ? u.rcode : "SERVFAIL") as DnsAnswer["rcode"],
@@ -493,7 +494,7 @@ function upstreamToAnswer(u: UpstreamAnswer): DnsAnswer {
     recursionAvailable: (u.flags & 0x80) !== 0,
     answers: u.answers,
     authority: u.authorities,
-    additionals: [],
+    additionals: u.additionals,
     truncated: u.truncated,
   };
 }
