@@ -91,8 +91,9 @@ function putText(b: TextBuffer, s: string, ascii = isAscii(s)): void {
  * fill, after its chain lines. Those come in descending name order rather than kube-proxy's
  * write order: iptables-nft keeps its chain cache as a list sorted by name and inserts each
  * new chain after a walk from the head (nft_cache_add_chain), so a descending declaration
- * costs one step and any other order up to the whole list: at 110,000 chains, a load that
- * never ends. Chain lines have no effect on the result in any order.
+ * costs one step and any other order up to the whole list (1,000 services x 10 endpoints:
+ * 4.4 s to load in kube-proxy's order here, 1.7 s so; ARCHITECTURE.md, Chain order). Chain
+ * lines have no effect on the result in any order.
  */
 class RestoreTable implements Rules {
   /** Chain names: SEP chains by hash and sort key (as SortedTable keeps them), the others whole. */
