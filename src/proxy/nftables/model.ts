@@ -2,7 +2,7 @@
 // service port, the chains, map/set elements and affinity sets it owns. The full render and
 // the per-service update transactions are both serialized from this model, so they cannot
 // disagree. Pure.
-import { clusterCIDRFor, DEFAULT_HOST_FEATURES, masqueradeMark, type HostFeatures } from "../config.js";
+import { clusterCIDRFor, masqueradeMark } from "../config.js";
 import { nftEndpointBase, nftServiceBase } from "../hash.js";
 import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
@@ -24,7 +24,6 @@ export const TABLE = "kube-proxy";
 export type EndpointSelection = "rules" | "vmap";
 
 export interface NftRenderOptions {
-  host?: Partial<HostFeatures>;
   endpointSelection?: EndpointSelection;
 }
 
@@ -45,6 +44,7 @@ export interface NftElement {
 export interface NftChain {
   name: string;
   rules: string[];
+  comment?: string;
 }
 
 export interface NftAffinitySet {
@@ -108,14 +108,13 @@ export function affinitySetName(sp: PlanServicePort, ep: PlanEndpoint): string {
 }
 
 export function buildNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): NftModel {
-  const m = fixedNftModel(plan, opts);
+  const m = fixedNftModel(plan);
   m.services = plan.services.map((sp) => serviceFragment(sp, plan, m.family, opts.endpointSelection ?? "rules"));
   return m;
 }
 
 /** The model without its services (the table's fixed part). */
-export function fixedNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): NftModel {
-  const host: HostFeatures = { ...DEFAULT_HOST_FEATURES, ...opts.host };
+export function fixedNftModel(plan: ProxyPlan): NftModel {
   const ipX = plan.ipFamily === "IPv6" ? "ip6" : "ip";
   const addrType = plan.ipFamily === "IPv6" ? "ipv6_addr" : "ipv4_addr";
   const noLocalhost = plan.ipFamily === "IPv6" ? "ip6 daddr != ::1" : "ip daddr != 127.0.0.0/8";
@@ -152,10 +151,11 @@ export function fixedNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): Nft
         npIPs === null ? `fib daddr type local ${noLocalhost} meta l4proto . th dport vmap @${SERVICE_NODEPORTS}` : `${ipX} daddr @${NODEPORT_IPS} meta l4proto . th dport vmap @${SERVICE_NODEPORTS}`,
       ],
     },
-    { name: "masquerading", rules: [`ct status dnat ${ipX} saddr . ${ipX} daddr @${HAIRPIN_ENDPOINTS} jump mark-for-masquerade`, `meta mark & ${mark} == 0 return`, `meta mark set meta mark ^ ${mark}`, host.randomFully ? "masquerade fully-random" : "masquerade"] },
+    // kube-proxy's words (mark ... or/and/xor) and its unconditional fully-random masquerade.
+    { name: "masquerading", rules: [`ct status dnat ${ipX} saddr . ${ipX} daddr @${HAIRPIN_ENDPOINTS} jump mark-for-masquerade`, `mark and ${mark} == 0 return`, `mark set mark xor ${mark}`, "masquerade fully-random"] },
     { name: "cluster-ips-check", rules: [`${ipX} daddr @${CLUSTER_IPS} reject comment "Reject traffic to invalid ports of ClusterIPs"`] },
-    { name: "mark-for-masquerade", rules: [`meta mark set meta mark | ${mark}`] },
-    { name: "reject-chain", rules: ["reject"] },
+    { name: "mark-for-masquerade", rules: [`mark set mark or ${mark}`] },
+    { name: "reject-chain", rules: ["reject"], comment: `helper for @${NO_ENDPOINT_SERVICES} / @${NO_ENDPOINT_NODEPORTS}` },
   ];
   const sets: NftSetDecl[] = [
     { name: CLUSTER_IPS, kind: "set", type: addrType, comment: "Active ClusterIPs" },
@@ -257,7 +257,8 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
     const sources = [...sp.loadBalancerSourceRanges];
     const nodeIP = plan.nodeIPs[0];
     if (nodeIP && sp.loadBalancerSourceRanges.some((c) => inCIDR(c, nodeIP))) sources.push(...sp.loadBalancerIPs);
-    chain(n.fw).push(`${ipX} saddr != { ${sources.join(", ")} } drop`);
+    // " , ": kube-proxy joins every word of a rule with a space (knftables.Concat).
+    chain(n.fw).push(`${ipX} saddr != { ${sources.join(" , ")} } drop`);
   }
   if (sp.sessionAffinity === "ClientIP") {
     for (const ep of sp.reachableEndpoints) frag.affinitySets.push({ name: epAffinity(ep), timeoutSeconds: sp.stickyMaxAgeSeconds });
@@ -287,7 +288,7 @@ function writeServiceToEndpointRules(
   const affinity = sp.sessionAffinity === "ClientIP";
   if (selection === "vmap") {
     if (affinity) for (const ep of eps) out.push(`${ipX} saddr @${epAffinity(ep)} goto ${epChain(ep)}`);
-    out.push(`numgen random mod ${k} vmap { ${eps.map((ep, i) => `${i} : goto ${epChain(ep)}`).join(", ")} }`);
+    out.push(`numgen random mod ${k} vmap { ${eps.map((ep, i) => `${i} : goto ${epChain(ep)}`).join(" , ")} }`);
     return;
   }
   // Inline endpoints: what upstream's endpoint chain does (refresh affinity, DNAT), in the rule.

@@ -9,7 +9,7 @@ export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): st
   // serializeModel(buildNftModel(plan, opts)), but each service's fragment is written and
   // dropped at once: 100,000s of rule strings never outlive their service (kept alive
   // to the end, they were most of the garbage collector's work).
-  const m = fixedNftModel(plan, opts);
+  const m = fixedNftModel(plan);
   const w = new NftWriter(m, { services: plan.services.length, endpoints: plan.totalEndpoints });
   const selection = opts.endpointSelection ?? "rules";
   for (const sp of plan.services) w.addService(serviceFragment(sp, plan, m.family, selection));
@@ -125,7 +125,7 @@ class NftWriter {
     line(`delete table ${t}`);
     line(`add table ${t} { comment "rules for kube-proxy" ; }`);
     for (const b of m.baseChains) line(`add chain ${t} ${b.name} { type ${b.type} hook ${b.hook} priority ${b.priority} ; }`);
-    for (const c of m.chains) line(`add chain ${t} ${c.name}`);
+    for (const c of m.chains) line(`add chain ${t} ${c.name}${c.comment ? ` { comment ${JSON.stringify(c.comment)} ; }` : ""}`);
     out.copyFrom(this.chainLines, 0, this.chainLines.length);
     for (const s of m.sets) line(setDeclLine(t, s));
     out.copyFrom(this.affinityLines, 0, this.affinityLines.length);

@@ -99,7 +99,7 @@ export function applyNft(state: NftState | undefined, text: string): NftState {
       if (obj === "chain") {
         if (verb === "add" || verb === "create") {
           const c = st.chains.get(name) ?? { rules: [] };
-          if (t[5] === "{") {
+          if (t[5] === "{" && t.includes("hook")) {
             const type = t[t.indexOf("type") + 1] as "filter" | "nat";
             const hook = HOOKS[t[t.indexOf("hook") + 1]];
             const pr = t.indexOf("priority");
@@ -202,8 +202,23 @@ function parseVerdict(words: string[]): Action {
   throw new Error(`unsupported verdict ${JSON.stringify(words.join(" "))}`);
 }
 
+/** nft's operator words after a mark expression ("mark set mark or V", "mark and V == 0"). */
+const MARK_OPERATORS: Record<string, string> = { or: "|", xor: "^", and: "&" };
+
+/** kube-proxy's keyword forms of the mark expressions ("mark", "or", "and", "xor") in the "meta mark", "|", "&", "^" forms. */
+function normalizeMark(t: string[]): string[] {
+  const out: string[] = [];
+  for (const w of t) {
+    const prev = out[out.length - 1];
+    if (w === "mark" && prev !== "meta") out.push("meta", "mark");
+    else if (prev === "mark" && MARK_OPERATORS[w]) out.push(MARK_OPERATORS[w]);
+    else out.push(w);
+  }
+  return out;
+}
+
 export function compileNftRule(rule: string, chain: string, sets: NftState["sets"]): Rule {
-  const t = tokenize(rule);
+  const t = normalizeMark(tokenize(rule));
   const matches: Match[] = [];
   let action: Action = { kind: "none" };
   const pre: ((st: PacketState) => void)[] = [];
