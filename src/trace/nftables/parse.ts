@@ -203,7 +203,7 @@ function parseVerdict(words: string[]): Action {
 }
 
 /** nft's operator words after a mark expression ("mark set mark or V", "mark and V == 0"). */
-const MARK_OPERATORS: Record<string, string> = { or: "|", xor: "^", and: "&" };
+const MARK_OPERATORS = new Map([["or", "|"], ["xor", "^"], ["and", "&"]]);
 
 /** kube-proxy's keyword forms of the mark expressions ("mark", "or", "and", "xor") in the "meta mark", "|", "&", "^" forms. */
 function normalizeMark(t: string[]): string[] {
@@ -211,7 +211,7 @@ function normalizeMark(t: string[]): string[] {
   for (const w of t) {
     const prev = out[out.length - 1];
     if (w === "mark" && prev !== "meta") out.push("meta", "mark");
-    else if (prev === "mark" && MARK_OPERATORS[w]) out.push(MARK_OPERATORS[w]);
+    else if (prev === "mark" && MARK_OPERATORS.has(w)) out.push(MARK_OPERATORS.get(w)!);
     else out.push(w);
   }
   return out;
