@@ -86,6 +86,22 @@ function putText(b: TextBuffer, s: string, ascii = isAscii(s)): void {
 }
 
 /**
+ * KUBE-SEP chain names (100,000s of them) as parallel arrays, no object or string each: the
+ * hash part of each name and its sort key (see sortedOrder), made while the hash is at hand.
+ */
+class SepNames {
+  readonly hashes: string[] = [];
+  readonly keys: number[] = [];
+  add(h: string): void {
+    this.hashes.push(h);
+    this.keys.push(hashKey(SEP_KIND, h, 0));
+  }
+  get length(): number {
+    return this.hashes.length;
+  }
+}
+
+/**
  * A table for applying: its rules as kube-proxy's syncProxyRules writes them (its natRules
  * buffer, in the order written), going out as strings of at most OUTPUT_CHUNK bytes as they
  * fill, after its chain lines. Those come in descending name order rather than kube-proxy's
@@ -96,9 +112,8 @@ function putText(b: TextBuffer, s: string, ascii = isAscii(s)): void {
  * lines have no effect on the result in any order.
  */
 class RestoreTable implements Rules {
-  /** Chain names: SEP chains by hash and sort key (as SortedTable keeps them), the others whole. */
-  private readonly sepHashes: string[] = [];
-  private readonly sepKeys: number[] = [];
+  /** Chain names: SEP chains apart, the others whole. */
+  private readonly seps = new SepNames();
   private readonly names: string[] = [];
   private readonly rules: TextBuffer;
   constructor(ruleBytes: number) {
@@ -114,8 +129,7 @@ class RestoreTable implements Rules {
     putText(this.rules, text, ascii);
   }
   addSep(sep: string, h: string, ep: PlanEndpoint, f: SepFormat): void {
-    this.sepHashes.push(h);
-    this.sepKeys.push(hashKey(SEP_KIND, h, 0));
+    this.seps.add(h);
     // ep.endpoint holds ep.ip; f.ascii covers the comment.
     putText(this.rules, sepRules(sep, ep, f), f.ascii && isAscii(ep.endpoint));
   }
@@ -125,9 +139,10 @@ class RestoreTable implements Rules {
   }
   /** The table's restore text (the buffer is released). */
   text(table: string): string {
-    const { sepHashes, names } = this;
-    const seps = sepHashes.length;
-    const order = sortedOrder(sepHashes, this.sepKeys, names, false);
+    const { seps: sepNames, names } = this;
+    const seps = sepNames.length;
+    const sepHashes = sepNames.hashes;
+    const order = sortedOrder(sepNames, names, false);
     const chains = outputBuffer(40 * order.length);
     for (let k = order.length - 1; k >= 0; k--) {
       const i = order[k];
@@ -155,16 +170,13 @@ function outputBuffer(bytes: number): TextBuffer {
  */
 class SortedTable implements Rules {
   /**
-   * KUBE-SEP chains (100,000s of them) as parallel arrays, no object each: the hash part
-   * of the name, and where the chain is in `seps`: its declaration (SEP_DECLARATION bytes)
-   * and then its rules, from sepStarts[i] to sepEnds[i]. Written while the service's
-   * objects are at hand, in service order; copied into the output in name order at the end
-   * (building the text there instead read 100,000s of scattered objects in hash order, at
-   * about three times the cost).
+   * KUBE-SEP chains (100,000s of them): their names, and where each chain is in `seps`: its
+   * declaration (SEP_DECLARATION bytes) and then its rules, from sepStarts[i] to sepEnds[i].
+   * Written while the service's objects are at hand, in service order; copied into the
+   * output in name order at the end (building the text there instead read 100,000s of
+   * scattered objects in hash order, at about three times the cost).
    */
-  readonly sepHashes: string[] = [];
-  /** Sort keys of the names (see sortedOrder), made while each hash is at hand. */
-  readonly sepKeys: number[] = [];
+  readonly sepNames = new SepNames();
   readonly sepStarts: number[] = [];
   readonly sepEnds: number[] = [];
   readonly chains = new Map<string, Chain>();
@@ -225,8 +237,7 @@ class SortedTable implements Rules {
       this.seps.put(text);
       this.sepEnds.push(this.seps.length);
     }
-    this.sepHashes.push(h);
-    this.sepKeys.push(hashKey(SEP_KIND, h, 0));
+    this.sepNames.add(h);
   }
   deleteChain(name: string): void {
     this.declare(name);
@@ -282,13 +293,14 @@ function hashedKey(name: string): number {
 }
 
 /**
- * Chain indices (SEP chains 0..seps-1 by hash and sort key, then names[i - seps]) in plain
+ * Chain indices (SEP chains 0..seps-1, then names[i - seps]) in plain
  * string order of their names, KUBE-* first as upstream's tests sort them unless kubeFirst
  * is false; equal names keep index order. Hashed names (nearly all) sort as
  * numbers with a native typed-array sort (a comparator sort of 110,000 names was a tenth of
  * the render); the few other names are placed by binary search.
  */
-function sortedOrder(sepHashes: readonly string[], sepKeys: readonly number[], names: readonly string[], kubeFirst = true): number[] {
+function sortedOrder(sepNames: SepNames, names: readonly string[], kubeFirst = true): number[] {
+  const { hashes: sepHashes, keys: sepKeys } = sepNames;
   const seps = sepHashes.length;
   const total = seps + names.length;
   const nameOf = (i: number) => (i < seps ? `KUBE-SEP-${sepHashes[i]}` : names[i - seps]);
@@ -355,13 +367,13 @@ function sortedOrder(sepHashes: readonly string[], sepKeys: readonly number[], n
 function writeTable(out: TextBuffer, name: string, t: SortedTable): void {
   // KUBE-NODEPORTS, KUBE-SERVICES, then the rest in plain string order (KUBE-* first);
   // equal names (only with hash collisions or duplicate input) keep SEP chains first.
-  const seps = t.sepHashes.length;
+  const seps = t.sepNames.length;
   const chains: Chain[] = [];
   for (const c of t.chains.values()) {
     if (c.name === "KUBE-NODEPORTS" || c.name === "KUBE-SERVICES") continue;
     chains.push(c);
   }
-  const ordered = sortedOrder(t.sepHashes, t.sepKeys, chains.map((c) => c.name));
+  const ordered = sortedOrder(t.sepNames, chains.map((c) => c.name));
   const top = ["KUBE-NODEPORTS", "KUBE-SERVICES"].filter((c) => t.chains.has(c)).map((c) => t.chains.get(c)!);
   out.put(`*${name}\n`);
   for (const c of top) putDeclaration(out, c.name);
@@ -433,12 +445,13 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   const perEndpoint = plan.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD ? 120 : 200;
   const estimate = opts.onlyServices ? 0 : perEndpoint * plan.totalEndpoints + 600 * plan.services.length;
   let sorted: { filter: SortedTable; nat: SortedTable; buf: TextBuffer; seps: TextBuffer } | undefined;
+  let restore: { filter: RestoreTable; nat: RestoreTable } | undefined;
   let filter: Rules;
   let nat: Rules;
   if (opts.order === "restore") {
     // The filter table holds a few rules per service at most.
-    filter = new RestoreTable(opts.onlyServices ? 0 : 100 * plan.services.length);
-    nat = new RestoreTable(estimate + 70 * plan.totalEndpoints);
+    restore = { filter: new RestoreTable(opts.onlyServices ? 0 : 100 * plan.services.length), nat: new RestoreTable(estimate + 70 * plan.totalEndpoints) };
+    ({ filter, nat } = restore);
   } else {
     const buf = new TextBuffer(Math.max(1 << 16, estimate));
     // The SEP chains' text (~185 bytes each without comments), then the output (see below).
@@ -495,13 +508,13 @@ export function renderIptables(plan: ProxyPlan, opts: IptablesRenderOptions = {}
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
   filter.add("KUBE-FORWARD", `-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
 
-  if (!sorted) return (filter as RestoreTable).text("filter") + (nat as RestoreTable).text("nat");
+  if (restore) return restore.filter.text("filter") + restore.nat.text("nat");
   // The output, read once and whole, goes after the SEP chains' text in the same buffer
   // (their copies are then the cheapest) and out as strings every OUTPUT_CHUNK bytes.
-  const { buf, seps } = sorted;
+  const { buf, seps } = sorted!;
   const start = seps.spillFrom(OUTPUT_CHUNK);
-  writeTable(seps, "filter", sorted.filter);
-  writeTable(seps, "nat", sorted.nat);
+  writeTable(seps, "filter", sorted!.filter);
+  writeTable(seps, "nat", sorted!.nat);
   const text = seps.toString(start);
   seps.release();
   buf.release();
