@@ -1,6 +1,5 @@
-// IPv4 primitives shared by the allocators (controllers/cidr.ts), the proxy (proxy/ip.ts) and
-// the lab's address plan (lab/ipv4.ts); each of those keeps the CIDR shape its callers use,
-// parsed by the one strict parseCidr4.
+// IPv4 addresses and CIDRs, shared by the allocators, the offline converger, the proxy
+// (proxy/ip.ts) and the lab's address plan (lab/ipv4.ts). Pure.
 
 /** "a.b.c.d" -> unsigned 32-bit number, or undefined when it is not a dotted-quad address. */
 export function parseIPv4(s: string): number | undefined {
@@ -34,4 +33,16 @@ export function parseCidr4(s: string): Cidr4 | undefined {
   const addr = parseIPv4(ip);
   if (addr === undefined || prefix > 32) return undefined;
   return { base: (addr & maskOf(prefix)) >>> 0, prefix };
+}
+
+export function cidrSize(c: Cidr4): number {
+  return 2 ** (32 - c.prefix);
+}
+
+export function cidrContains(c: Cidr4, ip: number): boolean {
+  return ((ip & maskOf(c.prefix)) >>> 0) === c.base;
+}
+
+export function formatCidr4(c: Cidr4): string {
+  return `${formatIPv4(c.base)}/${c.prefix}`;
 }

@@ -4,7 +4,7 @@ import type { Service } from "../api/types.js";
 import { ControllerContext, splitKey } from "./context.js";
 import { objectKey } from "./informer.js";
 import { allocateLoadBalancerIP, assignedLoadBalancerIP, needsLoadBalancer } from "./load-balancer-ips.js";
-import { cidrContains, parseCidr4, parseIPv4 } from "./cidr.js";
+import { cidrContains, parseCidr4, parseIPv4 } from "../cluster/ipv4.js";
 
 export function startLoadBalancerController(ctx: ControllerContext): void {
   const services = ctx.informers.for<Service>("Service");

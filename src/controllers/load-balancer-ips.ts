@@ -2,7 +2,7 @@
 // network, .1 the fabric's own public address, the last the broadcast; addresses a Service
 // claims as externalIPs are never handed out.
 import type { Service } from "../api/types.js";
-import { cidrContains, cidrSize, formatIPv4, parseCidr4, parseIPv4 } from "./cidr.js";
+import { cidrContains, cidrSize, formatIPv4, parseCidr4, parseIPv4 } from "../cluster/ipv4.js";
 
 export type LoadBalancerResult = { ip: string } | { error: string };
 

@@ -2,7 +2,7 @@
 // Index 0 of the cluster CIDR is left unused so that node N keeps 10.244.N.0/24, the
 // address plan the lab and the docs use.
 import type { Node } from "../api/types.js";
-import { cidrContains, formatCidr4, parseCidr4, type Cidr4 } from "./cidr.js";
+import { cidrContains, formatCidr4, parseCidr4, type Cidr4 } from "../cluster/ipv4.js";
 
 export type NodeCidrResult = { cidr: string } | { error: string };
 

@@ -1,6 +1,6 @@
 // Pod IPs from the node's podCIDR, for offline mode (in the lab, CNI's host-local IPAM decides).
 // .0 is the network, .1 the bridge gateway (cbr0), the last address is broadcast.
-import { cidrContains, cidrSize, formatIPv4, parseCidr4, parseIPv4 } from "./cidr.js";
+import { cidrContains, cidrSize, formatIPv4, parseCidr4, parseIPv4 } from "../cluster/ipv4.js";
 
 export function allocatePodIP(podCIDR: string, used: Iterable<string>): { ip: string } | { error: string } {
   const c = parseCidr4(podCIDR);

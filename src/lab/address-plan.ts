@@ -3,7 +3,8 @@
 // `down`, a restarted daemon and the tests all agree on the same names without any state.
 import { createHash } from "node:crypto";
 import type { ClusterSettings } from "../cluster/settings.js";
-import { cidrContains, cidrString, nthAddress, nthSubnet, parseCidr } from "./ipv4.js";
+import { formatCidr4 } from "../cluster/ipv4.js";
+import { containsAddress, nthAddress, nthSubnet, parseCidr } from "./ipv4.js";
 
 export type PodNetworkMode = "routed" | "vxlan";
 export type ProxyMode = "iptables" | "nftables";
@@ -96,7 +97,7 @@ export function planLab(input: LabPlanInput): LabPlan {
       index: i,
       netns: `${prefix}node-${i}`,
       ip: nthAddress(nodeNet, i + 1),
-      podCIDR: cidrString(podNet),
+      podCIDR: formatCidr4(podNet),
       bridgeIP: nthAddress(podNet, 1),
       fabricLink: `n${i}`,
       vxlanMac: `0e:6e:6c:00:${((i >> 8) & 255).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`,
@@ -106,20 +107,20 @@ export function planLab(input: LabPlanInput): LabPlan {
   const extIP = nthAddress(ext, 2);
   const dnsIP = nthAddress(ext, 53);
   const webIP = nthAddress(ext, 10);
-  const extra = [...new Set(input.externalAddresses ?? [])].filter((a) => cidrContains(ext, a) && ![extIP, dnsIP, webIP, nthAddress(ext, 1)].includes(a)).sort();
+  const extra = [...new Set(input.externalAddresses ?? [])].filter((a) => containsAddress(ext, a) && ![extIP, dnsIP, webIP, nthAddress(ext, 1)].includes(a)).sort();
   return {
     lab: input.lab,
     prefix,
     podNetwork: input.podNetwork,
     podMTU: input.podNetwork === "vxlan" ? 1450 : 1500,
-    clusterCIDR: cidrString(clusterNet),
-    nodeNetwork: { cidr: cidrString(nodeNet), prefixLength: nodeNet.bits, gateway },
+    clusterCIDR: formatCidr4(clusterNet),
+    nodeNetwork: { cidr: formatCidr4(nodeNet), prefixLength: nodeNet.prefix, gateway },
     fabric: { netns: `${prefix}fabric`, bridge: "br0", externalLink: "ext0", externalIP: nthAddress(ext, 1), publicIP: nthAddress(lb, 1) },
     nodes,
-    external: { netns: `${prefix}external`, cidr: EXTERNAL_CIDR, ip: extIP, dnsIP, webIP, extraIPs: extra, routedViaFabric: [cidrString(lb)] },
+    external: { netns: `${prefix}external`, cidr: EXTERNAL_CIDR, ip: extIP, dnsIP, webIP, extraIPs: extra, routedViaFabric: [formatCidr4(lb)] },
     // The lan client takes the last usable address of the node network.
-    lan: { netns: `${prefix}lan`, ip: nthAddress(nodeNet, 2 ** (32 - nodeNet.bits) - 2), fabricLink: "lan0" },
-    loadBalancerRange: cidrString(lb),
+    lan: { netns: `${prefix}lan`, ip: nthAddress(nodeNet, 2 ** (32 - nodeNet.prefix) - 2), fabricLink: "lan0" },
+    loadBalancerRange: formatCidr4(lb),
     apiRelay: { ip: gateway, port: 6443 },
   };
 }

@@ -7,7 +7,7 @@
 import type { Service } from "../api/types.js";
 import type { LabPlan } from "./address-plan.js";
 import { parseIPv4 } from "../cluster/ipv4.js";
-import { cidrContains, parseCidr } from "./ipv4.js";
+import { containsAddress, parseCidr } from "./ipv4.js";
 import { ipBatch, mustRun, type Runner } from "./exec.js";
 
 /** rtnetlink protocol number of these routes (unassigned in /etc/iproute2/rt_protos). */
@@ -40,7 +40,7 @@ export function planExternalIPRoutes(services: Service[], plan: LabPlan): Extern
       let reason: string | undefined;
       if (own.has(ip)) reason = "an address of the fabric";
       else if (lbIPs.has(ip)) reason = "a LoadBalancer address";
-      else reason = ranges.find(([c]) => cidrContains(parseCidr(c), ip))?.[1];
+      else reason = ranges.find(([c]) => containsAddress(parseCidr(c), ip))?.[1];
       if (reason) skipped.push({ ip, service, reason });
       else ips.add(ip);
     }
@@ -58,7 +58,7 @@ export function fabricRouteLines(ips: string[], plan: LabPlan): string[] {
 /** `ip route` lines for the external network: addresses it does not already send to the fabric. */
 export function externalRouteLines(ips: string[], plan: LabPlan): string[] {
   const via = plan.external.routedViaFabric.map((c) => parseCidr(c));
-  return ips.filter((ip) => !via.some((c) => cidrContains(c, ip))).map((ip) => `route replace ${ip}/32 proto ${EXTERNAL_IP_ROUTE_PROTO} via ${plan.fabric.externalIP}`);
+  return ips.filter((ip) => !via.some((c) => containsAddress(c, ip))).map((ip) => `route replace ${ip}/32 proto ${EXTERNAL_IP_ROUTE_PROTO} via ${plan.fabric.externalIP}`);
 }
 
 /** Destinations of the routes with our protocol number in a namespace (`ip route show proto N`). */

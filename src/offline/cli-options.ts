@@ -4,7 +4,7 @@ import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_SETTINGS, SETTINGS_FLAGS, type ClusterSettings } from "../cluster/settings.js";
 import { loadObjectsOrExit } from "../cli/load.js";
 import { convergeCluster, DEFAULT_NODES, type ConvergedCluster } from "./converge.js";
-import { parseCidr4 } from "../controllers/cidr.js";
+import { parseCidr4 } from "../cluster/ipv4.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

@@ -11,7 +11,7 @@ import { Registry } from "../apiserver/registry.js";
 import { openSqliteStore } from "../store/sqlite-store.js";
 import { startControllers } from "../controllers/manager.js";
 import { seededRandom } from "../controllers/random.js";
-import { formatIPv4, parseCidr4 } from "../controllers/cidr.js";
+import { formatIPv4, parseCidr4 } from "../cluster/ipv4.js";
 
 export const DEFAULT_NODES = 2;
 /** The clock offline clusters live at (no wall time in the output). */

@@ -4,7 +4,7 @@
 // stored Services at start (see rebuild in registry).
 import { AllocationError, OffsetPool, type PickOptions } from "./allocation-error.js";
 import { formatIPv4, parseIPv4 } from "../../cluster/ipv4.js";
-import { cidrSize, formatCidr4, parseCidr4 } from "../cidr.js";
+import { cidrSize, formatCidr4, parseCidr4 } from "../../cluster/ipv4.js";
 
 export class ClusterIPAllocator {
   /** The address at offset 0. */
