@@ -4,6 +4,16 @@ import { planProxy } from "./plan.js";
 import { planIptablesUpdate, planNftablesUpdate, staleUdpEndpoints, changedServices, replanServices } from "./changes.js";
 import { makeService, makeSlice, testInput, dedent } from "./test-fixtures.js";
 import { renderNftables } from "./nftables/render.js";
+import { serviceSlotKey } from "./nftables/endpoint-maps.js";
+import { parseNft } from "../trace/nftables/parse.js";
+
+/** The table state after applying the transactions, as comparable text (sets and chains sorted). */
+function applyNftText(texts: string[]): string {
+  const st = parseNft(texts);
+  const chains = [...st.chains].filter(([, c]) => c.rules.length > 0 || c.base).map(([n, c]) => `${n}: ${c.rules.join(" | ")}`).sort();
+  const sets = [...st.sets].filter(([, m]) => m.size > 0).map(([n, m]) => `${n}: ${[...m].map(([k, v]) => `${k}=${v}`).sort().join(", ")}`).sort();
+  return [...chains, ...sets].join("\n");
+}
 
 const services = [
   makeService("ns1", "dns", (s) => { s.spec.clusterIP = "172.30.0.10"; s.spec.type = "NodePort"; s.spec.ports = [{ name: "dns", port: 53, protocol: "UDP", nodePort: 30053 }]; }),
@@ -21,11 +31,55 @@ test("nftables: removing one endpoint touches only that service's chain and elem
   const u = planNftablesUpdate(two(), one());
   assert.equal(u.kind, "partial");
   assert.deepEqual(u.changedServices, ["ns1/dns"]);
+  // Down to one endpoint: a plain DNAT rule replaces the map rule, the map keys go.
   assert.equal(u.script, dedent(`
     flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
+    delete element ip kube-proxy endpoints-bf { 1519632384, 1519632385 }
     delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }
     add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns meta l4proto udp dnat to 10.180.0.1:53
   `));
+});
+
+test("nftables: an endpoint replaced is an element change only; a new count rewrites the one map rule", () => {
+  const three = () => planProxy(testInput(services, slices(["10.180.0.1", "10.180.0.2", "10.180.0.3"])));
+  const swapped = planProxy(testInput(services, slices(["10.180.0.1", "10.180.0.7"])));
+  assert.equal(planNftablesUpdate(two(), swapped).script, dedent(`
+    delete element ip kube-proxy endpoints-bf { 1519632385 }
+    delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }
+    add element ip kube-proxy endpoints-bf { 1519632385 : 10.180.0.7 . 53 }
+    add element ip kube-proxy hairpin-endpoints { 10.180.0.7 . 10.180.0.7 }
+  `));
+  assert.equal(planNftablesUpdate(two(), three()).script, dedent(`
+    flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
+    add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns meta l4proto udp dnat ip addr . port to numgen random mod 3 offset 1519632384 map @endpoints-bf
+    add element ip kube-proxy endpoints-bf { 1519632386 : 10.180.0.3 . 53 }
+    add element ip kube-proxy hairpin-endpoints { 10.180.0.3 . 10.180.0.3 }
+  `));
+  // From one endpoint (no map yet for this service) the map is declared; "add map" of an existing one is a no-op.
+  assert.match(planNftablesUpdate(one(), two()).script, /^add map ip kube-proxy endpoints-bf \{ typeof numgen random mod 1 : ip daddr \. th dport ;/m);
+});
+
+test("nftables: two service ports whose hashes share an endpoint-map slot keep their endpoints as rules, and change form together", () => {
+  // svc-205 and svc-10508 (port p80/tcp in ns1) share shard and slot: found by search, checked here.
+  const mk = (name: string, ip: string) => makeService("ns1", name, (s) => { s.spec.clusterIP = ip; s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }]; });
+  const sl = (name: string, ips: string[]) => makeSlice("ns1", name, 1, ips.map((a) => ({ addresses: [a] })), [{ name: "p80", port: 80, protocol: "TCP" }]);
+  const a = mk("svc-205", "172.30.1.1");
+  const b = mk("svc-10508", "172.30.1.2");
+  const both = planProxy(testInput([a, b], [sl("svc-205", ["10.1.0.1", "10.1.0.2"]), sl("svc-10508", ["10.1.0.3", "10.1.0.4"])]));
+  const [ka, kb] = both.services.map((sp) => serviceSlotKey(sp));
+  assert.equal(ka, kb, "the fixture's two services must collide");
+  const text = renderNftables(both);
+  assert.doesNotMatch(text, / @?endpoints-[0-9a-f]{2} |numgen random mod 2 offset/);
+  assert.match(text, /service-\S+-ns1\/svc-205\/tcp\/p80 numgen random mod 2 == 0 meta l4proto tcp dnat to 10\.1\.0\.1:80/);
+  // svc-10508 goes away: svc-205 alone in its slot moves to the map form in the same update.
+  const alone = planProxy(testInput([a], [sl("svc-205", ["10.1.0.1", "10.1.0.2"])]));
+  const u = planNftablesUpdate(both, alone, { changed: ["ns1/svc-10508"] });
+  assert.deepEqual(u.changedServices?.sort(), ["ns1/svc-10508", "ns1/svc-205"]);
+  assert.match(u.script, /add rule ip kube-proxy service-\S+-ns1\/svc-205\/tcp\/p80 meta l4proto tcp dnat ip addr \. port to numgen random mod 2 offset \d+ map @endpoints-/);
+  assert.equal(applyNftText([text, u.script]), applyNftText([renderNftables(alone)]));
+  // And back: the newcomer's collision sends svc-205 back to rules.
+  const back = planNftablesUpdate(alone, both, { changed: ["ns1/svc-10508"] });
+  assert.equal(applyNftText([renderNftables(alone), back.script]), applyNftText([text]));
 });
 
 test("nftables: last endpoint gone moves the service into the no-endpoint maps", () => {

@@ -8,6 +8,7 @@ import { buildNftModel, serviceFragment, HAIRPIN_ENDPOINTS, type NftRenderOption
 import { serializeModel } from "./nftables/render.js";
 import { chainEditsRestore } from "./iptables/chain-edits.js";
 import { renderServiceUpdate, type NftUpdate } from "./nftables/update.js";
+import { followSlotIndex, serviceSlotKey, slotIndex } from "./nftables/endpoint-maps.js";
 
 const serviceKey = (sp: PlanServicePort) => `${sp.namespace}/${sp.name}`;
 
@@ -196,13 +197,24 @@ export function planNftablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
   if (!prev || globalKey(prev) !== globalKey(next)) {
     return { kind: "full", script: serializeModel(buildNftModel(next, opts)), changedServices: [] };
   }
-  const changed = opts.changed ?? changedServices(prev, next);
-  const test = serviceKeyTest(changed);
+  const sel = opts.endpointSelection ?? "maps";
+  let changed = opts.changed ?? changedServices(prev, next);
+  let test = serviceKeyTest(changed);
+  let prevChanged = onlyServices(prev, test);
+  let nextChanged = onlyServices(next, test);
+  if (sel === "maps") {
+    // A service sharing an endpoint-map slot with a changed one changes form with it.
+    const more = slotNeighbours(prev, next, prevChanged.services, nextChanged.services, changed);
+    if (more.length) {
+      changed = [...changed, ...more];
+      test = serviceKeyTest(changed);
+      prevChanged = onlyServices(prev, test);
+      nextChanged = onlyServices(next, test);
+    }
+  }
   const ipX = next.ipFamily === "IPv6" ? "ip6" : "ip";
-  const sel = opts.endpointSelection ?? "rules";
-  const prevChanged = onlyServices(prev, test);
-  const nextChanged = onlyServices(next, test);
-  const frags = (p: ProxyPlan) => p.services.map((sp) => serviceFragment(sp, p, ipX, sel));
+  // Fragments from the whole plan: a chain's endpoint-map slot depends on the other services.
+  const frags = (only: ProxyPlan, whole: ProxyPlan) => only.services.map((sp) => serviceFragment(sp, whole, ipX, sel));
   // An endpoint IP can back several services: its hairpin element stays while any other
   // (unchanged) service still uses it. Each plan's address use counts follow from the
   // previous plan's by the changed services alone (a set of all 100,000 addresses built per
@@ -222,8 +234,24 @@ export function planNftablesUpdate(prev: ProxyPlan | undefined, next: ProxyPlan,
     // The changed services no longer have it (it is being removed): any count is another's.
     return useCount(nextUse, e.key) > 0; // a hairpin element is keyed by its address
   };
-  const u = renderServiceUpdate(frags(prevChanged), frags(nextChanged), { family: ipX, deferChainDeletes: opts.deferChainDeletes, stillUsed });
+  const u = renderServiceUpdate(frags(prevChanged, prev), frags(nextChanged, next), { family: ipX, deferChainDeletes: opts.deferChainDeletes, stillUsed });
   return { kind: "partial", changedServices: changed, ...u };
+}
+
+/** Services not in `changed` whose ports share an endpoint-map slot with a changed port, before or after. */
+function slotNeighbours(prev: ProxyPlan, next: ProxyPlan, before: PlanServicePort[], after: PlanServicePort[], changed: string[]): string[] {
+  const prevIx = slotIndex(prev);
+  const nextIx = followSlotIndex(prev, next, before, after);
+  const known = new Set(changed);
+  const out = new Set<string>();
+  for (const sp of [...before, ...after]) {
+    const k = serviceSlotKey(sp);
+    for (const ix of [prevIx, nextIx]) {
+      const l = ix.get(k);
+      if (l && l.length > 1) for (const svc of l) if (!known.has(svc)) out.add(svc);
+    }
+  }
+  return [...out];
 }
 
 /**

@@ -7,7 +7,7 @@ import { renderNftables } from "../../proxy/nftables/render.js";
 import { PROXY_OPTIONS } from "./render-iptables.js";
 import { parseCommandArgs } from "../args.js";
 
-const USAGE = `Usage: netlab render nftables -f PATH... [--config FILE] [--node NAME] [--endpoint-selection rules|vmap]
+const USAGE = `Usage: netlab render nftables -f PATH... [--config FILE] [--node NAME] [--endpoint-selection maps|rules|vmap]
 
 Prints the nft -f transaction that (re)creates kube-proxy's table "ip kube-proxy" on NODE for
 the converged cluster.
@@ -16,7 +16,9 @@ Options:
 ${CLUSTER_OPTIONS_HELP}
       --config FILE               kube-proxy's KubeProxyConfiguration (default: the lab's)
       --node NAME                 the node (default: the first node)
-      --endpoint-selection MODE   rules (default; loads fast at scale) or vmap (upstream's
+      --endpoint-selection MODE   maps (default: endpoints as elements of shared numgen
+                                  maps, so an endpoint change is an element change), rules
+                                  (a numgen rule per endpoint) or vmap (upstream's
                                   anonymous numgen vmap per service)
 `;
 
@@ -24,9 +26,9 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs({ args: argv, options: { ...PROXY_OPTIONS, "endpoint-selection": { type: "string" } }, allowPositionals: false }, USAGE);
   if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  const sel = values["endpoint-selection"] ?? "rules";
-  if (sel !== "rules" && sel !== "vmap") {
-    process.stderr.write(`error: invalid --endpoint-selection ${JSON.stringify(sel)}: must be rules or vmap\n`);
+  const sel = values["endpoint-selection"] ?? "maps";
+  if (sel !== "maps" && sel !== "rules" && sel !== "vmap") {
+    process.stderr.write(`error: invalid --endpoint-selection ${JSON.stringify(sel)}: must be maps, rules or vmap\n`);
     return 1;
   }
   if (!values.filename?.length) {

@@ -7,21 +7,27 @@ import { nftEndpointBase, nftServiceBase } from "../hash.js";
 import { inCIDR } from "../ip.js";
 import type { PlanEndpoint, PlanServicePort, ProxyPlan } from "../plan.js";
 import { nodePortIPs } from "../iptables/render.js";
+import { endpointSlot, MAX_MAPPED_ENDPOINTS, type EndpointSlot } from "./endpoint-maps.js";
 
 export const TABLE = "kube-proxy";
 
 /**
  * How a service chain picks an endpoint.
- * - "rules" (default, built to scale): one rule per endpoint in the service chain,
+ * - "maps" (default, built to scale): one rule per service chain,
+ *   `meta l4proto tcp dnat ip addr . port to numgen random mod k offset O map @endpoints-XX`,
+ *   the endpoints being elements O .. O+k-1 of one of 256 shared data maps (see
+ *   endpoint-maps.ts): an endpoint change is an element change, which the kernel applies
+ *   without re-validating the table. Chains with session affinity, a single endpoint, more
+ *   than MAX_MAPPED_ENDPOINTS, or a slot shared with another service port use "rules".
+ * - "rules": one rule per endpoint in the service chain,
  *   `numgen random mod (n-i) == 0 meta l4proto tcp dnat to ip:port` (the iptables statistic
- *   scheme: each endpoint gets 1/n overall), and no per-endpoint chains at all. No anonymous
- *   sets, so bulk loads stay linear; and with a tenth of the chains, every later `nft`
- *   call (which reads the table's chains first) stays fast.
+ *   scheme: each endpoint gets 1/n overall), and no per-endpoint chains at all.
  * - "vmap": upstream's shape: an `endpoint-...` chain per endpoint and
- *   `numgen random mod n vmap { 0 : goto ..., ... }`, an anonymous map per service; nft's
- *   bulk load of those grows quadratically with the number of services.
+ *   `numgen random mod n vmap { 0 : goto ..., ... }`, an anonymous map per service; the
+ *   kernel's bulk load of those grows quadratically with the number of services.
+ * None but "vmap" uses anonymous sets, so bulk loads stay linear.
  */
-export type EndpointSelection = "rules" | "vmap";
+export type EndpointSelection = "maps" | "rules" | "vmap";
 
 export interface NftRenderOptions {
   endpointSelection?: EndpointSelection;
@@ -59,6 +65,8 @@ export interface NftServiceFragment {
   chains: NftChain[];
   elements: NftElement[];
   affinitySets: NftAffinitySet[];
+  /** Shared endpoint maps its rules use (declared once, never deleted: other services share them). */
+  endpointMaps: string[];
 }
 
 export interface NftSetDecl {
@@ -109,7 +117,7 @@ export function affinitySetName(sp: PlanServicePort, ep: PlanEndpoint): string {
 
 export function buildNftModel(plan: ProxyPlan, opts: NftRenderOptions = {}): NftModel {
   const m = fixedNftModel(plan);
-  m.services = plan.services.map((sp) => serviceFragment(sp, plan, m.family, opts.endpointSelection ?? "rules"));
+  m.services = plan.services.map((sp) => serviceFragment(sp, plan, m.family, opts.endpointSelection ?? "maps"));
   return m;
 }
 
@@ -179,7 +187,7 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
   const cfg = plan.config;
   const n = serviceChainNames(sp);
   const p = sp.proto;
-  const frag: NftServiceFragment = { service: `${sp.namespace}/${sp.name}`, chains: [], elements: [], affinitySets: [] };
+  const frag: NftServiceFragment = { service: `${sp.namespace}/${sp.name}`, chains: [], elements: [], affinitySets: [], endpointMaps: [] };
   const hasEndpoints = sp.hasEndpoints;
   const usesCluster = sp.clusterEndpoints.length > 0 && sp.usesClusterEndpoints;
   const usesLocal = sp.localEndpoints.length > 0 && sp.usesLocalEndpoints;
@@ -263,8 +271,18 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
   if (sp.sessionAffinity === "ClientIP") {
     for (const ep of sp.reachableEndpoints) frag.affinitySets.push({ name: epAffinity(ep), timeoutSeconds: sp.stickyMaxAgeSeconds });
   }
-  if (usesCluster) writeServiceToEndpointRules(chain(n.svc), sp, sp.clusterEndpoints, ipX, selection, epChain, epAffinity);
-  if (usesLocal) writeServiceToEndpointRules(chain(n.local), sp, sp.localEndpoints, ipX, selection, epChain, epAffinity);
+  // A chain's endpoints as map elements where they can be (see EndpointSelection).
+  const slot = (eps: PlanEndpoint[], local: boolean): EndpointSlot | undefined =>
+    selection === "maps" && sp.sessionAffinity !== "ClientIP" && eps.length > 1 && eps.length <= MAX_MAPPED_ENDPOINTS ? endpointSlot(plan, sp, local) : undefined;
+  const toEndpoints = (name: string, eps: PlanEndpoint[], local: boolean) => {
+    const s = slot(eps, local);
+    if (!s) return writeServiceToEndpointRules(chain(name), sp, eps, ipX, selection, epChain, epAffinity);
+    chain(name).push(`meta l4proto ${p} dnat ${ipX} addr . port to numgen random mod ${eps.length} offset ${s.offset} map @${s.map}`);
+    eps.forEach((ep, i) => el(s.map, String(s.offset + i), `${ep.ip} . ${ep.port}`));
+    if (!frag.endpointMaps.includes(s.map)) frag.endpointMaps.push(s.map);
+  };
+  if (usesCluster) toEndpoints(n.svc, sp.clusterEndpoints, false);
+  if (usesLocal) toEndpoints(n.local, sp.localEndpoints, true);
   for (const ep of sp.reachableEndpoints) el(HAIRPIN_ENDPOINTS, ep.ip);
   if (endpointChains) for (const ep of sp.reachableEndpoints) {
     const r = chain(epChain(ep));

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderNftables } from "./render.js";
+import { MAX_MAPPED_ENDPOINTS, serviceSlotKey, slotOfKey } from "./endpoint-maps.js";
 import { dedent, overallIPTablesInput } from "../test-fixtures.js";
 
 /** One line per element; the table flush that opens a full load left out. */
@@ -153,14 +154,39 @@ test("nftables, upstream's shape: TestOverallNFTablesRules line for line, but fo
   assert.deepEqual(got, want);
 });
 
-test("nftables, default shape: the same table but for the service chains' endpoint choice", () => {
+test("nftables, rules shape: the same table but for the service chains' endpoint choice", () => {
   const plan = planProxy(overallIPTablesInput({ sessionAffinity: true }));
   const vmap = new Set(lines(renderNftables(plan, { endpointSelection: "vmap" })));
-  const rules = lines(renderNftables(plan));
+  const rules = lines(renderNftables(plan, { endpointSelection: "rules" }));
   const endpointChainWork = (l: string) => / (service|endpoint)-\S+ /.test(l) && !l.startsWith("add element");
   assert.deepEqual(rules.filter((l) => !endpointChainWork(l) && !vmap.has(l)), []);
   // Each service chain picks its endpoint inline; svc4's two endpoints 1/2 each.
   assert.ok(rules.includes("add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 == 0 meta l4proto tcp dnat to 10.180.0.4:80"));
   assert.ok(rules.includes("add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 meta l4proto tcp dnat to 10.180.0.5:80"));
   assert.deepEqual(rules.filter((l) => l.includes(" endpoint-")), [], "no endpoint chains, affinity included");
+});
+
+test("nftables, default (maps) shape: the rules shape but for chains of several endpoints without affinity, whose endpoints are elements of a shared map", () => {
+  const plan = planProxy(overallIPTablesInput({ sessionAffinity: false }));
+  const rules = new Set(lines(renderNftables(plan, { endpointSelection: "rules" })));
+  const maps = lines(renderNftables(plan));
+  assert.deepEqual(maps.filter((l) => !rules.has(l)), [
+    "add element ip kube-proxy endpoints-58 { 697933824 : 10.180.0.4 . 80 }",
+    "add element ip kube-proxy endpoints-58 { 697933825 : 10.180.0.5 . 80 }",
+    'add map ip kube-proxy endpoints-58 { typeof numgen random mod 1 : ip daddr . th dport ; comment "service endpoints by numgen key" ; }',
+    "add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 meta l4proto tcp dnat ip addr . port to numgen random mod 2 offset 697933824 map @endpoints-58",
+  ]);
+  assert.deepEqual([...rules].filter((l) => !maps.includes(l)), [
+    "add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 meta l4proto tcp dnat to 10.180.0.5:80",
+    "add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 == 0 meta l4proto tcp dnat to 10.180.0.4:80",
+  ]);
+  // The slot: shard 0x58 and the first key from the chain's hash (endpoint-maps.ts).
+  const sp = plan.services.find((s) => s.name === "svc4")!;
+  assert.deepEqual(slotOfKey(serviceSlotKey(sp), false), { map: "endpoints-58", offset: 697933824 });
+  assert.deepEqual(slotOfKey(serviceSlotKey(sp), true), { map: "endpoints-58", offset: 697933824 + MAX_MAPPED_ENDPOINTS });
+  // A chain with session affinity keeps the rules shape: its rules update the chosen endpoint's set.
+  const sticky = planProxy(overallIPTablesInput({ sessionAffinity: true }));
+  const svc5 = (text: string) => lines(text).filter((l) => l.includes("/svc5/"));
+  assert.deepEqual(svc5(renderNftables(sticky)), svc5(renderNftables(sticky, { endpointSelection: "rules" })));
+  assert.ok(svc5(renderNftables(sticky)).some((l) => l.includes("update @affinity-")));
 });

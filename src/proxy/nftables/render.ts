@@ -11,7 +11,7 @@ export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): st
   // to the end, they were most of the garbage collector's work).
   const m = fixedNftModel(plan);
   const w = new NftWriter(m, { services: plan.services.length, endpoints: plan.totalEndpoints });
-  const selection = opts.endpointSelection ?? "rules";
+  const selection = opts.endpointSelection ?? "maps";
   for (const sp of plan.services) w.addService(serviceFragment(sp, plan, m.family, selection));
   return w.finish();
 }
@@ -28,6 +28,12 @@ export function setDeclLine(t: string, s: NftSetDecl): string {
 export function affinitySetLine(t: string, a: NftAffinitySet): string {
   const type = t.startsWith("ip6 ") ? "ipv6_addr" : "ipv4_addr";
   return `add set ${t} ${a.name} { type ${type} ; flags dynamic,timeout ; timeout ${a.timeoutSeconds}s ; }`;
+}
+
+/** A shared endpoint map (endpoint-maps.ts): numgen keys to address . port. */
+export function endpointMapLine(t: string, name: string): string {
+  const ipX = t.startsWith("ip6 ") ? "ip6" : "ip";
+  return `add map ${t} ${name} { typeof numgen random mod 1 : ${ipX} daddr . th dport ; comment "service endpoints by numgen key" ; }`;
 }
 
 /** The element's key as nft reads it (a hairpin element holds only its address). */
@@ -86,6 +92,7 @@ class NftWriter {
   private readonly affinityLines = new TextBuffer();
   private readonly ruleLines: TextBuffer;
   private readonly elements = new Map<string, SetElements>();
+  private readonly endpointMaps = new Set<string>();
 
   /** Sized for about this many service ports and endpoints: regrowing buffers of many MB costs copies. */
   constructor(private readonly m: NftModel, size = { services: 0, endpoints: 0 }) {
@@ -99,6 +106,7 @@ class NftWriter {
     const t = this.t;
     for (const c of s.chains) this.chainLines.put(`add chain ${t} ${c.name}\n`);
     for (const a of s.affinitySets) this.affinityLines.put(`${affinitySetLine(t, a)}\n`);
+    for (const name of s.endpointMaps) this.endpointMaps.add(name);
     for (const c of s.chains) for (const r of c.rules) this.ruleLines.put(`add rule ${t} ${c.name} ${r}\n`);
     for (const e of s.elements) this.addElement(e);
   }
@@ -128,6 +136,7 @@ class NftWriter {
     for (const c of m.chains) line(`add chain ${t} ${c.name}${c.comment ? ` { comment ${JSON.stringify(c.comment)} ; }` : ""}`);
     out.copyFrom(this.chainLines, 0, this.chainLines.length);
     for (const s of m.sets) line(setDeclLine(t, s));
+    for (const name of [...this.endpointMaps].sort()) line(endpointMapLine(t, name));
     out.copyFrom(this.affinityLines, 0, this.affinityLines.length);
     for (const b of m.baseChains) for (const r of b.rules) line(`add rule ${t} ${b.name} ${r}`);
     for (const c of m.chains) for (const r of c.rules) line(`add rule ${t} ${c.name} ${r}`);

@@ -5,7 +5,7 @@
 // (kernels >= 6.2; before that, pass deferChainDeletes and delete them in a later one).
 import type { NftElement, NftServiceFragment } from "./model.js";
 import { TABLE } from "./model.js";
-import { affinitySetLine, elementLines } from "./render.js";
+import { affinitySetLine, elementLines, endpointMapLine } from "./render.js";
 
 export interface NftUpdateOptions {
   family?: "ip" | "ip6";
@@ -61,6 +61,10 @@ export function renderServiceUpdate(prev: NftServiceFragment[], next: NftService
     if (!o || !sameElement(o, e)) addEls.push(e);
   }
   const addSets = [...nextSets.values()].filter((a) => prevSets.get(a.name)?.timeoutSeconds !== a.timeoutSeconds);
+  // Shared endpoint maps are never deleted; one first used by these services may be new
+  // ("add map" of an existing map changes nothing).
+  const prevMaps = new Set(prev.flatMap((f) => f.endpointMaps));
+  const addMaps = [...new Set(next.flatMap((f) => f.endpointMaps))].filter((m) => !prevMaps.has(m)).sort();
   const delSets = [...prevSets.values()].filter((a) => nextSets.get(a.name)?.timeoutSeconds !== a.timeoutSeconds);
 
   const out: string[] = [];
@@ -70,6 +74,7 @@ export function renderServiceUpdate(prev: NftServiceFragment[], next: NftService
   out.push(...elementLines("delete", t, delEls));
   for (const a of delSets) out.push(`delete set ${t} ${a.name}`);
   for (const a of addSets) out.push(affinitySetLine(t, a));
+  for (const m of addMaps) out.push(endpointMapLine(t, m));
   for (const c of [...addChains, ...rewrite]) for (const r of nextChains.get(c)!) out.push(`add rule ${t} ${c} ${r}`);
   out.push(...elementLines("add", t, addEls));
   if (!opts.deferChainDeletes) for (const c of remove) out.push(`delete chain ${t} ${c}`);

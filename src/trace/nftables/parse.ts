@@ -202,6 +202,9 @@ function parseVerdict(words: string[]): Action {
   throw new Error(`unsupported verdict ${JSON.stringify(words.join(" "))}`);
 }
 
+/** Largest numgen modulus branched over (kube-proxy's endpoint counts are far below). */
+const MAX_NUMGEN_MOD = 65536;
+
 /** nft's operator words after a mark expression ("mark set mark or V", "mark and V == 0"). */
 const MARK_OPERATORS = new Map([["or", "|"], ["xor", "^"], ["and", "&"]]);
 
@@ -301,6 +304,35 @@ export function compileNftRule(rule: string, chain: string, sets: NftState["sets
       // update @set { ip saddr }: affinity bookkeeping, no effect on this packet
       const r = braceItems(t, i + 2);
       i = r.end + 1;
+      continue;
+    }
+    if (w === "dnat" && (t[i + 1] === "ip" || t[i + 1] === "ip6")) {
+      // dnat ip addr . port to numgen random mod N offset O map @M (nft lists it as "dnat ip to ...")
+      const v6 = t[i + 1] === "ip6";
+      let j = i + 2;
+      if (t[j] === "addr" && t[j + 1] === "." && t[j + 2] === "port") j += 3;
+      if (t[j] !== "to" || t[j + 1] !== "numgen" || t[j + 2] !== "random" || t[j + 3] !== "mod") throw new Error(`unsupported dnat at ${JSON.stringify(t.slice(i, i + 8).join(" "))}`);
+      const n = Number(t[j + 4]);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_NUMGEN_MOD) throw new Error(`bad numgen modulus ${JSON.stringify(t[j + 4])} (1..${MAX_NUMGEN_MOD})`);
+      j += 5;
+      let offset = 0;
+      if (t[j] === "offset") {
+        offset = Number(t[j + 1]);
+        if (!Number.isInteger(offset) || offset < 0 || offset + n - 1 > 0xffffffff) throw new Error(`bad numgen offset ${JSON.stringify(t[j + 1])}`);
+        j += 2;
+      }
+      if (t[j] !== "map" || !t[j + 1]?.startsWith("@")) throw new Error(`expected "map @NAME" after numgen in dnat`);
+      const setName = t[j + 1].slice(1);
+      const map = sets.get(setName);
+      if (!map) throw new Error(`no map ${setName}`);
+      // A key missing from the map ends the rule unmatched in the kernel: no NAT here either.
+      const target = (k: number): Action => {
+        const v = map.get(String(offset + k))?.split(" ");
+        if (!v || v.length !== 3 || v[1] !== ".") return { kind: "none" };
+        return { kind: "dnat", to: v6 ? `[${v[0]}]:${v[2]}` : `${v[0]}:${v[2]}` };
+      };
+      action = { kind: "random", choices: Array.from({ length: n }, (_, k) => ({ p: 1 / n, action: { kind: "lookup", resolve: () => target(k) } as Action })) };
+      i = j + 2;
       continue;
     }
     if (w === "dnat" && t[i + 1] === "to") {
