@@ -34,7 +34,7 @@ test("nftables: removing one endpoint touches only that service's chain and elem
   // Down to one endpoint: a plain DNAT rule replaces the map rule, the map keys go.
   assert.equal(u.script, dedent(`
     flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
-    delete element ip kube-proxy endpoints-bf { 1519632384, 1519632385 }
+    delete element ip kube-proxy endpoints-udp-bf { 1519632384, 1519632385 }
     delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }
     add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns meta l4proto udp dnat to 10.180.0.1:53
   `));
@@ -44,19 +44,19 @@ test("nftables: an endpoint replaced is an element change only; a new count rewr
   const three = () => planProxy(testInput(services, slices(["10.180.0.1", "10.180.0.2", "10.180.0.3"])));
   const swapped = planProxy(testInput(services, slices(["10.180.0.1", "10.180.0.7"])));
   assert.equal(planNftablesUpdate(two(), swapped).script, dedent(`
-    delete element ip kube-proxy endpoints-bf { 1519632385 }
+    delete element ip kube-proxy endpoints-udp-bf { 1519632385 }
     delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }
-    add element ip kube-proxy endpoints-bf { 1519632385 : 10.180.0.7 . 53 }
+    add element ip kube-proxy endpoints-udp-bf { 1519632385 : 10.180.0.7 . 53 }
     add element ip kube-proxy hairpin-endpoints { 10.180.0.7 . 10.180.0.7 }
   `));
   assert.equal(planNftablesUpdate(two(), three()).script, dedent(`
     flush chain ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns
-    add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns meta l4proto udp dnat ip addr . port to numgen random mod 3 offset 1519632384 map @endpoints-bf
-    add element ip kube-proxy endpoints-bf { 1519632386 : 10.180.0.3 . 53 }
+    add rule ip kube-proxy service-X5NJHU2V-ns1/dns/udp/dns meta l4proto udp dnat ip addr . port to numgen random mod 3 offset 1519632384 map @endpoints-udp-bf
+    add element ip kube-proxy endpoints-udp-bf { 1519632386 : 10.180.0.3 . 53 }
     add element ip kube-proxy hairpin-endpoints { 10.180.0.3 . 10.180.0.3 }
   `));
   // From one endpoint (no map yet for this service) the map is declared; "add map" of an existing one is a no-op.
-  assert.match(planNftablesUpdate(one(), two()).script, /^add map ip kube-proxy endpoints-bf \{ typeof numgen random mod 1 : ip daddr \. th dport ;/m);
+  assert.match(planNftablesUpdate(one(), two()).script, /^add map ip kube-proxy endpoints-udp-bf \{ typeof numgen random mod 1 : ip daddr \. udp dport ;/m);
 });
 
 test("nftables: two service ports whose hashes share an endpoint-map slot keep their endpoints as rules, and change form together", () => {
@@ -69,7 +69,7 @@ test("nftables: two service ports whose hashes share an endpoint-map slot keep t
   const [ka, kb] = both.services.map((sp) => serviceSlotKey(sp));
   assert.equal(ka, kb, "the fixture's two services must collide");
   const text = renderNftables(both);
-  assert.doesNotMatch(text, / @?endpoints-[0-9a-f]{2} |numgen random mod 2 offset/);
+  assert.doesNotMatch(text, / @?endpoints-[a-z]+-[0-9a-f]{2} |numgen random mod 2 offset/);
   assert.match(text, /service-\S+-ns1\/svc-205\/tcp\/p80 numgen random mod 2 == 0 meta l4proto tcp dnat to 10\.1\.0\.1:80/);
   // svc-10508 goes away: svc-205 alone in its slot moves to the map form in the same update.
   const alone = planProxy(testInput([a], [sl("svc-205", ["10.1.0.1", "10.1.0.2"])]));

@@ -14,7 +14,7 @@ const skip = kernelSkipReason();
 if (skip) console.log(`# kernel tests skipped: ${skip}`);
 
 const tcp80 = [{ name: "p80", port: 80, protocol: "TCP" as const }];
-function input(svc2Endpoints: Endpoint[]) {
+function input(svc2Endpoints: Endpoint[], svc1Endpoints: Endpoint[] = [{ addresses: ["10.180.0.1"] }, { addresses: ["10.180.0.2"] }]) {
   const services = [
     makeService("ns1", "svc1", (s) => { s.spec.clusterIP = "172.30.0.41"; s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }, { name: "dns", port: 53, protocol: "UDP" }, { name: "sc", port: 9, protocol: "SCTP" }]; }),
     makeService("ns2", "svc2", (s) => {
@@ -30,7 +30,7 @@ function input(svc2Endpoints: Endpoint[]) {
     makeService("ns6", "svc6", (s) => { s.spec.clusterIP = "172.30.0.46"; s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }]; }),
   ];
   const slices = [
-    makeSlice("ns1", "svc1", 1, [{ addresses: ["10.180.0.1"] }, { addresses: ["10.180.0.2"] }], [...tcp80, { name: "dns", port: 53, protocol: "UDP" }, { name: "sc", port: 9, protocol: "SCTP" }]),
+    makeSlice("ns1", "svc1", 1, svc1Endpoints, [...tcp80, { name: "dns", port: 53, protocol: "UDP" }, { name: "sc", port: 9, protocol: "SCTP" }]),
     makeSlice("ns2", "svc2", 1, svc2Endpoints, tcp80),
     makeSlice("ns5", "svc5", 1, [{ addresses: ["10.180.0.3"] }, { addresses: ["10.180.0.4"] }], tcp80),
   ];
@@ -76,10 +76,17 @@ function normalizedTable(ns: string): string[] {
   // Element order inside a set is the kernel's; compare the set of lines.
   return out.stdout
     .split("\n")
-    .flatMap((l) => (l.includes("elements = {") || /^\s+[0-9a-z].* : (goto|drop|jump)/.test(l) ? l.replace(/elements = \{|\}/g, "").split(",") : [l]))
+    .flatMap((l) => (l.includes("elements = {") || /^\s+[0-9a-z].* : (goto|drop|jump|\S+ \. \d+)/.test(l) ? l.replace(/elements = \{|\}/g, "").split(",") : [l]))
     .map((l) => l.trim())
     .filter(Boolean)
     .sort();
+}
+
+function emptyEndpointMaps(ns: string): string[] {
+  const out = inNetns(ns, "nft", ["-j", "list", "table", "ip", "kube-proxy"]);
+  assert.equal(out.status, 0, out.stderr);
+  const items = (JSON.parse(out.stdout) as { nftables: { map?: { name: string; elem?: unknown[] } }[] }).nftables;
+  return items.flatMap((i) => (i.map && i.map.name.startsWith("endpoints-") && !i.map.elem?.length ? [i.map.name] : []));
 }
 
 test("nftables: nft -c, nft -f (twice), and an update transaction equals a fresh load", { skip }, (t) => {
@@ -98,13 +105,24 @@ test("nftables: nft -c, nft -f (twice), and an update transaction equals a fresh
   assert.equal(r.status, 0, r.stderr);
   r = inNetns(ns, "nft", ["-f", "-"], text); // a full render replaces the table
   assert.equal(r.status, 0, r.stderr);
-  const u = planNftablesUpdate(before, after);
-  assert.equal(u.kind, "partial");
-  r = inNetns(ns, "nft", ["-f", "-"], u.script);
-  assert.equal(r.status, 0, `${r.stderr}\n${u.script}`);
-  r = inNetns(fresh, "nft", ["-f", "-"], renderNftables(after));
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(normalizedTable(ns), normalizedTable(fresh));
+  // Then svc1 (tcp, udp and sctp ports, endpoints in the shared maps) grows to three
+  // endpoints and shrinks to one: its map rules are rewritten against maps nft reads back.
+  const svc2 = [{ addresses: ["10.180.0.8"] }, { addresses: ["10.180.0.9"], nodeName: TEST_NODE }];
+  const grown = planProxy(input(svc2, [{ addresses: ["10.180.0.1"] }, { addresses: ["10.180.0.2"] }, { addresses: ["10.180.0.5"] }]));
+  const single = planProxy(input(svc2, [{ addresses: ["10.180.0.5"] }]));
+  let prev = before;
+  for (const next of [after, grown, single, grown]) {
+    const u = planNftablesUpdate(prev, next);
+    assert.equal(u.kind, "partial");
+    r = inNetns(ns, "nft", ["-f", "-"], u.script);
+    assert.equal(r.status, 0, `${r.stderr}\n${u.script}`);
+    r = inNetns(fresh, "nft", ["-f", "-"], renderNftables(next));
+    assert.equal(r.status, 0, r.stderr);
+    // Shared endpoint maps stay when their last user leaves (a fresh load declares only used ones).
+    for (const m of emptyEndpointMaps(ns)) assert.equal(inNetns(ns, "nft", ["delete", "map", "ip", "kube-proxy", m]).status, 0);
+    assert.deepEqual(normalizedTable(ns), normalizedTable(fresh));
+    prev = next;
+  }
   // upstream's anonymous-vmap form loads too
   r = inNetns(fresh, "nft", ["-f", "-"], renderNftables(after, { endpointSelection: "vmap" }));
   assert.equal(r.status, 0, r.stderr);

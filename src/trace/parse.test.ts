@@ -66,19 +66,19 @@ test("nft: dnat through a numgen-keyed endpoint map branches over the keys offse
     "add table ip kube-proxy",
     "add chain ip kube-proxy pre { type nat hook prerouting priority -100 ; }",
     "add chain ip kube-proxy svc",
-    "add map ip kube-proxy endpoints-07 { typeof numgen random mod 1 : ip daddr . th dport ; }",
+    "add map ip kube-proxy endpoints-tcp-07 { typeof numgen random mod 1 : ip daddr . tcp dport ; }",
     "add rule ip kube-proxy pre ip daddr 10.96.0.1 tcp dport 443 goto svc",
-    "add rule ip kube-proxy svc meta l4proto tcp dnat ip addr . port to numgen random mod 3 offset 4096 map @endpoints-07",
+    "add rule ip kube-proxy svc meta l4proto tcp dnat ip addr . port to numgen random mod 3 offset 4096 map @endpoints-tcp-07",
   ];
   const pkt = { src: "10.244.1.5", dst: "10.96.0.1", dport: 443, origin: "pod" as const };
-  const full = [...head, "add element ip kube-proxy endpoints-07 { 4095 : 10.9.9.9 . 1, 4096 : 10.0.0.1 . 6443, 4097 : 10.0.0.2 . 6443, 4098 : 10.0.0.3 . 6443, 4099 : 10.9.9.9 . 1 }"].join("\n");
+  const full = [...head, "add element ip kube-proxy endpoints-tcp-07 { 4095 : 10.9.9.9 . 1, 4096 : 10.0.0.1 . 6443, 4097 : 10.0.0.2 . 6443, 4098 : 10.0.0.3 . 6443, 4099 : 10.9.9.9 . 1 }"].join("\n");
   const r = traceNftables(full, pkt);
   assert.equal(r.verdict, "DNAT");
   assert.deepEqual(r.destinations, ["10.0.0.1:6443", "10.0.0.2:6443", "10.0.0.3:6443"]);
   for (const p of r.probabilities) assert.ok(Math.abs(p - 1 / 3) < 1e-9);
   // nft's listing form ("dnat ip to ...") reads the same.
   assert.deepEqual(traceNftables(full.replace("dnat ip addr . port to", "dnat ip to"), pkt).destinations, r.destinations);
-  const partial = traceNftables([...head, "add element ip kube-proxy endpoints-07 { 4096 : 10.0.0.1 . 6443 }"].join("\n"), pkt);
+  const partial = traceNftables([...head, "add element ip kube-proxy endpoints-tcp-07 { 4096 : 10.0.0.1 . 6443 }"].join("\n"), pkt);
   assert.deepEqual(partial.destinations, ["10.0.0.1:6443"]);
   assert.ok(Math.abs(partial.probabilities[0] - 1 / 3) < 1e-9);
   assert.equal(partial.paths.filter((p) => p.verdict === "NONE").reduce((a, p) => a + p.probability, 0).toFixed(6), (2 / 3).toFixed(6));
@@ -86,13 +86,13 @@ test("nft: dnat through a numgen-keyed endpoint map branches over the keys offse
     [
       "add table ip6 kube-proxy",
       "add chain ip6 kube-proxy pre { type nat hook prerouting priority -100 ; }",
-      "add map ip6 kube-proxy endpoints-00 { typeof numgen random mod 1 : ip6 daddr . th dport ; }",
-      "add rule ip6 kube-proxy pre meta l4proto tcp dnat ip6 addr . port to numgen random mod 1 map @endpoints-00",
-      "add element ip6 kube-proxy endpoints-00 { 0 : fd00::5 . 80 }",
+      "add map ip6 kube-proxy endpoints-tcp-00 { typeof numgen random mod 1 : ip6 daddr . tcp dport ; }",
+      "add rule ip6 kube-proxy pre meta l4proto tcp dnat ip6 addr . port to numgen random mod 1 map @endpoints-tcp-00",
+      "add element ip6 kube-proxy endpoints-tcp-00 { 0 : fd00::5 . 80 }",
     ].join("\n"),
     { src: "fd00::9", dst: "fd00:96::1", dport: 80, origin: "pod" },
   );
   assert.deepEqual(v6.destinations, ["[fd00::5]:80"]);
   assert.throws(() => traceNftables(head.join("\n").replace("mod 3", "mod 0"), pkt), /bad numgen modulus "0"/);
-  assert.throws(() => traceNftables(head.join("\n").replace("@endpoints-07", "@nope"), pkt), /no map nope/);
+  assert.throws(() => traceNftables(head.join("\n").replace("@endpoints-tcp-07", "@nope"), pkt), /no map nope/);
 });

@@ -11,7 +11,9 @@
 // Why shards: every element added to a map is checked against every rule bound to it, and
 // every rule binding a map against all its elements, so one map for all services is
 // quadratic (25 s to load at 10k x 10), and a map per service costs nft a set cache of
-// 10,000 sets on every call. 256 shard maps keep both small.
+// 10,000 sets on every call. 256 shard maps keep both small. One set of shards per protocol:
+// the map's data is declared `typeof ... : ip daddr . tcp dport`, and nft 1.0.6 refuses a
+// later rule of another protocol (or `th dport`, against any) on a map it reads back.
 //
 // The offset comes from the chain's hash (the 8 base32 characters that start nftables chain
 // names): 8 bits pick the shard, 19 bits a slot of 2^12 keys, the last bit tells a service's
@@ -38,8 +40,15 @@ export function slotKeyOfBase(base: string): number {
   return Math.floor(h / 2 ** 13);
 }
 
-export function endpointMapName(shard: number): string {
-  return `endpoints-${shard.toString(16).padStart(2, "0")}`;
+export function endpointMapName(shard: number, proto: string): string {
+  return `endpoints-${proto}-${shard.toString(16).padStart(2, "0")}`;
+}
+
+/** The protocol of an endpoint map, from its name. */
+export function endpointMapProtocol(name: string): string {
+  const m = /^endpoints-(tcp|udp|sctp)-[0-9a-f]{2}$/.exec(name);
+  if (!m) throw new Error(`not an endpoint map: ${JSON.stringify(name)}`);
+  return m[1];
 }
 
 export interface EndpointSlot {
@@ -49,17 +58,20 @@ export interface EndpointSlot {
 }
 
 /** The map and first key for a service port's cluster (local = false) or local chain. */
-export function slotOfKey(key: number, local: boolean): EndpointSlot {
+export function slotOfKey(key: number, local: boolean, proto: string): EndpointSlot {
   const shard = key >>> 19;
   const slot = ((key & 0x7ffff) << 1) | (local ? 1 : 0);
-  return { map: endpointMapName(shard), offset: slot * MAX_MAPPED_ENDPOINTS };
+  return { map: endpointMapName(shard, proto), offset: slot * MAX_MAPPED_ENDPOINTS };
 }
 
 export function serviceSlotKey(sp: PlanServicePort): number {
   return slotKeyOfBase(nftServiceBase(sp.namespace, sp.name, sp.proto, sp.portName));
 }
 
-/** Slot key -> the services ("ns/name") whose ports have it: more than one is a collision. */
+/**
+ * Slot key -> the services ("ns/name") whose ports have it: more than one is a collision
+ * (counted across protocols, whose maps differ: a rare pair falls back to rules for nothing).
+ */
 export type SlotIndex = ReadonlyMap<number, readonly string[]>;
 
 const indexes = new WeakMap<ProxyPlan, SlotIndex>();
@@ -87,7 +99,7 @@ function buildSlotIndex(services: readonly PlanServicePort[]): Map<number, strin
 export function endpointSlot(plan: ProxyPlan, sp: PlanServicePort, local: boolean): EndpointSlot | undefined {
   const key = serviceSlotKey(sp);
   if ((slotIndex(plan).get(key)?.length ?? 0) > 1) return undefined;
-  return slotOfKey(key, local);
+  return slotOfKey(key, local, sp.proto);
 }
 
 /**

@@ -171,10 +171,10 @@ test("nftables, default (maps) shape: the rules shape but for chains of several 
   const rules = new Set(lines(renderNftables(plan, { endpointSelection: "rules" })));
   const maps = lines(renderNftables(plan));
   assert.deepEqual(maps.filter((l) => !rules.has(l)), [
-    "add element ip kube-proxy endpoints-58 { 697933824 : 10.180.0.4 . 80 }",
-    "add element ip kube-proxy endpoints-58 { 697933825 : 10.180.0.5 . 80 }",
-    'add map ip kube-proxy endpoints-58 { typeof numgen random mod 1 : ip daddr . th dport ; comment "service endpoints by numgen key" ; }',
-    "add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 meta l4proto tcp dnat ip addr . port to numgen random mod 2 offset 697933824 map @endpoints-58",
+    "add element ip kube-proxy endpoints-tcp-58 { 697933824 : 10.180.0.4 . 80 }",
+    "add element ip kube-proxy endpoints-tcp-58 { 697933825 : 10.180.0.5 . 80 }",
+    'add map ip kube-proxy endpoints-tcp-58 { typeof numgen random mod 1 : ip daddr . tcp dport ; comment "service endpoints by numgen key" ; }',
+    "add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 meta l4proto tcp dnat ip addr . port to numgen random mod 2 offset 697933824 map @endpoints-tcp-58",
   ]);
   assert.deepEqual([...rules].filter((l) => !maps.includes(l)), [
     "add rule ip kube-proxy service-LAUZTJTB-ns4/svc4/tcp/p80 meta l4proto tcp dnat to 10.180.0.5:80",
@@ -182,8 +182,8 @@ test("nftables, default (maps) shape: the rules shape but for chains of several 
   ]);
   // The slot: shard 0x58 and the first key from the chain's hash (endpoint-maps.ts).
   const sp = plan.services.find((s) => s.name === "svc4")!;
-  assert.deepEqual(slotOfKey(serviceSlotKey(sp), false), { map: "endpoints-58", offset: 697933824 });
-  assert.deepEqual(slotOfKey(serviceSlotKey(sp), true), { map: "endpoints-58", offset: 697933824 + MAX_MAPPED_ENDPOINTS });
+  assert.deepEqual(slotOfKey(serviceSlotKey(sp), false, "tcp"), { map: "endpoints-tcp-58", offset: 697933824 });
+  assert.deepEqual(slotOfKey(serviceSlotKey(sp), true, "tcp"), { map: "endpoints-tcp-58", offset: 697933824 + MAX_MAPPED_ENDPOINTS });
   // A chain with session affinity keeps the rules shape: its rules update the chosen endpoint's set.
   const sticky = planProxy(overallIPTablesInput({ sessionAffinity: true }));
   const svc5 = (text: string) => lines(text).filter((l) => l.includes("/svc5/"));

@@ -3,6 +3,7 @@
 // Chains are declared before the map elements and rules that reference them. Pure.
 import type { ProxyPlan } from "../plan.js";
 import { TextBuffer } from "../text-buffer.js";
+import { endpointMapProtocol } from "./endpoint-maps.js";
 import { fixedNftModel, serviceFragment, HAIRPIN_ENDPOINTS, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment } from "./model.js";
 
 export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): string {
@@ -33,7 +34,7 @@ export function affinitySetLine(t: string, a: NftAffinitySet): string {
 /** A shared endpoint map (endpoint-maps.ts): numgen keys to address . port. */
 export function endpointMapLine(t: string, name: string): string {
   const ipX = t.startsWith("ip6 ") ? "ip6" : "ip";
-  return `add map ${t} ${name} { typeof numgen random mod 1 : ${ipX} daddr . th dport ; comment "service endpoints by numgen key" ; }`;
+  return `add map ${t} ${name} { typeof numgen random mod 1 : ${ipX} daddr . ${endpointMapProtocol(name)} dport ; comment "service endpoints by numgen key" ; }`;
 }
 
 /** The element's key as nft reads it (a hairpin element holds only its address). */
