@@ -65,8 +65,23 @@ export interface NftServiceFragment {
   chains: NftChain[];
   elements: NftElement[];
   affinitySets: NftAffinitySet[];
-  /** Shared endpoint maps its rules use (declared once, never deleted: other services share them). */
-  endpointMaps: string[];
+  /**
+   * Its chains' endpoints kept in shared endpoint maps (declared once, never deleted: other
+   * services share them): elements offset+i : endpoints[i]. One record per chain rather than
+   * an NftElement per endpoint: a full render at 10k x 10 made 100,000 of those for nothing.
+   */
+  mapped: NftMappedEndpoints[];
+}
+
+export interface NftMappedEndpoints {
+  map: string;
+  offset: number;
+  endpoints: { ip: string; port: number }[];
+}
+
+/** The map elements of a fragment's mapped endpoints, as NftElements (for update diffs). */
+export function mappedElements(f: NftServiceFragment): NftElement[] {
+  return f.mapped.flatMap((m) => m.endpoints.map((ep, i) => ({ set: m.map, key: String(m.offset + i), value: `${ep.ip} . ${ep.port}` })));
 }
 
 export interface NftSetDecl {
@@ -187,7 +202,7 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
   const cfg = plan.config;
   const n = serviceChainNames(sp);
   const p = sp.proto;
-  const frag: NftServiceFragment = { service: `${sp.namespace}/${sp.name}`, chains: [], elements: [], affinitySets: [], endpointMaps: [] };
+  const frag: NftServiceFragment = { service: `${sp.namespace}/${sp.name}`, chains: [], elements: [], affinitySets: [], mapped: [] };
   const hasEndpoints = sp.hasEndpoints;
   const usesCluster = sp.clusterEndpoints.length > 0 && sp.usesClusterEndpoints;
   const usesLocal = sp.localEndpoints.length > 0 && sp.usesLocalEndpoints;
@@ -278,8 +293,7 @@ export function serviceFragment(sp: PlanServicePort, plan: ProxyPlan, ipX: strin
     const s = slot(eps, local);
     if (!s) return writeServiceToEndpointRules(chain(name), sp, eps, ipX, selection, epChain, epAffinity);
     chain(name).push(`meta l4proto ${p} dnat ${ipX} addr . port to numgen random mod ${eps.length} offset ${s.offset} map @${s.map}`);
-    eps.forEach((ep, i) => el(s.map, String(s.offset + i), `${ep.ip} . ${ep.port}`));
-    if (!frag.endpointMaps.includes(s.map)) frag.endpointMaps.push(s.map);
+    frag.mapped.push({ map: s.map, offset: s.offset, endpoints: eps });
   };
   if (usesCluster) toEndpoints(n.svc, sp.clusterEndpoints, false);
   if (usesLocal) toEndpoints(n.local, sp.localEndpoints, true);

@@ -4,7 +4,7 @@
 import type { ProxyPlan } from "../plan.js";
 import { TextBuffer } from "../text-buffer.js";
 import { endpointMapProtocol } from "./endpoint-maps.js";
-import { fixedNftModel, serviceFragment, HAIRPIN_ENDPOINTS, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment } from "./model.js";
+import { fixedNftModel, serviceFragment, HAIRPIN_ENDPOINTS, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment, type NftMappedEndpoints } from "./model.js";
 
 export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): string {
   // serializeModel(buildNftModel(plan, opts)), but each service's fragment is written and
@@ -78,8 +78,11 @@ export function serializeModel(m: NftModel): string {
 interface SetElements {
   text: TextBuffer;
   count: number;
-  /** cluster-ips holds one entry per ClusterIP even when several ports share it (first one wins). */
-  seen: Set<string>;
+  /**
+   * cluster-ips holds one entry per ClusterIP even when several ports share it (first one
+   * wins); undefined for endpoint maps, whose keys are distinct by construction (a slot per chain).
+   */
+  seen: Set<string> | undefined;
 }
 
 /**
@@ -107,18 +110,36 @@ class NftWriter {
     const t = this.t;
     for (const c of s.chains) this.chainLines.put(`add chain ${t} ${c.name}\n`);
     for (const a of s.affinitySets) this.affinityLines.put(`${affinitySetLine(t, a)}\n`);
-    for (const name of s.endpointMaps) this.endpointMaps.add(name);
     for (const c of s.chains) for (const r of c.rules) this.ruleLines.put(`add rule ${t} ${c.name} ${r}\n`);
     for (const e of s.elements) this.addElement(e);
+    for (const m of s.mapped) this.addMapped(m);
+  }
+
+  /** A chain's endpoint-map elements: a record each, no NftElement (nor dedup: keys are distinct slots). */
+  private addMapped(m: NftMappedEndpoints): void {
+    let s = this.elements.get(m.map);
+    if (!s) {
+      this.elements.set(m.map, (s = { text: new TextBuffer(), count: 0, seen: undefined }));
+      this.endpointMaps.add(m.map);
+    }
+    const b = s.text;
+    for (let i = 0; i < m.endpoints.length; i++) {
+      const ep = m.endpoints[i];
+      if (s.count % ELEMENTS_PER_LINE !== 0) b.put(`, ${m.offset + i} : ${ep.ip} . ${ep.port}`);
+      else b.put(`${s.count ? " }\n" : ""}add element ${this.t} ${m.map} { ${m.offset + i} : ${ep.ip} . ${ep.port}`);
+      s.count++;
+    }
   }
 
   private addElement(e: NftElement): void {
     let s = this.elements.get(e.set);
     if (!s) this.elements.set(e.set, (s = { text: new TextBuffer(), count: 0, seen: new Set() }));
-    // One hash lookup: add, then see whether the set grew.
-    const before = s.seen.size;
-    s.seen.add(e.key);
-    if (s.seen.size === before) return;
+    if (s.seen) {
+      // One hash lookup: add, then see whether the set grew.
+      const before = s.seen.size;
+      s.seen.add(e.key);
+      if (s.seen.size === before) return;
+    }
     if (s.count % ELEMENTS_PER_LINE !== 0) s.text.put(`, ${elementText(e)}`);
     else s.text.put(`${s.count ? " }\n" : ""}add element ${this.t} ${e.set} { ${elementText(e)}`);
     s.count++;

@@ -4,7 +4,7 @@
 // first (dropping their references) and deleted at the end of the same transaction
 // (kernels >= 6.2; before that, pass deferChainDeletes and delete them in a later one).
 import type { NftElement, NftServiceFragment } from "./model.js";
-import { TABLE } from "./model.js";
+import { mappedElements, TABLE } from "./model.js";
 import { affinitySetLine, elementLines, endpointMapLine } from "./render.js";
 
 export interface NftUpdateOptions {
@@ -34,8 +34,8 @@ export function renderServiceUpdate(prev: NftServiceFragment[], next: NftService
   for (const f of next) for (const c of f.chains) nextChains.set(c.name, c.rules);
   const prevEls = new Map<string, NftElement>();
   const nextEls = new Map<string, NftElement>();
-  for (const f of prev) for (const e of f.elements) prevEls.set(elementId(e), e);
-  for (const f of next) for (const e of f.elements) nextEls.set(elementId(e), e);
+  for (const f of prev) for (const e of [...mappedElements(f), ...f.elements]) prevEls.set(elementId(e), e);
+  for (const f of next) for (const e of [...mappedElements(f), ...f.elements]) nextEls.set(elementId(e), e);
   const prevSets = new Map(prev.flatMap((f) => f.affinitySets).map((a) => [a.name, a]));
   const nextSets = new Map(next.flatMap((f) => f.affinitySets).map((a) => [a.name, a]));
 
@@ -63,8 +63,8 @@ export function renderServiceUpdate(prev: NftServiceFragment[], next: NftService
   const addSets = [...nextSets.values()].filter((a) => prevSets.get(a.name)?.timeoutSeconds !== a.timeoutSeconds);
   // Shared endpoint maps are never deleted; one first used by these services may be new
   // ("add map" of an existing map changes nothing).
-  const prevMaps = new Set(prev.flatMap((f) => f.endpointMaps));
-  const addMaps = [...new Set(next.flatMap((f) => f.endpointMaps))].filter((m) => !prevMaps.has(m)).sort();
+  const prevMaps = new Set(prev.flatMap((f) => f.mapped.map((m) => m.map)));
+  const addMaps = [...new Set(next.flatMap((f) => f.mapped.map((m) => m.map)))].filter((m) => !prevMaps.has(m)).sort();
   const delSets = [...prevSets.values()].filter((a) => nextSets.get(a.name)?.timeoutSeconds !== a.timeoutSeconds);
 
   const out: string[] = [];
