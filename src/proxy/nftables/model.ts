@@ -14,7 +14,7 @@ export const TABLE = "kube-proxy";
 /**
  * How a service chain picks an endpoint.
  * - "maps" (default, built to scale): one rule per service chain,
- *   `meta l4proto tcp dnat ip addr . port to numgen random mod k offset O map @endpoints-XX`,
+ *   `meta l4proto tcp dnat ip addr . port to numgen random mod k offset O map @endpoints-tcp-XX`,
  *   the endpoints being elements O .. O+k-1 of one of 256 shared data maps (see
  *   endpoint-maps.ts): an endpoint change is an element change, which the kernel applies
  *   without re-validating the table. Chains with session affinity, a single endpoint, more
