@@ -83,6 +83,8 @@ interface SetElements {
    * wins); undefined for endpoint maps, whose keys are distinct by construction (a slot per chain).
    */
   seen: Set<string> | undefined;
+  /** Elements on the current line (endpoint maps, written a chain at a time). */
+  onLine: number;
 }
 
 /**
@@ -119,21 +121,25 @@ class NftWriter {
   private addMapped(m: NftMappedEndpoints): void {
     let s = this.elements.get(m.map);
     if (!s) {
-      this.elements.set(m.map, (s = { text: new TextBuffer(), count: 0, seen: undefined }));
+      this.elements.set(m.map, (s = { text: new TextBuffer(), count: 0, seen: undefined, onLine: 0 }));
       this.endpointMaps.add(m.map);
     }
-    const b = s.text;
+    // A chain's elements in one piece: a line may pass ELEMENTS_PER_LINE by one chain's worth.
+    const fresh = s.count === 0 || s.onLine >= ELEMENTS_PER_LINE;
+    let text = fresh ? `${s.count ? " }\n" : ""}add element ${this.t} ${m.map} { ` : "";
+    if (fresh) s.onLine = 0;
     for (let i = 0; i < m.endpoints.length; i++) {
       const ep = m.endpoints[i];
-      if (s.count % ELEMENTS_PER_LINE !== 0) b.put(`, ${m.offset + i} : ${ep.ip} . ${ep.port}`);
-      else b.put(`${s.count ? " }\n" : ""}add element ${this.t} ${m.map} { ${m.offset + i} : ${ep.ip} . ${ep.port}`);
-      s.count++;
+      text += `${i > 0 || !fresh ? ", " : ""}${m.offset + i} : ${ep.ip} . ${ep.port}`;
     }
+    s.text.put(text);
+    s.count += m.endpoints.length;
+    s.onLine += m.endpoints.length;
   }
 
   private addElement(e: NftElement): void {
     let s = this.elements.get(e.set);
-    if (!s) this.elements.set(e.set, (s = { text: new TextBuffer(), count: 0, seen: new Set() }));
+    if (!s) this.elements.set(e.set, (s = { text: new TextBuffer(), count: 0, seen: new Set(), onLine: 0 }));
     if (s.seen) {
       // One hash lookup: add, then see whether the set grew.
       const before = s.seen.size;
