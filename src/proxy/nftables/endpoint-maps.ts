@@ -1,6 +1,6 @@
 // Where a service chain's endpoints live when they are map elements ("maps" endpoint
 // selection): one rule per chain, `dnat ip addr . port to numgen random mod k offset O map
-// @endpoints-XX`, and the k endpoints as elements O .. O+k-1 of a shared data map.
+// @endpoints-tcp-XX`, and the k endpoints as elements O .. O+k-1 of a shared data map.
 //
 // Why: changing an endpoint is then an element change, and element changes in a data map
 // make the kernel validate nothing. Any new rule with a NAT, jump or immediate expression
@@ -22,7 +22,6 @@
 import type { PlanServicePort, ProxyPlan } from "../plan.js";
 import { nftServiceBase } from "../hash.js";
 
-export const ENDPOINT_MAP_SHARDS = 256;
 /** Keys per slot: a chain with more endpoints keeps them as rules. */
 export const MAX_MAPPED_ENDPOINTS = 4096;
 

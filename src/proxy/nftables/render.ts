@@ -117,7 +117,7 @@ class NftWriter {
     for (const m of s.mapped) this.addMapped(m);
   }
 
-  /** A chain's endpoint-map elements: a record each, no NftElement (nor dedup: keys are distinct slots). */
+  /** A chain's endpoint-map elements, from its record: no NftElement, no dedup (keys are distinct slots). */
   private addMapped(m: NftMappedEndpoints): void {
     let s = this.elements.get(m.map);
     if (!s) {
