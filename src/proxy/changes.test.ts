@@ -82,6 +82,21 @@ test("nftables: two service ports whose hashes share an endpoint-map slot keep t
   assert.equal(applyNftText([renderNftables(alone), back.script]), applyNftText([text]));
 });
 
+test("nftables: equal slots in different protocols' maps are no collision", () => {
+  // svc-21145 (tcp p80) and dns-2972 (udp p53) share shard and slot, each in its protocol's maps.
+  const tcp = makeService("ns1", "svc-21145", (s) => { s.spec.clusterIP = "172.30.2.1"; s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }]; });
+  const udp = makeService("ns1", "dns-2972", (s) => { s.spec.clusterIP = "172.30.2.2"; s.spec.ports = [{ name: "p53", port: 53, protocol: "UDP" }]; });
+  const plan = planProxy(testInput([tcp, udp], [
+    makeSlice("ns1", "svc-21145", 1, [{ addresses: ["10.1.0.1"] }, { addresses: ["10.1.0.2"] }], [{ name: "p80", port: 80, protocol: "TCP" }]),
+    makeSlice("ns1", "dns-2972", 1, [{ addresses: ["10.1.0.3"] }, { addresses: ["10.1.0.4"] }], [{ name: "p53", port: 53, protocol: "UDP" }]),
+  ]));
+  const [a, b] = plan.services.map((sp) => serviceSlotKey(sp));
+  assert.equal(a, b, "the fixture's two services must share a slot key");
+  const text = renderNftables(plan);
+  assert.match(text, /svc-21145\/tcp\/p80 meta l4proto tcp dnat ip addr \. port to numgen random mod 2 offset \d+ map @endpoints-tcp-/);
+  assert.match(text, /dns-2972\/udp\/p53 meta l4proto udp dnat ip addr \. port to numgen random mod 2 offset \d+ map @endpoints-udp-/);
+});
+
 test("nftables: last endpoint gone moves the service into the no-endpoint maps", () => {
   const u = planNftablesUpdate(one(), none());
   assert.equal(u.script, dedent(`

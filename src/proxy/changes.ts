@@ -8,7 +8,7 @@ import { buildNftModel, serviceFragment, HAIRPIN_ENDPOINTS, type NftRenderOption
 import { serializeModel } from "./nftables/render.js";
 import { chainEditsRestore } from "./iptables/chain-edits.js";
 import { renderServiceUpdate, type NftUpdate } from "./nftables/update.js";
-import { followSlotIndex, serviceSlotKey, slotIndex } from "./nftables/endpoint-maps.js";
+import { followSlotIndex, slotIndex, slotIndexKey } from "./nftables/endpoint-maps.js";
 
 const serviceKey = (sp: PlanServicePort) => `${sp.namespace}/${sp.name}`;
 
@@ -245,7 +245,7 @@ function slotNeighbours(prev: ProxyPlan, next: ProxyPlan, before: PlanServicePor
   const known = new Set(changed);
   const out = new Set<string>();
   for (const sp of [...before, ...after]) {
-    const k = serviceSlotKey(sp);
+    const k = slotIndexKey(sp);
     for (const ix of [prevIx, nextIx]) {
       const l = ix.get(k);
       if (l && l.length > 1) for (const svc of l) if (!known.has(svc)) out.add(svc);

@@ -17,8 +17,9 @@
 //
 // The offset comes from the chain's hash (the 8 base32 characters that start nftables chain
 // names): 8 bits pick the shard, 19 bits a slot of 2^12 keys, the last bit tells a service's
-// cluster chain from its local chain. Two service ports whose hashes share shard and slot
-// (rare: ~0.4 expected pairs at 10,000 service ports) both keep their endpoints as rules. Pure.
+// cluster chain from its local chain. Two service ports of one protocol whose hashes share
+// shard and slot (rare: ~0.4 expected pairs at 10,000 service ports) both keep their endpoints
+// as rules. Pure.
 import type { PlanServicePort, ProxyPlan } from "../plan.js";
 import { nftServiceBase } from "../hash.js";
 
@@ -67,10 +68,14 @@ export function serviceSlotKey(sp: PlanServicePort): number {
   return slotKeyOfBase(nftServiceBase(sp.namespace, sp.name, sp.proto, sp.portName));
 }
 
-/**
- * Slot key -> the services ("ns/name") whose ports have it: more than one is a collision
- * (counted across protocols, whose maps differ: a rare pair falls back to rules for nothing).
- */
+/** A service port's place among the maps: its protocol's maps, then its slot key. */
+export function slotIndexKey(sp: PlanServicePort): number {
+  return PROTOCOLS.indexOf(sp.proto) * 2 ** 27 + serviceSlotKey(sp);
+}
+
+const PROTOCOLS = ["tcp", "udp", "sctp"];
+
+/** Slot index key (slotIndexKey) -> the services ("ns/name") whose ports have it: more than one is a collision. */
 export type SlotIndex = ReadonlyMap<number, readonly string[]>;
 
 const indexes = new WeakMap<ProxyPlan, SlotIndex>();
@@ -84,7 +89,7 @@ export function slotIndex(plan: ProxyPlan): SlotIndex {
 function buildSlotIndex(services: readonly PlanServicePort[]): Map<number, string[]> {
   const ix = new Map<number, string[]>();
   for (const sp of services) {
-    const k = serviceSlotKey(sp);
+    const k = slotIndexKey(sp);
     const svc = `${sp.namespace}/${sp.name}`;
     // One entry per port: two ports of one service sharing a key collide too.
     const l = ix.get(k);
@@ -96,9 +101,8 @@ function buildSlotIndex(services: readonly PlanServicePort[]): Map<number, strin
 
 /** The slot of a service port's chain, or undefined when another service port shares it. */
 export function endpointSlot(plan: ProxyPlan, sp: PlanServicePort, local: boolean): EndpointSlot | undefined {
-  const key = serviceSlotKey(sp);
-  if ((slotIndex(plan).get(key)?.length ?? 0) > 1) return undefined;
-  return slotOfKey(key, local, sp.proto);
+  if ((slotIndex(plan).get(slotIndexKey(sp))?.length ?? 0) > 1) return undefined;
+  return slotOfKey(serviceSlotKey(sp), local, sp.proto);
 }
 
 /**
@@ -117,14 +121,14 @@ export function followSlotIndex(prev: ProxyPlan, next: ProxyPlan, prevChanged: r
     const m = new Map<number, string[]>();
     for (const [k, l] of before) m.set(k, [...l]);
     for (const sp of prevChanged) {
-      const k = serviceSlotKey(sp);
+      const k = slotIndexKey(sp);
       const l = m.get(k);
       const at = l?.indexOf(`${sp.namespace}/${sp.name}`) ?? -1;
       if (l && at >= 0) l.splice(at, 1);
       if (l && l.length === 0) m.delete(k);
     }
     for (const sp of nextChanged) {
-      const k = serviceSlotKey(sp);
+      const k = slotIndexKey(sp);
       const l = m.get(k);
       if (l) l.push(`${sp.namespace}/${sp.name}`);
       else m.set(k, [`${sp.namespace}/${sp.name}`]);
