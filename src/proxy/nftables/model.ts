@@ -79,9 +79,14 @@ export interface NftMappedEndpoints {
   endpoints: { ip: string; port: number }[];
 }
 
+/** An endpoint map element's value: the DNAT target as `dnat ip addr . port` takes it. */
+export function endpointMapValue(ep: { ip: string; port: number }): string {
+  return `${ep.ip} . ${ep.port}`;
+}
+
 /** The map elements of a fragment's mapped endpoints, as NftElements (for update diffs). */
 export function mappedElements(f: NftServiceFragment): NftElement[] {
-  return f.mapped.flatMap((m) => m.endpoints.map((ep, i) => ({ set: m.map, key: String(m.offset + i), value: `${ep.ip} . ${ep.port}` })));
+  return f.mapped.flatMap((m) => m.endpoints.map((ep, i) => ({ set: m.map, key: String(m.offset + i), value: endpointMapValue(ep) })));
 }
 
 export interface NftSetDecl {

@@ -4,7 +4,7 @@
 import type { ProxyPlan } from "../plan.js";
 import { TextBuffer } from "../text-buffer.js";
 import { endpointMapProtocol } from "./endpoint-maps.js";
-import { fixedNftModel, serviceFragment, HAIRPIN_ENDPOINTS, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment, type NftMappedEndpoints } from "./model.js";
+import { endpointMapValue, fixedNftModel, serviceFragment, HAIRPIN_ENDPOINTS, TABLE, type NftElement, type NftModel, type NftRenderOptions, type NftAffinitySet, type NftSetDecl, type NftServiceFragment, type NftMappedEndpoints } from "./model.js";
 
 export function renderNftables(plan: ProxyPlan, opts: NftRenderOptions = {}): string {
   // serializeModel(buildNftModel(plan, opts)), but each service's fragment is written and
@@ -130,7 +130,7 @@ class NftWriter {
     if (fresh) s.onLine = 0;
     for (let i = 0; i < m.endpoints.length; i++) {
       const ep = m.endpoints[i];
-      text += `${i > 0 || !fresh ? ", " : ""}${m.offset + i} : ${ep.ip} . ${ep.port}`;
+      text += `${i > 0 || !fresh ? ", " : ""}${m.offset + i} : ${endpointMapValue(ep)}`;
     }
     s.text.put(text);
     s.count += m.endpoints.length;
