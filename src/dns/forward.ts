@@ -1,7 +1,7 @@
 // Forwarding of names outside the cluster zone to one upstream resolver (UDP, TCP when the
-// client came over TCP or upstream truncated). Two caches: forwarded names are kept as
-// kubeadm's `cache 30` keeps them (cache.ts); ExternalName targets, which the kubernetes
-// plugin looks up and answers itself, for their records' own TTLs.
+// client came over TCP or upstream truncated), kept as kubeadm's `cache 30` keeps them
+// (cache.ts). ExternalName targets take the same way: CoreDNS's kubernetes plugin looks them
+// up through the server's own plugin chain again (plugin/pkg/upstream), cache included.
 import dgram from "node:dgram";
 import net from "node:net";
 import dnsPacket, { type Answer as RR, type DecodedPacket } from "dns-packet";
@@ -21,8 +21,6 @@ export interface ForwarderOptions {
   /** "IP:PORT", "[v6]:PORT" or "IP" (port 53). */
   upstream: string;
   timeoutMs?: number;
-  /** Upper bound of any TTL an ExternalName target is kept for, seconds. */
-  maxTtl?: number;
   /** How forwarded answers are cached (default: kubeadm's `cache 30`). */
   cache?: CacheSettings;
   maxEntries?: number;
@@ -47,12 +45,6 @@ export function isHostPort(s: string, minPort: number): boolean {
   return net.isIP(host) !== 0 && Number.isInteger(port) && port >= minPort && port <= 65535;
 }
 
-interface CacheEntry {
-  at: number;
-  expires: number;
-  answer: UpstreamAnswer;
-}
-
 /** A forwarded answer in the `cache` plugin's keeping: served with ttl minus its age. */
 interface CachedReply {
   at: number;
@@ -66,11 +58,9 @@ export class Forwarder {
   private sock: dgram.Socket | null = null;
   private pending = new Map<number, { resolve: (p: DecodedPacket) => void; timer: NodeJS.Timeout }>();
   private nextId = Math.floor(Math.random() * 65536);
-  private cache = new Map<string, CacheEntry>();
   private replies = new Map<string, CachedReply>();
   private cacheSettings: CacheSettings;
   private timeoutMs: number;
-  private maxTtl: number;
   private maxEntries: number;
   private now: () => number;
   private closed = false;
@@ -81,7 +71,6 @@ export class Forwarder {
     this.host = hp.host;
     this.port = hp.port;
     this.timeoutMs = opts.timeoutMs ?? 2000;
-    this.maxTtl = opts.maxTtl ?? 3600;
     this.maxEntries = opts.maxEntries ?? 10000;
     this.cacheSettings = opts.cache ?? KUBEADM_CACHE;
     this.now = opts.now ?? Date.now;
@@ -113,23 +102,6 @@ export class Forwarder {
       this.replies.set(key, { at: t, ttl: seconds, answer });
     }
     return withCacheTtl(answer, seconds, false);
-  }
-
-  /** An ExternalName target: the upstream's records, from the cache while their TTL lasts, counted down. null: no answer in time. */
-  async resolve(name: string, type: string, klass = "IN", overTcp = false): Promise<UpstreamAnswer | null> {
-    const key = `${name.toLowerCase()}|${type}|${klass}`;
-    const t = this.now();
-    const hit = this.cache.get(key);
-    if (hit && hit.expires > t) return aged(hit, t);
-    if (hit) this.cache.delete(key);
-    const answer = await this.ask(name, type, klass, overTcp);
-    if (!answer) return null;
-    const ttl = cacheTtl(answer);
-    if (ttl > 0 && !answer.truncated && (answer.rcode === "NOERROR" || answer.rcode === "NXDOMAIN")) {
-      if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(key, { at: t, expires: t + Math.min(ttl, this.maxTtl) * 1000, answer });
-    }
-    return answer;
   }
 
   /** One question to the upstream: UDP (TCP when asked over TCP, or when UDP came back truncated). */
@@ -243,20 +215,4 @@ export class Forwarder {
       c.on("close", () => finish(null));
     });
   }
-}
-
-/** The TTL to cache for: the smallest answer TTL, or the SOA minimum for negative answers. */
-function cacheTtl(a: UpstreamAnswer): number {
-  const ttls = a.answers.map((r) => (r as { ttl?: number }).ttl ?? 0);
-  if (ttls.length) return Math.min(...ttls);
-  const soa = a.authorities.find((r) => r.type === "SOA") as { ttl?: number; data?: { minimum?: number } } | undefined;
-  if (soa) return Math.min(soa.ttl ?? 0, soa.data?.minimum ?? soa.ttl ?? 0);
-  return 0;
-}
-
-/** A cached answer with its TTLs counted down by the time it spent in the cache. */
-function aged(e: CacheEntry, now: number): UpstreamAnswer {
-  const spent = Math.floor((now - e.at) / 1000);
-  const age = (rs: RR[]) => rs.map((r) => ({ ...r, ttl: Math.max(0, ((r as { ttl?: number }).ttl ?? 0) - spent) }) as RR);
-  return { ...e.answer, answers: age(e.answer.answers), authorities: age(e.answer.authorities), additionals: age(e.answer.additionals) };
 }

@@ -292,6 +292,23 @@ test("forwarded answers are kept as kubeadm's `cache 30` keeps them: TTLs of 5 t
       up.close();
     }
   }
+  // An ExternalName target is looked up through the same cache (CoreDNS's upstream.Lookup
+  // runs the plugin chain again): the same TTL bound, and the name asked upstream once.
+  for (const [upstreamTtl, kept] of [[1, 5], [60, 30]]) {
+    const up = await startUpstream(upstreamTtl);
+    try {
+      const objs = [...corednsCluster(), service("testns", "db", { type: "ExternalName", externalName: "www.example.com" })];
+      await withServer({ objects: objs, upstream: `127.0.0.1:${up.port}` }, async (_s, port) => {
+        const chased = decode(await udpAsk(port, query("db.testns.svc.cluster.local", "A")));
+        const target = chased.answers!.find((r) => r.type === "A") as { ttl: number };
+        assert.equal(target.ttl, kept);
+        decode(await udpAsk(port, query("www.example.com", "A")));
+        assert.equal(up.count(), 1, "the direct question is answered from the chase's cache entry");
+      });
+    } finally {
+      up.close();
+    }
+  }
 });
 
 test("dig against the server (when dig is installed)", async (t) => {

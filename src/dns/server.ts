@@ -271,7 +271,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     }
     if (ans.chase) {
       cacheable = false;
-      const up = forwarder ? await forwarder.resolve(ans.chase.target, ans.chase.type, "IN", overTcp) : null;
+      const up = forwarder ? await forwarder.forward(ans.chase.target, ans.chase.type, "IN", overTcp) : null;
       ans = completeChase(ans, up, zoneOpts, records.serial);
     }
     return { ans, cacheable };
