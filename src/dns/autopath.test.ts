@@ -117,6 +117,11 @@ test("autopath through the server with an upstream: a name found nowhere is the 
       www.answers?.map((a) => `${a.name} ${a.type} ${String((a as { data?: unknown }).data)}`),
       ["www.example.com.testns.svc.cluster.local CNAME www.example.com", "www.example.com A 192.0.2.1"],
     );
+    // A walk that took an upstream answer stays out of the answer cache (kept until objects
+    // change): asked again, it is walked again (the upstream's answer then from the forwarder's cache).
+    const hits = s.stats.cacheHits;
+    assert.deepEqual((await ask("www.example.com.testns.svc.cluster.local")).answers?.length, 2);
+    assert.equal(s.stats.cacheHits, hits);
   } finally {
     await s.close();
     up.close();
