@@ -108,6 +108,7 @@ test("upstream address forms", () => {
   assert.ok(Number.isNaN(parseHostPort("127.0.0.1:", 53).port));
   assert.ok(Number.isNaN(parseHostPort("127.0.0.1:5x", 53).port));
   assert.ok(Number.isNaN(parseHostPort("127.0.0.1: 53", 53).port));
-  assert.throws(() => new Forwarder({ upstream: "10.0.0.1:" }), /invalid upstream "10.0.0.1:"/);
-  assert.throws(() => new Forwarder({ upstream: "dns.example:53" }), /invalid upstream "dns.example:53": want IP:PORT/);
+  assert.throws(() => new Forwarder({ upstream: "10.0.0.1:" }), /invalid upstream "10.0.0.1:": no port after the colon/);
+  assert.throws(() => new Forwarder({ upstream: "10.0.0.1:99999" }), /invalid upstream "10.0.0.1:99999": port 99999 is out of range 1-65535/);
+  assert.throws(() => new Forwarder({ upstream: "dns.example:53" }), /invalid upstream "dns.example:53": "dns.example" is no IP address; want IP:PORT/);
 });

@@ -39,10 +39,16 @@ export function parseHostPort(s: string, defaultPort: number): { host: string; p
   return { host: s, port: defaultPort };
 }
 
-/** Whether s is "IP:PORT", "[IPv6]:PORT" or a bare address, with a port from minPort to 65535. */
-export function isHostPort(s: string, minPort: number): boolean {
+/**
+ * s as host and port ("IP:PORT", "[IPv6]:PORT" or a bare address, port 53), the port from
+ * minPort to 65535; or what is wrong with it, to follow the caller's "invalid ... "s": ".
+ */
+export function hostPort(s: string, minPort: number): { host: string; port: number } | { problem: string } {
   const { host, port } = parseHostPort(s, 53);
-  return net.isIP(host) !== 0 && Number.isInteger(port) && port >= minPort && port <= 65535;
+  if (net.isIP(host) === 0) return { problem: `"${host}" is no IP address; want IP:PORT` };
+  if (!Number.isInteger(port)) return { problem: "no port after the colon; want IP:PORT" };
+  if (port < minPort || port > 65535) return { problem: `port ${port} is out of range ${minPort}-65535` };
+  return { host, port };
 }
 
 /** A forwarded answer in the `cache` plugin's keeping: served with ttl minus its age. */
@@ -66,8 +72,8 @@ export class Forwarder {
   private closed = false;
 
   constructor(opts: ForwarderOptions) {
-    if (!isHostPort(opts.upstream, 1)) throw new Error(`invalid upstream "${opts.upstream}": want IP:PORT`);
-    const hp = parseHostPort(opts.upstream, 53);
+    const hp = hostPort(opts.upstream, 1);
+    if ("problem" in hp) throw new Error(`invalid upstream "${opts.upstream}": ${hp.problem}`);
     this.host = hp.host;
     this.port = hp.port;
     this.timeoutMs = opts.timeoutMs ?? 2000;

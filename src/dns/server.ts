@@ -11,7 +11,7 @@ import dnsPacket, { type Answer as RR, type DecodedPacket, type Question } from 
 import type { KubeObject } from "../api/types.js";
 import type { Client } from "../client/client.js";
 import { answerQuestion, completeChase, normalizeZone, prepareZoneOptions, type DnsAnswer, type PodsMode, type ZoneOptions } from "./answer.js";
-import { Forwarder, isHostPort, parseHostPort, type UpstreamAnswer } from "./forward.js";
+import { Forwarder, hostPort, type UpstreamAnswer } from "./forward.js";
 import { DnsRecords } from "./records.js";
 import { listWatch, type ListWatch } from "./watch.js";
 import { zoneTransfer } from "./transfer.js";
@@ -130,9 +130,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   let udp = opts.udpSocket;
   let tcp = opts.tcpServer;
   if (opts.listen) {
-    if (!isHostPort(opts.listen, 0)) throw new Error(`invalid listen address "${opts.listen}": want IP:PORT`);
-    const { host, port } = parseHostPort(opts.listen, 53);
-    const bound = await bindPair(host, port, !udp, !tcp);
+    const hp = hostPort(opts.listen, 0);
+    if ("problem" in hp) throw new Error(`invalid listen address "${opts.listen}": ${hp.problem}`);
+    const bound = await bindPair(hp.host, hp.port, !udp, !tcp);
     udp ??= bound.udp;
     tcp ??= bound.tcp;
   }

@@ -93,10 +93,11 @@ test("seed checks with dig against `netlab dns serve`", async (t) => {
 
 test("dns serve flag errors name the flag and the form it takes", async () => {
   const cases: [string[], RegExp][] = [
-    [["--listen", "nope"], /^error: --listen: invalid value "nope": want IP:PORT, e\.g\. 127\.0\.0\.1:53/],
-    [["--listen", "127.0.0.1:65536"], /^error: --listen: invalid value "127\.0\.0\.1:65536": want IP:PORT/],
-    [["--listen", "127.0.0.1:"], /^error: --listen: invalid value "127\.0\.0\.1:": want IP:PORT/],
-    [["--listen", "127.0.0.1:0", "--upstream", "resolver:53"], /^error: --upstream: invalid value "resolver:53": want IP:PORT/],
+    [["--listen", "nope"], /^error: --listen: invalid value "nope": "nope" is no IP address; want IP:PORT \(e\.g\. 127\.0\.0\.1:53/],
+    [["--listen", "127.0.0.1:65536"], /^error: --listen: invalid value "127\.0\.0\.1:65536": port 65536 is out of range 0-65535 \(/],
+    [["--listen", "127.0.0.1:"], /^error: --listen: invalid value "127\.0\.0\.1:": no port after the colon; want IP:PORT/],
+    [["--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:0"], /^error: --upstream: invalid value "127\.0\.0\.1:0": port 0 is out of range 1-65535/],
+    [["--listen", "127.0.0.1:0", "--upstream", "resolver:53"], /^error: --upstream: invalid value "resolver:53": "resolver" is no IP address; want IP:PORT/],
     [["--listen", "127.0.0.1:0", "--reverse-zones", "10.96.0.0/33"], /^error: --reverse-zones: invalid CIDR "10\.96\.0\.0\/33": want zone names or CIDRs, comma separated/],
     [["--listen", "127.0.0.1:0", "--fallthrough", "in-addr.arpa,fd00::/129"], /^error: --fallthrough: invalid CIDR "fd00::\/129": want zone names or CIDRs/],
     [["--listen", "127.0.0.1:0", "--ttl", "5s"], /^error: --ttl: invalid value "5s": want an integer from 0 to 3600/],

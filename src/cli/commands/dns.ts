@@ -2,7 +2,7 @@
 // serve the cluster DNS of a set of manifests (converged offline) until SIGINT/SIGTERM.
 import { readFileSync } from "node:fs";
 import { reverseZonesOfCidr } from "../../dns/answer.js";
-import { isHostPort } from "../../dns/forward.js";
+import { hostPort } from "../../dns/forward.js";
 import { startDnsServer } from "../../dns/server.js";
 import { loadOfflineCluster } from "../../dns/offline-input.js";
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP } from "../../offline/cli-options.js";
@@ -72,8 +72,9 @@ export async function run(argv: string[]): Promise<number> {
   // Flag errors name the flag and the form it takes, before the manifests are loaded.
   for (const flag of ["listen", "upstream"] as const) {
     const v = values[flag] as string | undefined;
-    if (v !== undefined && !isHostPort(v, flag === "listen" ? 0 : 1)) {
-      process.stderr.write(`error: --${flag}: invalid value "${v}": want IP:PORT, e.g. 127.0.0.1:53 or [::1]:53${flag === "listen" ? " (port 0: any free port)" : ""}\n`);
+    const hp = v === undefined ? undefined : hostPort(v, flag === "listen" ? 0 : 1);
+    if (hp && "problem" in hp) {
+      process.stderr.write(`error: --${flag}: invalid value "${v}": ${hp.problem} (e.g. 127.0.0.1:53 or [::1]:53${flag === "listen" ? "; port 0: any free port" : ""})\n`);
       return 1;
     }
   }
