@@ -341,7 +341,8 @@ export function planProxy(input: ProxyInput): ProxyPlan {
         externallyAccessible,
         internalPolicyLocal,
         externalPolicyLocal,
-        usesClusterEndpoints: !internalPolicyLocal || (externallyAccessible && !externalPolicyLocal),
+        // Cluster endpoints also for external traffic under a Local policy: its short circuit (upstream UsesClusterEndpoints).
+        usesClusterEndpoints: !internalPolicyLocal || externallyAccessible,
         usesLocalEndpoints: internalPolicyLocal || (externallyAccessible && externalPolicyLocal),
         endpoints: eps,
         clusterEndpoints: [],

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planProxy } from "../plan.js";
 import { renderIptables } from "./render.js";
-import { dedent, UPSTREAM_TEST_RENDER, iptablesJumpProblems, overallIPTablesInput } from "../test-fixtures.js";
+import { dedent, UPSTREAM_TEST_RENDER, iptablesJumpProblems, overallIPTablesInput, makeService, makeSlice, testInput, TEST_NODE, TEST_NODE_IPS } from "../test-fixtures.js";
+import { traceIptables } from "../../trace/evaluate.js";
 
 test("TestOverallIPTablesRules: every rule family, exactly as upstream expects", () => {
   const got = renderIptables(planProxy(overallIPTablesInput({ sessionAffinity: true })), UPSTREAM_TEST_RENDER);
@@ -107,4 +108,29 @@ test("TestOverallIPTablesRules: every rule family, exactly as upstream expects",
   `);
   assert.equal(got, want);
   assert.deepEqual(iptablesJumpProblems(got), []);
+});
+
+test("both traffic policies Local on a NodePort: the cluster chain exists for the external short circuit (upstream UsesClusterEndpoints)", () => {
+  const svc = makeService("ns1", "both-local", (s) => {
+    s.spec.type = "NodePort";
+    s.spec.clusterIP = "172.30.0.50";
+    s.spec.externalTrafficPolicy = "Local";
+    s.spec.internalTrafficPolicy = "Local";
+    s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3050 }];
+  });
+  const slice = makeSlice("ns1", "both-local", 1, [{ addresses: ["10.180.0.1"], nodeName: TEST_NODE }, { addresses: ["10.180.1.1"], nodeName: "host2" }], [{ name: "p80", port: 80, protocol: "TCP" }]);
+  const plan = planProxy(testInput([svc], [slice]));
+  const sp = plan.services[0];
+  assert.deepEqual([sp.usesClusterEndpoints, sp.clusterEndpoints.length, sp.localEndpoints.length], [true, 2, 1]);
+  for (const order of ["sorted", "restore"] as const) {
+    const out = renderIptables(plan, { order });
+    assert.deepEqual(iptablesJumpProblems(out), [], order);
+    assert.match(out, /^:KUBE-SVC-\w+ - \[0:0\]$/m, order);
+  }
+  // Pod traffic to the NodePort short-circuits to any endpoint; the ClusterIP only to the local one.
+  const ipt = renderIptables(plan);
+  const viaNodePort = traceIptables(ipt, { src: "10.0.0.5", dst: TEST_NODE_IPS[0], dport: 3050, origin: "pod", localAddresses: TEST_NODE_IPS });
+  assert.deepEqual(viaNodePort.destinations.sort(), ["10.180.0.1:80", "10.180.1.1:80"]);
+  const viaClusterIP = traceIptables(ipt, { src: "10.0.0.5", dst: "172.30.0.50", dport: 80, origin: "pod", localAddresses: TEST_NODE_IPS });
+  assert.deepEqual(viaClusterIP.destinations, ["10.180.0.1:80"]);
 });
