@@ -198,6 +198,16 @@ test("IPv6 addresses are written canonically (RFC 5952), as kube-proxy's ParseIP
   const sp = planProxy({ ...testInput([svc6], [slice]), ipFamily: "IPv6", nodeIPs: ["2001:db8::1"] }).services[0];
   assert.equal(sp.clusterIP, "fd00:ab34::20");
   assert.deepEqual(sp.endpoints.map((e) => e.endpoint), ["[fd00:0:0:1::1]:80", "[fd00:10:244::5]:80"]);
+  // Already compressed, but not canonically: a lone zero group beside "::", "::" for one group.
+  const odd = planProxy({
+    ...testInput([makeService("ns1", "svc1", (s) => { s.spec.clusterIP = "2001:db8:0::1"; s.spec.ports = [{ name: "p80", port: 80, protocol: "TCP" }]; })], [
+      { ...makeSlice("ns1", "svc1", 1, [{ addresses: ["0::5"] }, { addresses: ["fd00:1::2:3:4:5:6"] }, { addresses: ["fd00:0:1::"] }], [{ name: "p80", port: 80, protocol: "TCP" }]), addressType: "IPv6" as const },
+    ]),
+    ipFamily: "IPv6",
+    nodeIPs: ["2001:db8::1"],
+  }).services[0];
+  assert.equal(odd.clusterIP, "2001:db8::1");
+  assert.deepEqual(odd.endpoints.map((e) => e.endpoint).sort(), ["[::5]:80", "[fd00:0:1::]:80", "[fd00:1:0:2:3:4:5:6]:80"]);
 });
 
 test("CIDR prefix lengths read as kube-proxy's sloppy parser does: leading zeros are decimal, any number of them", async () => {

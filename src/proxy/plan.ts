@@ -106,8 +106,13 @@ function canonicalIPv4(ip: string): string {
   return n === undefined ? ip : formatIPv4(n);
 }
 
-/** What may make an IPv6 address non-canonical: capitals, a padded group, or uncompressed zero groups. */
-const IPV6_MAYBE_LONG = /[A-F]|(?:^|:)0[0-9a-fA-F]|(?:^|:)0:0(?::|$)/;
+/**
+ * What may make an IPv6 address non-canonical: capitals, a group starting with 0 (padded, or
+ * a zero group that may belong compressed), or "::" standing for one group (RFC 5952 writes
+ * that 0). Errs toward the slow path: a false alarm only costs a parse.
+ */
+const IPV6_MAYBE_LONG = /[A-F]|(?:^|:)0(?:[0-9a-fA-F]|:|$)/;
+const maybeNonCanonicalIPv6 = (ip: string) => IPV6_MAYBE_LONG.test(ip) || (ip.includes("::") && ip.split(":").filter(Boolean).length === 7);
 
 /**
  * kube-proxy writes IPv6 addresses as Go's net.IP.String() does (RFC 5952: lower case, the
@@ -115,7 +120,7 @@ const IPV6_MAYBE_LONG = /[A-F]|(?:^|:)0[0-9a-fA-F]|(?:^|:)0:0(?::|$)/;
  * written (Go prints those differently).
  */
 function canonicalIPv6(ip: string): string {
-  if (!IPV6_MAYBE_LONG.test(ip) || ip.includes(".")) return ip;
+  if (!maybeNonCanonicalIPv6(ip) || ip.includes(".")) return ip;
   return rfc5952(ip) ?? ip; // not an address: left for validation to name
 }
 
