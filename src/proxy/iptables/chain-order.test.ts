@@ -131,6 +131,14 @@ test("order restore: chain lines in descending name order, then the rules as kub
   const owners = rules.slice(4, -2).map(owner);
   assert.deepEqual([...new Set(owners)], ["a", "b", "c"]);
   assert.deepEqual(owners, [...owners].sort());
+  // Within a service, syncProxyRules' order: its top-level jumps, the ClusterIP masquerade
+  // rule, the external and firewall chains, the policy chains' endpoint choice, then the
+  // endpoint chains.
+  const kind = (l: string) => /^-A KUBE-(SERVICES|NODEPORTS) /.test(l) ? "top" : /^-A KUBE-(SVC|SVL|EXT|FW|SEP)-/.exec(l)![1].toLowerCase();
+  const sequence = (n: string) => rules.slice(4, -2).filter((l, i) => owners[i] === n).map(kind).filter((k, i, all) => k !== all[i - 1]);
+  assert.deepEqual(sequence("a"), ["top", "svc", "ext", "svc", "svl", "sep"]);
+  assert.deepEqual(sequence("b"), ["top", "svc", "ext", "fw", "svc", "sep"]);
+  assert.deepEqual(sequence("c"), ["top", "svc", "sep"]);
   assert.equal(rules.at(-2), `-X ${stale}`);
   assert.match(rules.at(-1)!, /^-A KUBE-SERVICES .* -j KUBE-NODEPORTS$/);
   assert.deepEqual(restoreOrderProblems(plan, { deleteChains: [stale] }), []);
