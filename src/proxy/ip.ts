@@ -1,29 +1,24 @@
 // Small address helpers shared by the planner, the renderers and the packet evaluator: IPv4
 // as 32-bit numbers (the hot paths), IPv6 through node:net where a family-neutral answer is needed.
 import { BlockList, isIPv6 as isIP6 } from "node:net";
-import { formatIPv4, maskOf, parseIPv4 } from "../cluster/ipv4.js";
+import { cidrContains, formatCidr4, maskOf, parseIPv4, type Cidr4 } from "../cluster/ipv4.js";
 import { expandIPv6, formatIPv6, maskIPv6 } from "../cluster/ipv6.js";
 
 export { parseIPv4 };
 
-export interface CIDR {
-  base: number;
-  bits: number;
-}
-
-/** "a.b.c.d/n" or a bare address (= /32). Host bits are masked off, as iptables does; a zero-padded length ("/025", "/0025") reads as decimal, as kube-proxy's sloppy parser does. */
-export function parseCIDR(s: string): CIDR | undefined {
+/**
+ * "a.b.c.d/n" or a bare address (= /32). Host bits are masked off, as iptables does; a
+ * zero-padded length ("/025", "/0025") reads as decimal, as kube-proxy's sloppy parser does
+ * (cluster/ipv4.ts's parseCidr4 is the strict one).
+ */
+export function parseCIDR(s: string): Cidr4 | undefined {
   const [addr, len, extra] = s.trim().split("/");
   if (extra !== undefined) return undefined;
   const ip = parseIPv4(addr);
   if (ip === undefined) return undefined;
   const bits = len === undefined ? 32 : /^\d+$/.test(len) ? Number(len) : NaN;
   if (!(bits >= 0 && bits <= 32)) return undefined;
-  return { base: (ip & maskOf(bits)) >>> 0, bits };
-}
-
-export function cidrContains(c: CIDR, ip: number): boolean {
-  return ((ip & maskOf(c.bits)) >>> 0) === c.base;
+  return { base: (ip & maskOf(bits)) >>> 0, prefix: bits };
 }
 
 /** Whether ip is in cidr, for either family (false across families or for bad input). */
@@ -70,7 +65,7 @@ export function canonicalCIDR(spec: string): string | undefined {
   if (!t.includes("/")) return undefined;
   if (!t.includes(":")) {
     const c = parseCIDR(t);
-    return c && formatCIDR(c);
+    return c && formatCidr4(c);
   }
   const c = parseCIDR6(t);
   return c && `${formatIPv6(maskIPv6(expandIPv6(c.addr), c.bits))}/${c.bits}`;
@@ -78,8 +73,4 @@ export function canonicalCIDR(spec: string): string | undefined {
 
 export function isIPv4(s: string): boolean {
   return parseIPv4(s) !== undefined;
-}
-
-export function formatCIDR(c: CIDR): string {
-  return `${formatIPv4(c.base)}/${c.bits}`;
 }

@@ -212,7 +212,7 @@ test("IPv6 addresses are written canonically (RFC 5952), as kube-proxy's ParseIP
 
 test("CIDR prefix lengths read as kube-proxy's sloppy parser does: leading zeros are decimal, any number of them", async () => {
   const { parseCIDR, inCIDR } = await import("./ip.js");
-  assert.deepEqual(parseCIDR("203.0.113.7/0025"), { base: 0xcb007100, bits: 25 });
+  assert.deepEqual(parseCIDR("203.0.113.7/0025"), { base: 0xcb007100, prefix: 25 });
   assert.deepEqual(parseCIDR("203.0.113.7/025"), parseCIDR("203.0.113.7/25"));
   assert.equal(parseCIDR("203.0.113.7/033"), undefined);
   assert.equal(inCIDR("fd00::/0064", "fd00::1"), true);
