@@ -9,7 +9,7 @@ import type { Server } from "node:net";
 import type { Socket } from "node:dgram";
 import { systemRunner, type CommandResult, type RunOptions, type Runner } from "./exec.js";
 import { HelperUnavailable, NetnsHelper } from "./netns-helper.js";
-import { openSockets, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
+import { closeOpened, openSockets, type OpenSocketsResult, type OpenedSocket, type SocketRequest } from "../agent/sockets.js";
 
 const CHILD = fileURLToPath(new URL("./spawner-child.js", import.meta.url));
 
@@ -52,11 +52,7 @@ export class Spawner implements Runner {
       c.on("exit", () => {
         this.children = this.children.filter((x) => x !== c);
         if (this.closed) return;
-        for (const [id, p] of this.pending) {
-          if (p.child !== c) continue;
-          this.pending.delete(id);
-          p.reject(new Error("spawner child exited"));
-        }
+        for (const [id, p] of this.pending) if (p.child === c) this.fail(id, p, new Error("spawner child exited"));
       });
       this.children.push(c);
     }
@@ -71,9 +67,14 @@ export class Spawner implements Runner {
   /** A call that could not be sent (the child is exiting: EPIPE) fails as its exit would fail it. */
   private unsent(id: number, e: Error | null): void {
     const p = e ? this.pending.get(id) : undefined;
-    if (!p) return;
+    if (p) this.fail(id, p, new Error("spawner child exited"));
+  }
+
+  /** Fails a call; sockets it already received are closed (a retry would find them bound). */
+  private fail(id: number, p: Pending, e: Error): void {
     this.pending.delete(id);
-    p.reject(new Error("spawner child exited"));
+    for (const s of p.sockets ?? []) closeOpened(s);
+    p.reject(e);
   }
 
   private onMessage(m: { id: number; result?: CommandResult; error?: string; index?: number; done?: boolean; errors?: { index: number; message: string }[] }, handle: unknown): void {
@@ -87,9 +88,9 @@ export class Spawner implements Runner {
         return;
       }
       if (!m.done) return;
+      if (m.error) return this.fail(m.id, p, new Error(m.error));
       this.pending.delete(m.id);
-      if (m.error) p.reject(new Error(m.error));
-      else p.resolve({ sockets: p.sockets ?? [], errors: (m.errors ?? []).map((e) => ({ request: p.requests![e.index], message: e.message })) } satisfies OpenSocketsResult);
+      p.resolve({ sockets: p.sockets ?? [], errors: (m.errors ?? []).map((e) => ({ request: p.requests![e.index], message: e.message })) } satisfies OpenSocketsResult);
       return;
     }
     this.pending.delete(m.id);
@@ -141,5 +142,7 @@ export class Spawner implements Runner {
     this.closed = true;
     this.helper?.close();
     for (const c of this.children) if (c.connected) c.disconnect();
+    // The exit handler ignores a closed spawner's children: their calls end here.
+    for (const [id, p] of this.pending) this.fail(id, p, new Error("spawner closed"));
   }
 }
