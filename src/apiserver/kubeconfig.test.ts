@@ -12,9 +12,11 @@ test("parseKubeconfig: the current context's server, CA and token", () => {
   assert.deepEqual(parseKubeconfig(text, noFiles), { server: "https://127.0.0.1:6443", caPem: "CA", token: "t0k", namespace: "ns1", insecure: false });
 });
 
-test("parseKubeconfig: a server that is not a URL is named with its cluster", () => {
-  const text = renderKubeconfig({ name: "lab", server: "not a url", caPem: "CA", token: "t" });
-  assert.throws(() => parseKubeconfig(text, noFiles), { message: 'kubeconfig: cluster "lab": server "not a url" is not a URL (want https://HOST:PORT)' });
+test("parseKubeconfig: a server that is not an https:// URL is named with its cluster", () => {
+  for (const server of ["not a url", "localhost:6443", "http://127.0.0.1:6443"]) {
+    const text = renderKubeconfig({ name: "lab", server, caPem: "CA", token: "t" });
+    assert.throws(() => parseKubeconfig(text, noFiles), { message: `kubeconfig: cluster "lab": server ${JSON.stringify(server)} is not an https:// URL (want https://HOST:PORT)` });
+  }
   const missing = renderKubeconfig({ name: "lab", server: "https://x", caPem: "CA", token: "t" }).replace(/^\s+server: .*\n/m, "");
   assert.throws(() => parseKubeconfig(missing, noFiles), { message: 'kubeconfig: cluster "lab" has no server' });
 });

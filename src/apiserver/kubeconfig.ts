@@ -46,7 +46,8 @@ export function parseKubeconfig(text: string, readFile: (p: string) => string, c
   const user = ctx.user ? named<Record<string, unknown>>(doc.users, ctx.user, "user") ?? {} : {};
   const server = cluster.server;
   if (typeof server !== "string") throw new Error(`kubeconfig: cluster "${ctx.cluster}" has no server`);
-  if (!URL.canParse(server)) throw new Error(`kubeconfig: cluster "${ctx.cluster}": server ${JSON.stringify(server)} is not a URL (want https://HOST:PORT)`);
+  // "localhost:6443" parses as a URL of scheme "localhost:": only https:// is one we can use.
+  if (!URL.canParse(server) || new URL(server).protocol !== "https:") throw new Error(`kubeconfig: cluster "${ctx.cluster}": server ${JSON.stringify(server)} is not an https:// URL (want https://HOST:PORT)`);
   let caPem: string | undefined;
   if (typeof cluster["certificate-authority-data"] === "string") caPem = Buffer.from(cluster["certificate-authority-data"], "base64").toString("utf8");
   else if (typeof cluster["certificate-authority"] === "string") caPem = readFile(cluster["certificate-authority"]);
