@@ -98,15 +98,19 @@ const WITHOUT_PYTHON = "programs then start from Node helper processes, and each
 
 /** The python3 the netns helper would run with, and (unless quick) whether it can: the helper's own requirements check. */
 async function pythonCheck(r: Runner, quick?: boolean): Promise<Check> {
-  const check = { name: "python3", pkg: "python3", fix: "apt-get install python3 (3.9 or later, on Linux 5.3 or later)", optional: true };
+  const check = { name: "python3", optional: true };
   const python = findPython();
-  if (!python) return { ...check, ok: false, detail: `not found: ${WITHOUT_PYTHON}` };
+  if (!python) return { ...check, ok: false, pkg: "python3", fix: "apt-get install python3 (3.9 or later, on Linux 5.3 or later)", detail: `not found: ${WITHOUT_PYTHON}` };
   if (quick) return { ...check, ok: true, detail: python };
-  const res = await r.run(python, ["-c", `import os, socket, sys\n${PYTHON_REQUIREMENTS_PY}\nprint("Python %d.%d.%d" % sys.version_info[:3])`], { timeoutMs: 5000 });
+  const res = await r.run(python, ["-c", PYTHON_CHECK_PY], { timeoutMs: 5000 });
   if (res.code === 0) return { ...check, ok: true, detail: `${python} (${res.stdout.trim()})` };
   const why = (res.stderr || res.stdout).trim().split("\n").slice(-1)[0] || `exit ${res.code}`;
-  return { ...check, ok: false, detail: `${python} cannot run the netns helper: ${why}; ${WITHOUT_PYTHON}` };
+  // Installed but too old (or the kernel is): no package to install fixes that here.
+  return { ...check, ok: false, fix: "a python3 of 3.9 or later on Linux 5.3 or later (first on PATH)", detail: `${python} cannot run the netns helper: ${why}; ${WITHOUT_PYTHON}` };
 }
+
+/** What doctor runs: the helper's own requirements check, then the version it found. */
+export const PYTHON_CHECK_PY = `${PYTHON_REQUIREMENTS_PY}\nprint("Python %d.%d.%d" % sys.version_info[:3])`;
 
 export async function fixMissing(checks: Check[], log: (l: string) => void, runner: Runner = systemRunner): Promise<boolean> {
   const pkgs = [...new Set(checks.filter((c) => !c.ok && c.pkg).map((c) => c.pkg!))].sort();

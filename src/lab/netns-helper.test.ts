@@ -185,7 +185,10 @@ test("netns helper run: a helper that stops answering is stopped after the comma
   assert.ok(o);
   try {
     // Ready: the request may have run, so it fails as such (not as "helper unavailable", which the spawner retries elsewhere).
+    const t0 = performance.now();
     await assert.rejects(o.run("true", [], { timeoutMs: 100 }), (e: Error) => !(e instanceof HelperUnavailable) && /netns helper did not answer within 2100 ms running true/.test(e.message));
+    // Not before the command's timeout and the grace (a lower bound only: load only adds time).
+    assert.ok(performance.now() - t0 >= 2000, `stopped after ${Math.round(performance.now() - t0)} ms`);
     assert.equal(o.alive, false);
     await assert.rejects(o.run("true", []), HelperUnavailable);
     assert.match(logs.join("\n"), /did not answer/);

@@ -26,9 +26,10 @@ import { closeOpened, type OpenSocketsResult, type OpenedSocket, type SocketRequ
 
 /**
  * What the helper needs of Python and the kernel, checked before it says ready (and by
- * \`netlab doctor\`): exits 2 with the reason on stderr. Needs os, socket and sys imported.
+ * \`netlab doctor\`): exits 2 with the reason on stderr. Self-contained (imports what it uses).
  */
 export const PYTHON_REQUIREMENTS_PY = String.raw`
+import os, socket, sys
 # Python >= 3.9 and Linux >= 5.3 (pidfd_open, send_fds): else the daemon runs programs itself.
 if not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
     sys.stderr.write("python %d.%d lacks os.pidfd_open or socket.send_fds (3.9 or later needed)\n" % sys.version_info[:2])
