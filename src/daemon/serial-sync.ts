@@ -35,8 +35,8 @@ export function serialSync(sync: () => Promise<void>, onError: (e: Error) => voi
   run.stop = async () => {
     stopped = true;
     again = false;
-    // A run started by the one ending here (before stop) is waited for too.
-    while (running) await running;
+    // No run starts once stopped: the one going on is the last.
+    if (running) await running;
   };
   return run;
 }

@@ -3,7 +3,7 @@
 // `down`, a restarted daemon and the tests all agree on the same names without any state.
 import { createHash } from "node:crypto";
 import type { ClusterSettings } from "../cluster/settings.js";
-import { formatCidr4 } from "../cluster/ipv4.js";
+import { cidrSize, formatCidr4 } from "../cluster/ipv4.js";
 import { containsAddress, nthAddress, nthSubnet, parseCidr } from "./ipv4.js";
 
 export type PodNetworkMode = "routed" | "vxlan";
@@ -119,7 +119,7 @@ export function planLab(input: LabPlanInput): LabPlan {
     nodes,
     external: { netns: `${prefix}external`, cidr: EXTERNAL_CIDR, ip: extIP, dnsIP, webIP, extraIPs: extra, routedViaFabric: [formatCidr4(lb)] },
     // The lan client takes the last usable address of the node network.
-    lan: { netns: `${prefix}lan`, ip: nthAddress(nodeNet, 2 ** (32 - nodeNet.prefix) - 2), fabricLink: "lan0" },
+    lan: { netns: `${prefix}lan`, ip: nthAddress(nodeNet, cidrSize(nodeNet) - 2), fabricLink: "lan0" },
     loadBalancerRange: formatCidr4(lb),
     apiRelay: { ip: gateway, port: 6443 },
   };

@@ -6,7 +6,7 @@
 // sync (or a restarted daemon) finds and replaces exactly its own routes: level-triggered.
 import type { Service } from "../api/types.js";
 import type { LabPlan } from "./address-plan.js";
-import { parseIPv4 } from "../cluster/ipv4.js";
+import { cidrContains, parseIPv4 } from "../cluster/ipv4.js";
 import { containsAddress, parseCidr } from "./ipv4.js";
 import { ipBatch, mustRun, type Runner } from "./exec.js";
 
@@ -23,24 +23,27 @@ export interface ExternalIPRoutePlan {
 export function planExternalIPRoutes(services: Service[], plan: LabPlan): ExternalIPRoutePlan {
   const lbIPs = new Set(services.flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((i): i is string => !!i)));
   const own = new Set([plan.fabric.publicIP, plan.fabric.externalIP, plan.nodeNetwork.gateway]);
-  const ranges: [string, string][] = [
-    [plan.nodeNetwork.cidr, "in the node network"],
-    [plan.clusterCIDR, "in the cluster CIDR"],
-    [plan.external.cidr, "in the external network"],
-    ["127.0.0.0/8", "a loopback address"],
-    ["224.0.0.0/3", "a multicast or reserved address"],
-    ["0.0.0.0/8", "not a unicast address"],
-  ];
+  const ranges = (
+    [
+      [plan.nodeNetwork.cidr, "in the node network"],
+      [plan.clusterCIDR, "in the cluster CIDR"],
+      [plan.external.cidr, "in the external network"],
+      ["127.0.0.0/8", "a loopback address"],
+      ["224.0.0.0/3", "a multicast or reserved address"],
+      ["0.0.0.0/8", "not a unicast address"],
+    ] as const
+  ).map(([c, reason]) => ({ cidr: parseCidr(c), reason }));
   const ips = new Set<string>();
   const skipped: ExternalIPRoutePlan["skipped"] = [];
   for (const s of services) {
     const service = `${s.metadata.namespace ?? "default"}/${s.metadata.name}`;
     for (const ip of s.spec?.externalIPs ?? []) {
-      if (parseIPv4(ip) === undefined) continue; // IPv6: the lab is IPv4-only
+      const n = parseIPv4(ip);
+      if (n === undefined) continue; // IPv6: the lab is IPv4-only
       let reason: string | undefined;
       if (own.has(ip)) reason = "an address of the fabric";
       else if (lbIPs.has(ip)) reason = "a LoadBalancer address";
-      else reason = ranges.find(([c]) => containsAddress(parseCidr(c), ip))?.[1];
+      else reason = ranges.find((r) => cidrContains(r.cidr, n))?.reason;
       if (reason) skipped.push({ ip, service, reason });
       else ips.add(ip);
     }
