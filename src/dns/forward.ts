@@ -5,7 +5,7 @@
 import dgram from "node:dgram";
 import net from "node:net";
 import dnsPacket, { type Answer as RR, type DecodedPacket } from "dns-packet";
-import { cacheDuration, KUBEADM_CACHE, withCacheTtl, type CacheSettings } from "./cache.js";
+import { cacheDuration, KUBEADM_CACHE, withCacheTtl } from "./cache.js";
 
 export interface UpstreamAnswer {
   rcode: string;
@@ -21,8 +21,6 @@ export interface ForwarderOptions {
   /** "IP:PORT", "[v6]:PORT" or "IP" (port 53). */
   upstream: string;
   timeoutMs?: number;
-  /** How forwarded answers are cached (default: kubeadm's `cache 30`). */
-  cache?: CacheSettings;
   maxEntries?: number;
   now?: () => number;
 }
@@ -65,7 +63,6 @@ export class Forwarder {
   private pending = new Map<number, { resolve: (p: DecodedPacket) => void; timer: NodeJS.Timeout }>();
   private nextId = Math.floor(Math.random() * 65536);
   private replies = new Map<string, CachedReply>();
-  private cacheSettings: CacheSettings;
   private timeoutMs: number;
   private maxEntries: number;
   private now: () => number;
@@ -78,7 +75,6 @@ export class Forwarder {
     this.port = hp.port;
     this.timeoutMs = opts.timeoutMs ?? 2000;
     this.maxEntries = opts.maxEntries ?? 10000;
-    this.cacheSettings = opts.cache ?? KUBEADM_CACHE;
     this.now = opts.now ?? Date.now;
   }
 
@@ -102,7 +98,7 @@ export class Forwarder {
     }
     const answer = await this.ask(name, type, klass, overTcp);
     if (!answer) return null;
-    const { seconds, keep } = cacheDuration(answer, this.cacheSettings);
+    const { seconds, keep } = cacheDuration(answer, KUBEADM_CACHE);
     if (keep) {
       if (this.replies.size >= this.maxEntries) this.replies.clear();
       this.replies.set(key, { at: t, ttl: seconds, answer });

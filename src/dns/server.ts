@@ -171,10 +171,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   // Autopath answers depend on who asks: a Pod's are cached under its namespaces too.
   const autopathOn = !!opts.autopath && podsMode === "verified";
   const fromPod = (client?: string) => autopathOn && !!client && records.hasPodAt(plainIP(client));
-  /** The answer cache's key: the question, and for a Pod under autopath the namespaces its walk depends on. */
+  /** The answer cache's key: the question, and for a Pod under autopath the namespaces its walk depends on (one lookup: every query pays it). */
   const answerKey = (msg: Buffer, client?: string): string => {
-    if (!fromPod(client)) return cacheKey(msg);
-    return `${records.podNamespacesAt(plainIP(client!)).join(",")}\0${cacheKey(msg)}`;
+    const namespaces = autopathOn && client ? records.podNamespacesAt(plainIP(client)) : [];
+    return namespaces.length ? `${namespaces.join(",")}\0${cacheKey(msg)}` : cacheKey(msg);
   };
 
   /** The cached answer, a drop (null), or undefined when the slow path must run. */

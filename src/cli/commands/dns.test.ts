@@ -98,8 +98,8 @@ test("dns serve flag errors name the flag and the form it takes", async () => {
     [["--listen", "127.0.0.1:"], /^error: --listen: invalid value "127\.0\.0\.1:": no port after the colon; want IP:PORT/],
     [["--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:0"], /^error: --upstream: invalid value "127\.0\.0\.1:0": port 0 is out of range 1-65535/],
     [["--listen", "127.0.0.1:0", "--upstream", "resolver:53"], /^error: --upstream: invalid value "resolver:53": "resolver" is no IP address; want IP:PORT/],
-    [["--listen", "127.0.0.1:0", "--reverse-zones", "10.96.0.0/33"], /^error: --reverse-zones: invalid CIDR "10\.96\.0\.0\/33": want zone names or CIDRs, comma separated/],
-    [["--listen", "127.0.0.1:0", "--fallthrough", "in-addr.arpa,fd00::/129"], /^error: --fallthrough: invalid CIDR "fd00::\/129": want zone names or CIDRs/],
+    [["--listen", "127.0.0.1:0", "--reverse-zones", "10.96.0.0/33"], /^error: --reverse-zones: invalid CIDR "10\.96\.0\.0\/33": want ADDRESS\/PREFIX, the prefix at most 32 \(IPv4\) .* \(the flag takes zone names or CIDRs, comma separated/],
+    [["--listen", "127.0.0.1:0", "--fallthrough", "in-addr.arpa,fd00::/129"], /^error: --fallthrough: invalid CIDR "fd00::\/129": want ADDRESS\/PREFIX, .* or 128 \(IPv6\)/],
     [["--listen", "127.0.0.1:0", "--ttl", "5s"], /^error: --ttl: invalid value "5s": want an integer from 0 to 3600/],
   ];
   for (const [args, want] of cases) {

@@ -83,8 +83,9 @@ export async function run(argv: string[]): Promise<number> {
       if (!z.includes("/")) continue;
       try {
         reverseZonesOfCidr(z);
-      } catch {
-        process.stderr.write(`error: --${flag}: invalid CIDR "${z}": want zone names or CIDRs, comma separated, e.g. 0.10.in-addr.arpa,10.96.0.0/12\n`);
+      } catch (e) {
+        // The parser's message names the CIDR and what is wrong with it.
+        process.stderr.write(`error: --${flag}: ${(e as Error).message} (the flag takes zone names or CIDRs, comma separated, e.g. 0.10.in-addr.arpa,10.96.0.0/12)\n`);
         return 1;
       }
     }
